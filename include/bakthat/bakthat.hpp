@@ -1,0 +1,133 @@
+// bakthat: compress, optionally encrypt, and store backups of files,
+// directories and streams on local disk, S3, Glacier and Swift, with a
+// searchable SQLite catalog.
+//
+// The umbrella header. Every operation takes Options that say which
+// configuration, profile and destination to use; they return catalog records
+// and throw bakthat::Error (errors.hpp) with a one-line message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bakthat/catalog.hpp"
+#include "bakthat/config.hpp"
+#include "bakthat/errors.hpp"
+#include "bakthat/storage.hpp"
+#include "bakthat/stream.hpp"
+
+namespace bakthat {
+
+std::string version();
+
+// Progress and messages: the library reports through this interface; the
+// command line prints them (messages in the original's words on stderr,
+// a progress bar on a terminal).
+class Reporter {
+ public:
+  virtual ~Reporter() = default;
+  virtual void message(const std::string& text) = 0;  // "Backing up X"
+  virtual void warning(const std::string& text) = 0;  // a file skipped...
+  // A transfer of `total` bytes (0 when unknown) began / advanced / ended.
+  virtual void progress_start(const std::string& label, std::uint64_t total) = 0;
+  virtual void progress(std::uint64_t done) = 0;
+  virtual void progress_end() = 0;
+};
+
+// A Reporter that says nothing.
+Reporter& silent_reporter();
+
+struct Options {
+  ConfigSource config;
+  std::string destination;                 // empty: the profile's default_destination
+  std::optional<std::string> password;     // empty string: no encryption
+  std::vector<std::string> recipients;     // age1... (added to the profile's)
+  std::vector<std::string> identity_files; // added to the profile's identity_file
+  Reporter* reporter = nullptr;            // nullptr: silent
+};
+
+struct BackupOptions : Options {
+  std::string custom_name;        // catalog filename instead of the arcname
+  std::vector<std::string> tags;
+  std::string exclude_file;       // instead of .bakthatexclude / .gitignore
+  bool reduced_redundancy = false;
+};
+
+// Backs up a file or directory. The catalog row is written only once the
+// destination has the whole object. Unreadable files are skipped and listed
+// in the returned record's metadata ("unreadable"); the call still succeeds.
+BackupRecord backup(const std::string& path, const BackupOptions& options);
+
+// Backs up a stream (stored compressed, not tarred) under `name`.
+BackupRecord backup_stream(Source& in, const std::string& name, const BackupOptions& options);
+
+struct RestoreOptions : Options {
+  std::string target_dir;  // empty: the current directory
+  bool force = false;      // replace existing files
+  bool to_stdout = false;  // write the (single file or stream) content to `out`
+  Sink* out = nullptr;     // with to_stdout
+  bool wait = false;       // archive tiers: wait until the retrieval is done
+};
+
+enum class RestoreState { Restored, RetrievalStarted, RetrievalInProgress };
+
+struct RestoreResult {
+  BackupRecord record;
+  RestoreState state = RestoreState::Restored;
+  std::vector<std::string> restored;  // top-level names created
+};
+
+// Restores the latest backup whose filename or stored name starts with name
+// (an exact stored name picks that version).
+RestoreResult restore(const std::string& name, const RestoreOptions& options);
+
+// Restores an archive file that is not in the catalog (downloaded by hand).
+RestoreResult restore_file(const std::string& file, const RestoreOptions& options);
+
+struct ShowOptions : Options {
+  std::string query;
+  std::vector<std::string> tags;
+  bool this_profile_only = false;  // only rows of this profile's backend_hash
+  bool all_destinations = true;    // false: only options.destination
+};
+std::vector<BackupRecord> show(const ShowOptions& options);
+
+// Names stored at the destination, read from the store itself.
+std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options);
+
+// Removes the latest match from the store and marks it deleted.
+BackupRecord remove(const std::string& name, const Options& options);
+
+// Downloads, checks sha256, decrypts and reads the whole archive.
+BackupRecord verify(const std::string& name, const Options& options);
+
+// Seconds of an interval string such as "3M2D8h20m5s" (units s m h D W M Y).
+std::int64_t parse_interval(const std::string& text);
+
+struct RetentionOptions : Options {
+  bool dry_run = false;
+  std::int64_t now = 0;  // Unix seconds; 0: the current time
+};
+
+struct RetentionDecision {
+  BackupRecord record;
+  bool keep = false;
+  std::vector<std::string> reasons;  // for kept ones: "daily 2026-11-24", ...
+  std::string error;                 // deletion failed: why
+};
+
+// Deletes every backup matching name older than now - interval.
+std::vector<RetentionDecision> delete_older_than(const std::string& name,
+                                                 const std::string& interval,
+                                                 const RetentionOptions& options);
+
+// Grandfather-father-son rotation of the backups matching name, by the
+// profile's `rotation`. Throws Config when no rotation is configured.
+std::vector<RetentionDecision> rotate_backups(const std::string& name,
+                                              const RetentionOptions& options);
+
+}  // namespace bakthat

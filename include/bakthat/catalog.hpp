@@ -1,0 +1,92 @@
+// The SQLite catalog, with exactly the Python bakthat's schema (peewee
+// models), so existing ~/.bakthat.sqlite files and users' SQL keep working.
+//
+// A Catalog is one connection in WAL mode with a busy timeout, so several
+// bakthat processes may use one file at once. Rows are never removed:
+// deletion sets is_deleted = 1 and last_updated = now.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bakthat {
+
+struct BackupRecord {
+  std::int64_t id = 0;
+  std::string backend;        // destination name: local, s3, glacier, swift
+  std::string backend_hash;   // hex SHA-512 of access_key + bucket/vault (local: the store path)
+  std::int64_t backup_date = 0;   // Unix seconds, UTC
+  std::string filename;           // arcname or custom name
+  bool is_deleted = false;
+  std::int64_t last_updated = 0;  // Unix seconds, UTC
+  nlohmann::json metadata = nlohmann::json::object();
+  std::int64_t size = 0;          // stored object's size in bytes
+  std::string stored_filename;    // unique
+  std::string tags;               // space separated
+};
+
+struct CatalogQuery {
+  std::string text;                      // matches *text* on filename or stored_filename
+  std::vector<std::string> tags;         // every tag must be present
+  std::optional<std::string> backend;    // destination
+  std::optional<std::string> backend_hash;
+  bool include_deleted = false;
+};
+
+class Catalog {
+ public:
+  // Opens (creating if needed) the catalog file and its tables and indexes.
+  explicit Catalog(const std::string& path);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  const std::string& path() const;
+
+  // Inserts a new row; returns its id. A stored_filename already present is
+  // replaced (the original's upsert).
+  std::int64_t insert(const BackupRecord& record);
+
+  // Rows matching the query, newest backup_date first.
+  std::vector<BackupRecord> search(const CatalogQuery& query) const;
+
+  // The newest non-deleted row whose filename or stored_filename starts with
+  // name; an exact stored_filename match wins over everything else.
+  std::optional<BackupRecord> latest(const std::string& name,
+                                     const std::optional<std::string>& backend,
+                                     const std::optional<std::string>& backend_hash) const;
+
+  // Every non-deleted row whose filename or stored_filename starts with name,
+  // newest first.
+  std::vector<BackupRecord> matches(const std::string& name,
+                                    const std::optional<std::string>& backend,
+                                    const std::optional<std::string>& backend_hash) const;
+
+  std::optional<BackupRecord> by_stored_filename(const std::string& stored) const;
+
+  // Sets is_deleted = 1 and last_updated = now.
+  void mark_deleted(std::int64_t id);
+
+  // The `config` table (key UNIQUE, value JSON).
+  std::optional<nlohmann::json> config_value(const std::string& key) const;
+  void set_config_value(const std::string& key, const nlohmann::json& value);
+
+  // The Glacier `inventory` (archive_id UNIQUE, filename) and `jobs` tables.
+  void put_inventory(const std::string& filename, const std::string& archive_id);
+  std::optional<std::string> archive_id(const std::string& filename) const;
+  void remove_inventory(const std::string& filename);
+  void put_job(const std::string& filename, const std::string& job_id);
+  std::optional<std::string> job_id(const std::string& filename) const;
+  void remove_job(const std::string& filename);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bakthat

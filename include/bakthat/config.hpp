@@ -1,0 +1,78 @@
+// Configuration: the profiles of ~/.bakthat.yml (the Python bakthat's file,
+// same keys), environment overrides and built-in defaults.
+//
+// A Profile is fully resolved: every field holds the value that applies,
+// whether it came from the file, the environment or a default. Parsing checks
+// every key; a bad value is a Config error naming the key and the file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bakthat {
+
+struct Rotation {
+  int years = 0, months = 0, weeks = 0, days = 0;
+  int hours = 0, minutes = 0, seconds = 0;
+  int first_week_day = 5;  // Python calendar numbering: Monday = 0, Saturday = 5
+  bool configured() const {
+    return years || months || weeks || days || hours || minutes || seconds;
+  }
+};
+
+struct Profile {
+  std::string name = "default";
+  std::string access_key, secret_key, session_token;
+  std::string region_name = "us-east-1";
+  std::string s3_bucket;
+  std::string glacier_vault;
+  std::string default_destination;  // resolved: "s3", "glacier", "swift" or "local"
+  bool compress = true;
+  Rotation rotation;
+  std::string auth_url;
+  std::string auth_version;  // "1", "2" or "3"; empty when unused
+  std::string plugins_dir;
+  std::vector<std::string> plugins;
+  std::string s3_endpoint;
+  std::string glacier_endpoint;
+  std::string s3_addressing_style = "auto";  // "path", "virtual" or "auto"
+  std::string s3_storage_class = "STANDARD";
+  std::string glacier_storage_class = "GLACIER";
+  std::string glacier_tier = "Standard";
+  std::string local_path;           // resolved absolute path
+  std::string compression = "gzip"; // "gzip" or "zstd"
+  std::optional<int> compression_level;
+  int threads = 0;                  // resolved: >= 1
+  std::uint64_t part_size = 0;      // 0: chosen automatically
+  std::vector<std::string> recipients;
+  std::string identity_file;
+  std::string database;             // resolved catalog path
+  std::map<std::string, std::string> hooks;
+  int scrypt_work_factor = 18;
+};
+
+// Where the configuration comes from. An explicit `conf` mapping (the
+// library's "conf" argument) replaces the file's profile entirely.
+struct ConfigSource {
+  std::string path;     // empty: ~/.bakthat.yml
+  std::string profile;  // empty: "default"
+  std::optional<std::string> conf_yaml;  // a profile's keys as YAML text
+};
+
+// Reads and resolves one profile. A missing file is not an error (every
+// default applies); a missing profile in an existing file is.
+Profile load_profile(const ConfigSource& source);
+
+// The config file path that load_profile reads for this source.
+std::string config_path(const ConfigSource& source);
+
+// Writes (creates or replaces) one profile's keys in the YAML file, keeping
+// the other profiles, with mode 0600. Values are YAML scalars or sequences.
+void save_profile_keys(const std::string& path, const std::string& profile,
+                       const std::map<std::string, std::string>& scalars);
+void save_rotation(const std::string& path, const std::string& profile, const Rotation& rotation);
+
+}  // namespace bakthat

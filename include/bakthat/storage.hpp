@@ -1,0 +1,75 @@
+// The storage interface every destination implements (local, s3, glacier,
+// swift), and that wrappers (retries, progress) decorate.
+//
+// Objects are flat names inside one container (a directory, bucket, vault).
+// An object becomes visible under its name only when its writer's finish()
+// returns: a writer destroyed before that leaves no object behind.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bakthat/stream.hpp"
+
+namespace bakthat {
+
+struct ObjectInfo {
+  std::string name;
+  std::uint64_t size = 0;
+  std::int64_t modified = 0;   // Unix seconds, 0 when unknown
+  std::string storage_class;   // empty when the destination has none
+};
+
+// What the destination confirmed once an object was completely written.
+struct StoredObject {
+  std::string name;
+  std::uint64_t size = 0;
+  std::string provider_id;  // e.g. a Glacier archive id or an S3 ETag
+};
+
+class ObjectWriter : public Sink {
+ public:
+  // finish() (from Sink) completes the object: when it returns the store has
+  // every byte durably under the final name. Destroying a writer whose
+  // finish() has not returned aborts the upload and leaves nothing visible.
+  virtual const StoredObject& stored() const = 0;
+};
+
+// Whether an object can be read now (archive tiers need a retrieval first).
+enum class Readiness { Ready, RetrievalStarted, RetrievalInProgress };
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // The destination's name as the catalog records it: "local", "s3", ...
+  virtual std::string kind() const = 0;
+  // Where objects go, for messages: a path or "s3://bucket".
+  virtual std::string location() const = 0;
+
+  // Starts writing `name`. size_hint, when known, lets a destination choose
+  // part sizes. Fails with ErrorKind::Conflict if the name already exists.
+  virtual std::unique_ptr<ObjectWriter> create(const std::string& name,
+                                               std::optional<std::uint64_t> size_hint) = 0;
+  // Opens `name` for reading from its first byte. Throws NotFound.
+  virtual std::unique_ptr<Source> open(const std::string& name) = 0;
+  // Removes `name`. Throws NotFound when it does not exist.
+  virtual void remove(const std::string& name) = 0;
+  // Every object whose name starts with prefix, in name order.
+  virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
+  // The object's info, or nullopt when it does not exist.
+  virtual std::optional<ObjectInfo> stat(const std::string& name) = 0;
+
+  // A URL that allows `method` on `name` without credentials for
+  // expires_seconds. Destinations without URLs throw Unsupported.
+  virtual std::string presign(const std::string& name, const std::string& method,
+                              std::int64_t expires_seconds);
+  // For archive tiers: starts (or checks) a retrieval so that open() can
+  // succeed later. Destinations whose objects are always readable say Ready.
+  virtual Readiness prepare_read(const std::string& name);
+};
+
+}  // namespace bakthat

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages bakthat needs to build, test and benchmark,
+# only those missing. Uses sudo when not root.
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config git curl ca-certificates
+      libarchive-dev libdeflate-dev libisal-dev zlib1g-dev libzstd-dev libssl-dev
+      libcurl4-openssl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev
+      libgtest-dev googletest python3 tar gzip age pigz zstd)
+if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
+  PKGS+=(python3-pexpect)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  PKGS+=(restic time)
+fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+SUDO=""
+[[ $(id -u) == 0 ]] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/bakthat-apt.log 2>&1; then
+  $SUDO apt-get update -q >>/tmp/bakthat-apt.log 2>&1
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/bakthat-apt.log 2>&1 ||
+    { echo "install-deps: apt-get failed, see /tmp/bakthat-apt.log" >&2; tail -5 /tmp/bakthat-apt.log >&2; exit 1; }
+fi

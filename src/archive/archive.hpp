@@ -1,0 +1,57 @@
+// Tar archives (POSIX pax, via libarchive): writing a file or directory tree
+// into a Sink, and extracting a tar stream safely into a directory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "archive/exclude.hpp"
+#include "bakthat/stream.hpp"
+
+namespace bakthat::archive {
+
+struct TarStats {
+  std::uint64_t entries = 0;         // every entry written
+  std::uint64_t files = 0;           // regular files
+  std::uint64_t bytes = 0;           // bytes of file content read
+  std::vector<std::string> unreadable;  // "path: reason" for each file skipped
+};
+
+struct TarOptions {
+  std::string root;     // file or directory to archive
+  std::string arcname;  // name of the top entry (usually root's last component)
+  ExcludeRules excludes;
+  // Called with the number of content bytes read since the last call.
+  std::function<void(std::uint64_t)> on_progress;
+};
+
+// Writes root as a pax tar stream into out and finishes it. Files that
+// cannot be read are recorded in TarStats::unreadable and skipped; anything
+// else (out failing, root missing) throws.
+TarStats write_tar(const TarOptions& options, Sink& out);
+
+struct ExtractOptions {
+  std::string target_dir;  // must exist
+  bool force = false;      // replace existing files
+};
+
+struct ExtractStats {
+  std::uint64_t entries = 0;
+  std::uint64_t bytes = 0;
+  std::vector<std::string> top_entries;  // names created directly in target_dir
+};
+
+// Extracts a tar stream into target_dir: everything goes first into a
+// staging directory inside target_dir and is moved into place only when the
+// whole stream was read without error, so a failed restore leaves the target
+// as it was. Entries that would land outside the target (absolute names,
+// "..", through a symlink) throw ErrorKind::Unsafe; an existing path without
+// force throws ErrorKind::Conflict (before anything is moved).
+ExtractStats extract_tar(Source& in, const ExtractOptions& options);
+
+// Reads every entry and its content without writing anything (verify).
+ExtractStats read_tar(Source& in);
+
+}  // namespace bakthat::archive

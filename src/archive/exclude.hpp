@@ -1,0 +1,31 @@
+// Exclusion patterns (.bakthatexclude, .gitignore, --exclude-file): one shell
+// wildcard per line; an entry is excluded when a pattern matches its path or
+// any part of it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bakthat::archive {
+
+class ExcludeRules {
+ public:
+  ExcludeRules() = default;
+  explicit ExcludeRules(std::vector<std::string> patterns);
+  // Reads patterns from a file (blank lines and # comments ignored).
+  static ExcludeRules from_file(const std::string& path);
+  // The rules for a directory: --exclude-file if given, else its
+  // .bakthatexclude, else its .gitignore, else none.
+  static ExcludeRules for_directory(const std::string& dir, const std::string& exclude_file);
+
+  // relpath is relative to the archived root, '/'-separated.
+  bool excluded(std::string_view relpath) const;
+  bool empty() const { return patterns_.empty(); }
+  const std::vector<std::string>& patterns() const { return patterns_; }
+
+ private:
+  std::vector<std::string> patterns_;
+};
+
+}  // namespace bakthat::archive

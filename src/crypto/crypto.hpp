@@ -1,0 +1,46 @@
+// Encryption stages: age v1 (scrypt passphrase or X25519 recipients) for
+// writing; age v1 (binary or armored) and the Python bakthat's beefish format
+// (Blowfish ECB or CBC) for reading.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bakthat/stream.hpp"
+
+namespace bakthat::crypto {
+
+struct EncryptOptions {
+  std::optional<std::string> password;   // scrypt stanza; exclusive with recipients
+  std::vector<std::string> recipients;   // "age1..." strings
+  int scrypt_work_factor = 18;           // log2(N)
+};
+
+// A sink that writes an age v1 file of everything written into `next`, in
+// 64 KiB STREAM chunks, and finishes it. Throws Usage for a bad recipient.
+std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
+
+struct DecryptOptions {
+  std::optional<std::string> password;
+  std::vector<std::string> identity_files;  // files of AGE-SECRET-KEY-1... lines
+  int max_scrypt_work_factor = 22;
+};
+
+enum class Envelope { Plain, Age, AgeArmored, Beefish };
+
+// How `head` (the first bytes of an object, at least 64 when available) is
+// wrapped. Anything not age is reported as Plain: beefish has no magic and
+// is recognised only by decrypting (see make_decryptor).
+Envelope detect(Bytes head);
+
+// A source of the plaintext of `in`, which must be encrypted: age (binary or
+// armored), else beefish (the variant is chosen by which one decrypts the
+// first block to gzip magic). Wrong password / identity throws
+// ErrorKind::Crypto ("wrong password or not encrypted for this identity");
+// any damage throws ErrorKind::Corrupt naming the byte offset. No plaintext
+// of a chunk is returned before that chunk authenticated.
+std::unique_ptr<Source> make_decryptor(Source& in, const DecryptOptions& options);
+
+}  // namespace bakthat::crypto

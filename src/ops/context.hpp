@@ -1,0 +1,35 @@
+// What every operation needs, resolved once from its Options: the profile,
+// the destination, the catalog, the store (opened on first use, so that
+// catalog-only commands work without credentials) and the reporter.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bakthat/bakthat.hpp"
+
+namespace bakthat::ops {
+
+class Context {
+ public:
+  explicit Context(const Options& options);
+
+  const Profile& profile() const { return profile_; }
+  const std::string& destination() const { return destination_; }
+  Catalog& catalog();
+  Storage& storage();
+  Reporter& reporter() const { return *reporter_; }
+  // hex SHA-512 of access_key + bucket/vault (local: the store's path).
+  const std::string& backend_hash() const { return backend_hash_; }
+
+ private:
+  Profile profile_;
+  std::string destination_;
+  std::string backend_hash_;
+  Reporter* reporter_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Storage> storage_;
+};
+
+}  // namespace bakthat::ops

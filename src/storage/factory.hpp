@@ -1,0 +1,20 @@
+// Builds the Storage for a destination name from a profile, wrapped in the
+// retry layer where the destination talks to a network.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "bakthat/config.hpp"
+#include "bakthat/storage.hpp"
+
+namespace bakthat::storage {
+
+// destination: "local", "s3", "glacier" or "swift". Throws Config when the
+// profile lacks what the destination needs, Usage for an unknown name.
+std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination);
+
+// The catalog's backend_hash for this profile and destination.
+std::string backend_hash(const Profile& profile, const std::string& destination);
+
+}  // namespace bakthat::storage

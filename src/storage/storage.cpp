@@ -1,0 +1,13 @@
+#include "bakthat/storage.hpp"
+
+#include "bakthat/errors.hpp"
+
+namespace bakthat {
+
+std::string Storage::presign(const std::string&, const std::string&, std::int64_t) {
+  throw Error(ErrorKind::Unsupported, "the " + kind() + " destination has no URLs");
+}
+
+Readiness Storage::prepare_read(const std::string&) { return Readiness::Ready; }
+
+}  // namespace bakthat
