@@ -1,0 +1,24 @@
+#include "storage/factory.hpp"
+
+#include "bakthat/errors.hpp"
+#include "storage/local/local_storage.hpp"
+#include "util/bytes.hpp"
+
+namespace bakthat::storage {
+
+std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination) {
+  if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path);
+  if (destination == "s3" || destination == "glacier" || destination == "swift")
+    throw Error(ErrorKind::Unsupported, "the " + destination + " destination is not available in this build");
+  throw Error(ErrorKind::Usage, "unknown destination '" + destination +
+                                    "' (choose local, s3, glacier or swift)");
+}
+
+std::string backend_hash(const Profile& profile, const std::string& destination) {
+  if (destination == "local") return util::sha512_hex(util::as_bytes(profile.local_path));
+  const std::string& container =
+      destination == "glacier" && !profile.glacier_vault.empty() ? profile.glacier_vault : profile.s3_bucket;
+  return util::sha512_hex(util::as_bytes(profile.access_key + container));
+}
+
+}  // namespace bakthat::storage
