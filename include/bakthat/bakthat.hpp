@@ -48,6 +48,9 @@ struct Options {
   std::vector<std::string> recipients;     // age1... (added to the profile's)
   std::vector<std::string> identity_files; // added to the profile's identity_file
   Reporter* reporter = nullptr;            // nullptr: silent
+  // Asked for a password when an encrypted backup needs one and none was
+  // given (restore asks before downloading anything).
+  std::function<std::optional<std::string>()> ask_password;
 };
 
 struct BackupOptions : Options {

@@ -1,0 +1,236 @@
+// backup(): source (tar of a tree, a file as is, or a stream) -> compress ->
+// encrypt -> hash -> store, then the catalog row.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "archive/archive.hpp"
+#include "crypto/crypto.hpp"
+#include "ops/context.hpp"
+#include "ops/names.hpp"
+#include "ops/pipeline.hpp"
+#include "storage/local/local_storage.hpp"
+
+namespace bakthat {
+namespace {
+
+namespace fs = std::filesystem;
+using ops::Layout;
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string codec_name(codec::Codec c) {
+  switch (c) {
+    case codec::Codec::Gzip: return "gzip";
+    case codec::Codec::Zstd: return "zstd";
+    case codec::Codec::None: return "";
+  }
+  return "";
+}
+
+// How one backup is encrypted, from options and profile.
+struct Encryption {
+  std::optional<crypto::EncryptOptions> options;
+  std::string scheme;  // "age-scrypt", "age-x25519" or ""
+};
+
+Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
+  Encryption e;
+  std::vector<std::string> recipients = ctx.profile().recipients;
+  recipients.insert(recipients.end(), options.recipients.begin(), options.recipients.end());
+  bool has_password = options.password && !options.password->empty();
+  if (!recipients.empty() && has_password)
+    throw Error(ErrorKind::Usage, "give either a password or age recipients, not both");
+  if (!recipients.empty()) {
+    e.options = crypto::EncryptOptions{std::nullopt, recipients, ctx.profile().scrypt_work_factor};
+    e.scheme = "age-x25519";
+  } else if (has_password) {
+    e.options = crypto::EncryptOptions{options.password, {}, ctx.profile().scrypt_work_factor};
+    e.scheme = "age-scrypt";
+  }
+  return e;
+}
+
+// What the source is and how it is stored.
+struct Plan {
+  std::string filename;  // catalog filename
+  std::string base;      // stored name base
+  Layout layout = Layout::Tar;
+  codec::Codec codec = codec::Codec::Gzip;
+  bool store_as_is = false;  // a file copied byte for byte (already .tgz, or compress: false)
+};
+
+codec::Codec profile_codec(const Profile& p) {
+  return p.compression == "zstd" ? codec::Codec::Zstd : codec::Codec::Gzip;
+}
+
+// Runs the common tail: compress -> encrypt -> hash -> store, fed by
+// `produce`, then writes the catalog row. Retries the next second when the
+// name is taken, so two backups of one name in one second both succeed.
+template <typename Produce>
+BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, const Plan& plan,
+                              std::uint64_t total_hint, Produce produce) {
+  Encryption enc = choose_encryption(ctx, options);
+  Reporter& rep = ctx.reporter();
+  Storage& store = ctx.storage();
+  std::int64_t when = std::time(nullptr);
+  std::string ext = ops::extension_for(plan.layout, plan.store_as_is ? codec::Codec::None : plan.codec);
+  if (plan.store_as_is && plan.layout == Layout::Tar) ext = ".tgz";
+
+  std::unique_ptr<ObjectWriter> writer;
+  std::string stored;
+  for (int attempt = 0;; ++attempt) {
+    stored = ops::stored_name(plan.base, when, ext, enc.options.has_value());
+    try {
+      if (ctx.catalog().by_stored_filename(stored)) throw Error(ErrorKind::Conflict, stored);
+      writer = store.create(stored, std::nullopt);
+      break;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Conflict || attempt > 30) throw;
+      ++when;
+    }
+  }
+
+  if (!plan.store_as_is) rep.message("Compressing...");
+  if (enc.options) rep.message("Encrypting...");
+  rep.message("Uploading...");
+
+  ops::HashingSink hashed(*writer);
+  std::unique_ptr<Sink> encryptor;
+  Sink* head = &hashed;
+  if (enc.options) {
+    encryptor = crypto::make_encryptor(*head, *enc.options);
+    head = encryptor.get();
+  }
+  std::unique_ptr<Sink> compressor;
+  if (!plan.store_as_is) {
+    int threads = ctx.profile().threads;
+    compressor = codec::make_compressor(*head, {plan.codec, ctx.profile().compression_level, threads});
+    head = compressor.get();
+  }
+  ops::ProgressSink progress(*head, rep);
+  rep.progress_start("Uploading", total_hint);
+  nlohmann::json extra = produce(progress);
+  rep.progress_end();
+
+  BackupRecord r;
+  r.backend = ctx.destination();
+  r.backend_hash = ctx.backend_hash();
+  r.backup_date = when;
+  r.filename = plan.filename;
+  r.last_updated = std::time(nullptr);
+  r.size = static_cast<std::int64_t>(hashed.size());
+  r.stored_filename = stored;
+  for (const auto& t : options.tags) r.tags += (r.tags.empty() ? "" : " ") + t;
+  r.metadata = {{"is_enc", enc.options.has_value()},
+                {"client", host_name()},
+                {"compression", plan.store_as_is ? nlohmann::json(nullptr) : nlohmann::json(codec_name(plan.codec))},
+                {"encryption", enc.scheme.empty() ? nlohmann::json(nullptr) : nlohmann::json(enc.scheme)},
+                {"sha256", hashed.sha256()},
+                {"original_size", progress.count()},
+                {"format", plan.layout == Layout::Tar ? "tar" : "stream"}};
+  for (auto& [k, v] : extra.items()) r.metadata[k] = v;
+  if (!writer->stored().provider_id.empty()) r.metadata["provider_id"] = writer->stored().provider_id;
+  try {
+    r.id = ctx.catalog().insert(r);
+  } catch (...) {
+    // No row, no object: a backup that could not be recorded is removed.
+    try { store.remove(stored); } catch (...) {}
+    throw;
+  }
+  return r;
+}
+
+std::uint64_t tree_size(const std::string& root) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  if (fs::is_regular_file(fs::symlink_status(root, ec))) return fs::file_size(root, ec);
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
+  ops::Context ctx(options);
+  std::string path = path_in.empty() ? "." : path_in;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
+    throw Error(ErrorKind::NotFound, "cannot back up " + path + ": no such file or directory");
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    throw Error(ErrorKind::Usage, "cannot back up " + path + ": not a regular file or directory");
+  std::error_code ec;
+  std::string absolute = fs::absolute(path, ec).lexically_normal().string();
+  while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
+  std::string arcname = ops::last_component(absolute);
+  if (arcname.empty()) arcname = "root";
+
+  Plan plan;
+  plan.filename = options.custom_name.empty() ? arcname : options.custom_name;
+  plan.base = plan.filename;
+  plan.codec = profile_codec(ctx.profile());
+  std::string untgz = S_ISREG(st.st_mode) ? ops::strip_tgz(arcname) : "";
+  if (!untgz.empty()) {
+    // Already a .tgz: stored as is, never compressed twice.
+    plan.store_as_is = true;
+    plan.layout = Layout::Tar;
+    if (options.custom_name.empty()) plan.filename = plan.base = untgz;
+  } else if (!ctx.profile().compress && S_ISREG(st.st_mode)) {
+    plan.store_as_is = true;
+    plan.layout = Layout::Stream;
+  } else if (!ctx.profile().compress) {
+    plan.codec = codec::Codec::None;
+  }
+
+  ctx.reporter().message("Backing up " + absolute);
+  std::uint64_t total = tree_size(absolute);
+
+  return store_and_record(ctx, options, plan, total, [&](Sink& out) -> nlohmann::json {
+    if (plan.store_as_is) {
+      auto src = storage::open_file_source(absolute);
+      ops::copy(*src, out);
+      out.finish();
+      return {{"files", 1}};
+    }
+    archive::TarOptions topts;
+    topts.root = absolute;
+    topts.arcname = arcname;
+    if (S_ISDIR(st.st_mode)) topts.excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
+    else if (!options.exclude_file.empty()) topts.excludes = archive::ExcludeRules::from_file(options.exclude_file);
+    archive::TarStats stats = archive::write_tar(topts, out);
+    for (const auto& u : stats.unreadable) ctx.reporter().warning("cannot read " + u);
+    nlohmann::json extra = {{"files", stats.files}};
+    if (!stats.unreadable.empty()) extra["unreadable"] = stats.unreadable;
+    return extra;
+  });
+}
+
+BackupRecord backup_stream(Source& in, const std::string& name, const BackupOptions& options) {
+  ops::Context ctx(options);
+  if (name.empty() || name.find('/') != std::string::npos)
+    throw Error(ErrorKind::Usage, "a stream backup needs a name without '/' (--name NAME)");
+  Plan plan;
+  plan.filename = plan.base = name;
+  plan.layout = Layout::Stream;
+  plan.codec = ctx.profile().compress ? profile_codec(ctx.profile()) : codec::Codec::None;
+  ctx.reporter().message("Backing up " + name + " from standard input");
+  return store_and_record(ctx, options, plan, 0, [&](Sink& out) -> nlohmann::json {
+    ops::copy(in, out);
+    out.finish();
+    return {{"files", 1}};
+  });
+}
+
+}  // namespace bakthat

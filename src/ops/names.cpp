@@ -1,0 +1,82 @@
+#include "ops/names.hpp"
+
+#include <ctime>
+
+namespace bakthat::ops {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+std::string utc_stamp(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  return buf;
+}
+
+std::string stored_name(const std::string& base, std::int64_t when, const std::string& extension,
+                        bool encrypted) {
+  return base + "." + utc_stamp(when) + extension + (encrypted ? ".enc" : "");
+}
+
+std::string extension_for(Layout layout, codec::Codec codec) {
+  using codec::Codec;
+  if (layout == Layout::Tar) {
+    switch (codec) {
+      case Codec::Gzip: return ".tgz";
+      case Codec::Zstd: return ".tar.zst";
+      case Codec::None: return ".tar";
+    }
+  }
+  switch (codec) {
+    case Codec::Gzip: return ".gz";
+    case Codec::Zstd: return ".zst";
+    case Codec::None: return "";
+  }
+  return "";
+}
+
+NameInfo parse_stored_name(const std::string& stored) {
+  NameInfo info;
+  std::string s = stored;
+  if (ends_with(s, ".enc")) {
+    info.encrypted = true;
+    s.resize(s.size() - 4);
+  }
+  if (ends_with(s, ".tgz") || ends_with(s, ".tar.gz")) {
+    info.codec = codec::Codec::Gzip;
+    info.layout = Layout::Tar;
+  } else if (ends_with(s, ".tar.zst")) {
+    info.codec = codec::Codec::Zstd;
+    info.layout = Layout::Tar;
+  } else if (ends_with(s, ".tar")) {
+    info.layout = Layout::Tar;
+  } else if (ends_with(s, ".gz")) {
+    info.codec = codec::Codec::Gzip;
+  } else if (ends_with(s, ".zst")) {
+    info.codec = codec::Codec::Zstd;
+  }
+  return info;
+}
+
+std::string last_component(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p == "/") return "";
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+std::string strip_tgz(const std::string& name) {
+  if (ends_with(name, ".tar.gz") && name.size() > 7) return name.substr(0, name.size() - 7);
+  if (ends_with(name, ".tgz") && name.size() > 4) return name.substr(0, name.size() - 4);
+  return "";
+}
+
+}  // namespace bakthat::ops

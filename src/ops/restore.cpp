@@ -1,0 +1,285 @@
+// restore() and verify(): store -> hash check -> decrypt -> decompress ->
+// untar into a staging directory -> move into place (or one stream out).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "archive/archive.hpp"
+#include "archive/single_entry.hpp"
+#include "crypto/crypto.hpp"
+#include "ops/context.hpp"
+#include "ops/names.hpp"
+#include "ops/pipeline.hpp"
+#include "storage/local/local_storage.hpp"
+#include "util/peek_source.hpp"
+
+namespace bakthat {
+namespace {
+
+namespace fs = std::filesystem;
+
+crypto::DecryptOptions decrypt_options(const ops::Context& ctx, const Options& options,
+                                       const std::optional<std::string>& password) {
+  crypto::DecryptOptions d;
+  d.password = password;
+  d.identity_files = options.identity_files;
+  if (!ctx.profile().identity_file.empty()) d.identity_files.push_back(ctx.profile().identity_file);
+  return d;
+}
+
+// The password for an encrypted object, asked before any download. Objects
+// encrypted to age recipients need an identity instead.
+std::optional<std::string> password_for(const nlohmann::json& metadata, const Options& options,
+                                        bool have_identities) {
+  if (options.password && !options.password->empty()) return options.password;
+  std::string scheme = metadata.value("encryption", nlohmann::json()).is_string()
+                           ? metadata["encryption"].get<std::string>() : "";
+  if (scheme == "age-x25519" || (scheme.empty() && have_identities)) return std::nullopt;
+  if (options.ask_password) {
+    auto p = options.ask_password();
+    if (p && !p->empty()) return p;
+  }
+  throw Error(ErrorKind::Crypto, "this backup is encrypted: a password is needed (BAKTHAT_PASSWORD or the prompt)");
+}
+
+// Writes one stream into dir/name through a temporary file and a rename, so
+// a failure leaves nothing behind.
+void write_file_atomically(Source& in, const std::string& dir, const std::string& name, bool force) {
+  std::string final_path = dir + "/" + name;
+  struct stat st {};
+  if (!force && ::lstat(final_path.c_str(), &st) == 0)
+    throw Error(ErrorKind::Conflict, "restore would overwrite " + final_path + "; use --force");
+  std::string temp = dir + "/.bakthat-restore-" + std::to_string(::getpid()) + "-" + name;
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(ErrorKind::Io, "cannot create " + temp + ": " + std::strerror(errno));
+  struct Closer {
+    int& fd;
+    std::string& path;
+    bool keep = false;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+      if (!keep) ::unlink(path.c_str());
+    }
+  } closer{fd, temp};
+  class FdSink : public Sink {
+   public:
+    FdSink(int fd, const std::string& path) : fd_(fd), path_(path) {}
+    void write(Bytes d) override {
+      while (!d.empty()) {
+        ssize_t n = ::write(fd_, d.data(), d.size());
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          throw Error(ErrorKind::Io, "cannot write " + path_ + ": " + std::strerror(errno));
+        }
+        d = d.subspan(static_cast<std::size_t>(n));
+      }
+    }
+    void finish() override {}
+   private:
+    int fd_;
+    const std::string& path_;
+  } sink(fd, temp);
+  ops::copy(in, sink);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    fd = -1;
+    throw Error(ErrorKind::Io, "cannot write " + temp + ": " + std::strerror(errno));
+  }
+  fd = -1;
+  ::chmod(temp.c_str(), 0644 & ~[] { mode_t m = ::umask(0); ::umask(m); return m; }());
+  if (::rename(temp.c_str(), final_path.c_str()) != 0)
+    throw Error(ErrorKind::Io, "cannot create " + final_path + ": " + std::strerror(errno));
+  closer.keep = true;
+}
+
+std::string target_dir(const RestoreOptions& options) {
+  std::string dir = options.target_dir.empty() ? "." : options.target_dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    if (options.target_dir.empty()) throw Error(ErrorKind::Io, "the current directory is not usable");
+    fs::create_directories(dir, ec);
+    if (ec) throw Error(ErrorKind::Io, "cannot create " + dir + ": " + ec.message());
+  }
+  return dir;
+}
+
+bool looks_like_tar(Bytes head) {
+  return head.size() >= 262 && std::memcmp(head.data() + 257, "ustar", 5) == 0;
+}
+
+// Decrypts, decompresses and delivers `stored` (already hash-checked) as the
+// options ask: untarred into the target, one file into the target, or out.
+RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::string& stream_name,
+                      const RestoreOptions& options, Reporter& rep,
+                      const std::optional<crypto::DecryptOptions>& decrypt, bool detect_layout) {
+  Source* head = &stored;
+  std::unique_ptr<Source> decryptor, decompressor;
+  if (decrypt) {
+    rep.message("Decrypting...");
+    decryptor = crypto::make_decryptor(*head, *decrypt);
+    head = decryptor.get();
+  }
+  util::PeekSource peeked(*head);
+  codec::Codec c = info.codec;
+  if (detect_layout) c = codec::detect(peeked.peek(4));
+  head = &peeked;
+  if (c != codec::Codec::None) {
+    rep.message("Uncompressing...");
+    decompressor = codec::make_decompressor(*head, c, 2);
+    head = decompressor.get();
+  }
+  util::PeekSource body(*head);
+  ops::Layout layout = info.layout;
+  if (detect_layout) layout = looks_like_tar(body.peek(512)) ? ops::Layout::Tar : ops::Layout::Stream;
+
+  RestoreResult result;
+  if (options.to_stdout) {
+    if (!options.out) throw Error(ErrorKind::Usage, "no output given for --stdout");
+    if (layout == ops::Layout::Tar) {
+      archive::extract_single_to(body, *options.out);
+    } else {
+      ops::copy(body, *options.out);
+    }
+    options.out->finish();
+    return result;
+  }
+  std::string dir = target_dir(options);
+  if (layout == ops::Layout::Tar) {
+    archive::ExtractStats s = archive::extract_tar(body, {dir, options.force});
+    result.restored = s.top_entries;
+  } else {
+    write_file_atomically(body, dir, stream_name, options.force);
+    result.restored.push_back(stream_name);
+  }
+  return result;
+}
+
+}  // namespace
+
+RestoreResult restore(const std::string& name, const RestoreOptions& options) {
+  ops::Context ctx(options);
+  Reporter& rep = ctx.reporter();
+  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
+  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
+  const std::string& stored = rec->stored_filename;
+  ops::NameInfo info = ops::parse_stored_name(stored);
+  if (rec->metadata.value("is_enc", false)) info.encrypted = true;
+
+  std::optional<crypto::DecryptOptions> decrypt;
+  if (info.encrypted) {
+    auto d = decrypt_options(ctx, options, std::nullopt);
+    d.password = password_for(rec->metadata, options, !d.identity_files.empty());
+    decrypt = d;
+  }
+  rep.message("Restoring " + stored);
+
+  Storage& store = ctx.storage();
+  RestoreResult result;
+  result.record = *rec;
+  for (int round = 0;; ++round) {
+    Readiness r = store.prepare_read(stored);
+    if (r == Readiness::Ready) break;
+    if (!options.wait) {
+      result.state = r == Readiness::RetrievalStarted ? RestoreState::RetrievalStarted
+                                                       : RestoreState::RetrievalInProgress;
+      return result;
+    }
+    ops::check_cancel();
+    std::this_thread::sleep_for(std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
+  }
+
+  rep.message("Downloading...");
+  auto src = store.open(stored);
+  ops::ProgressSource progress(*src, rep);
+  rep.progress_start("Downloading", static_cast<std::uint64_t>(rec->size));
+  ops::HashingSource hashed(progress, rec->metadata.value("sha256", std::string()));
+  std::string stream_name = rec->filename;
+  RestoreResult delivered = deliver(hashed, info, stream_name, options, rep, decrypt, false);
+  rep.progress_end();
+  result.restored = delivered.restored;
+  return result;
+}
+
+RestoreResult restore_file(const std::string& file, const RestoreOptions& options) {
+  ops::Context ctx(options);
+  Reporter& rep = ctx.reporter();
+  auto src = storage::open_file_source(file);
+  util::PeekSource peeked(*src);
+  crypto::Envelope env = crypto::detect(peeked.peek(64));
+  std::string base = ops::last_component(file);
+  ops::NameInfo info = ops::parse_stored_name(base);
+  bool encrypted = env != crypto::Envelope::Plain || info.encrypted;
+  std::optional<crypto::DecryptOptions> decrypt;
+  if (encrypted) {
+    auto d = decrypt_options(ctx, options, std::nullopt);
+    if (!options.password || options.password->empty()) {
+      // An age file names its recipients' types in the header; ask only for scrypt.
+      Bytes h = peeked.peek(256);
+      std::string head(reinterpret_cast<const char*>(h.data()), h.size());
+      bool scrypt = head.find("-> scrypt ") != std::string::npos || env == crypto::Envelope::Plain ||
+                    env == crypto::Envelope::AgeArmored;
+      if (scrypt && (d.identity_files.empty() || env == crypto::Envelope::Plain)) {
+        nlohmann::json meta = {{"encryption", "age-scrypt"}};
+        d.password = password_for(meta, options, false);
+      }
+    } else {
+      d.password = options.password;
+    }
+    decrypt = d;
+  }
+  rep.message("Restoring " + file);
+  // The file's own name without the archive suffixes names a stream restore.
+  std::string stream_name = base;
+  for (const char* suffix : {".enc", ".gz", ".zst", ".tgz"}) {
+    std::string s = suffix;
+    if (stream_name.size() > s.size() && stream_name.compare(stream_name.size() - s.size(), s.size(), s) == 0)
+      stream_name.resize(stream_name.size() - s.size());
+  }
+  RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, true);
+  return result;
+}
+
+BackupRecord verify(const std::string& name, const Options& options) {
+  ops::Context ctx(options);
+  Reporter& rep = ctx.reporter();
+  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
+  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
+  ops::NameInfo info = ops::parse_stored_name(rec->stored_filename);
+  if (rec->metadata.value("is_enc", false)) info.encrypted = true;
+  std::optional<crypto::DecryptOptions> decrypt;
+  if (info.encrypted) {
+    auto d = decrypt_options(ctx, options, std::nullopt);
+    d.password = password_for(rec->metadata, options, !d.identity_files.empty());
+    decrypt = d;
+  }
+  rep.message("Verifying " + rec->stored_filename);
+  auto src = ctx.storage().open(rec->stored_filename);
+  ops::HashingSource hashed(*src, rec->metadata.value("sha256", std::string()));
+  Source* head = &hashed;
+  std::unique_ptr<Source> decryptor, decompressor;
+  if (decrypt) {
+    decryptor = crypto::make_decryptor(*head, *decrypt);
+    head = decryptor.get();
+  }
+  if (info.codec != codec::Codec::None) {
+    decompressor = codec::make_decompressor(*head, info.codec, 2);
+    head = decompressor.get();
+  }
+  if (info.layout == ops::Layout::Tar) archive::read_tar(*head);
+  // Drain to the end so that the stored object's digest is checked in full.
+  std::vector<std::uint8_t> buf(1 << 20);
+  while (head->read(buf) > 0) {}
+  while (hashed.read(buf) > 0) {}
+  if (static_cast<std::int64_t>(hashed.size()) != rec->size)
+    throw Error(ErrorKind::Corrupt, rec->stored_filename + " has " + std::to_string(hashed.size()) +
+                                        " bytes, the catalog says " + std::to_string(rec->size));
+  return *rec;
+}
+
+}  // namespace bakthat
