@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace bakthat {
@@ -69,8 +70,20 @@ Profile load_profile(const ConfigSource& source);
 // The config file path that load_profile reads for this source.
 std::string config_path(const ConfigSource& source);
 
+// A value written by save_profile_keys: monostate removes the key; maps are
+// `hooks` (strings) and `rotation` (numbers).
+using ConfigValue = std::variant<std::monostate, std::string, bool, std::int64_t,
+                                 std::vector<std::string>, std::map<std::string, std::string>,
+                                 std::map<std::string, std::int64_t>>;
+
 // Writes (creates or replaces) one profile's keys in the YAML file, keeping
-// the other profiles, with mode 0600. Values are YAML scalars or sequences.
+// the other profiles and keys (not comments), atomically, with mode 0600.
+// Strings that YAML would read as something else are quoted.
+void save_profile_keys(const std::string& path, const std::string& profile,
+                       const std::map<std::string, ConfigValue>& values);
+// The same with text values: those of the boolean and integer keys
+// (compress, threads, ...) are written as such when they parse, the others as
+// strings.
 void save_profile_keys(const std::string& path, const std::string& profile,
                        const std::map<std::string, std::string>& scalars);
 void save_rotation(const std::string& path, const std::string& profile, const Rotation& rotation);

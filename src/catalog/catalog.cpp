@@ -1,0 +1,294 @@
+#include "bakthat/catalog.hpp"
+
+#include <ctime>
+#include <set>
+#include <sstream>
+
+#include "bakthat/errors.hpp"
+#include "catalog/schema.hpp"
+#include "catalog/sqlite.hpp"
+
+namespace bakthat {
+
+using catalog::Db;
+using catalog::Statement;
+using catalog::WriteTransaction;
+
+namespace {
+
+constexpr const char* kColumns =
+    "SELECT id, backend, backend_hash, backup_date, filename, is_deleted, last_updated, "
+    "metadata, size, stored_filename, tags FROM backups ";
+
+// Filters shared by every backups query: ?1 backend (NULL: any), ?2
+// backend_hash (NULL: any).
+constexpr const char* kScope = "(?1 IS NULL OR backend = ?1) AND (?2 IS NULL OR backend_hash = ?2) ";
+
+// Literal prefix / substring tests: instr() and substr() treat % and _ as
+// ordinary characters, unlike LIKE, and are case-sensitive like the
+// original's GLOB.
+constexpr const char* kPrefix =
+    "(substr(filename, 1, length(?3)) = ?3 OR substr(stored_filename, 1, length(?3)) = ?3) ";
+
+constexpr const char* kNewestFirst = "ORDER BY backup_date DESC, id DESC";
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+BackupRecord read_row(const Statement& s) {
+  BackupRecord r;
+  r.id = s.integer(0);
+  r.backend = s.text(1);
+  r.backend_hash = s.text(2);
+  r.backup_date = s.integer(3);
+  r.filename = s.text(4);
+  r.is_deleted = s.integer(5) != 0;
+  r.last_updated = s.integer(6);
+  // An old catalog may hold anything here (the Python JsonField fell back to
+  // the raw text): keep only a JSON object.
+  nlohmann::json meta = nlohmann::json::parse(s.text(7), nullptr, false);
+  r.metadata = meta.is_object() ? std::move(meta) : nlohmann::json::object();
+  r.size = s.integer(8);
+  r.stored_filename = s.text(9);
+  r.tags = s.text(10);
+  return r;
+}
+
+std::set<std::string> split_words(const std::string& s) {
+  std::set<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.insert(w);
+  return out;
+}
+
+void bind_scope(Statement& s, const std::optional<std::string>& backend,
+                const std::optional<std::string>& backend_hash) {
+  s.bind_opt(1, backend);
+  s.bind_opt(2, backend_hash);
+}
+
+}  // namespace
+
+struct Catalog::Impl {
+  explicit Impl(const std::string& path) : db(path) {}
+  Db db;
+};
+
+Catalog::Catalog(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
+  Db& db = impl_->db;
+  // WAL lets readers and one writer work at once, across processes. It is a
+  // property of the file, kept once set; a file system without shared memory
+  // keeps the rollback journal, which still works, only with less overlap.
+  sqlite3_exec(db.handle(), "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+  WriteTransaction tx(db);
+  for (const char* sql : catalog::kSchema) db.exec(sql);
+  tx.commit();
+}
+
+Catalog::~Catalog() = default;
+
+const std::string& Catalog::path() const { return impl_->db.path(); }
+
+std::int64_t Catalog::insert(const BackupRecord& record) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  std::optional<std::int64_t> existing;
+  {
+    Statement find(db, "SELECT id FROM backups WHERE stored_filename = ?1");
+    find.bind(1, record.stored_filename);
+    if (find.step()) existing = find.integer(0);
+  }
+  // The original's upsert: the row of the same stored_filename is updated in
+  // place (it keeps its id); works without relying on the unique index, which
+  // a hand-edited old catalog might lack.
+  Statement write(db, existing
+                          ? "UPDATE backups SET backend = ?1, backend_hash = ?2, backup_date = ?3, "
+                            "filename = ?4, is_deleted = ?5, last_updated = ?6, metadata = ?7, "
+                            "size = ?8, tags = ?10 WHERE id = ?11 AND stored_filename = ?9"
+                          : "INSERT INTO backups (backend, backend_hash, backup_date, filename, "
+                            "is_deleted, last_updated, metadata, size, stored_filename, tags) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  write.bind(1, record.backend);
+  if (record.backend_hash.empty()) {
+    write.bind_null(2);
+  } else {
+    write.bind(2, record.backend_hash);
+  }
+  write.bind(3, record.backup_date);
+  write.bind(4, record.filename);
+  write.bind(5, std::int64_t{record.is_deleted ? 1 : 0});
+  write.bind(6, record.last_updated ? record.last_updated : now());
+  const nlohmann::json& meta = record.metadata.is_object() ? record.metadata : nlohmann::json::object();
+  // ensure_ascii like Python's json.dumps, so the text is the same kind the
+  // Python tool wrote; invalid UTF-8 is replaced rather than thrown on.
+  write.bind(7, meta.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
+  write.bind(8, record.size);
+  write.bind(9, record.stored_filename);
+  write.bind(10, record.tags);
+  if (existing) write.bind(11, *existing);
+  write.run();
+  std::int64_t id = existing ? *existing : sqlite3_last_insert_rowid(db.handle());
+  tx.commit();
+  return id;
+}
+
+std::vector<BackupRecord> Catalog::search(const CatalogQuery& query) const {
+  Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope +
+                             "AND (instr(filename, ?3) > 0 OR instr(stored_filename, ?3) > 0) "
+                             "AND (?4 OR is_deleted = 0) " + kNewestFirst);
+  bind_scope(s, query.backend, query.backend_hash);
+  s.bind(3, query.text);
+  s.bind(4, std::int64_t{query.include_deleted ? 1 : 0});
+  std::set<std::string> wanted;
+  for (const auto& t : query.tags) {
+    auto words = split_words(t);
+    wanted.insert(words.begin(), words.end());
+  }
+  std::vector<BackupRecord> out;
+  while (s.step()) {
+    BackupRecord r = read_row(s);
+    if (!wanted.empty()) {
+      auto have = split_words(r.tags);
+      bool all = true;
+      for (const auto& t : wanted) all = all && have.count(t);
+      if (!all) continue;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<BackupRecord> Catalog::latest(const std::string& name,
+                                            const std::optional<std::string>& backend,
+                                            const std::optional<std::string>& backend_hash) const {
+  {
+    Statement exact(impl_->db, std::string(kColumns) + "WHERE " + kScope +
+                                   "AND stored_filename = ?3 AND is_deleted = 0");
+    bind_scope(exact, backend, backend_hash);
+    exact.bind(3, name);
+    if (exact.step()) return read_row(exact);
+  }
+  Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope + "AND " + kPrefix +
+                             "AND is_deleted = 0 " + kNewestFirst + " LIMIT 1");
+  bind_scope(s, backend, backend_hash);
+  s.bind(3, name);
+  if (s.step()) return read_row(s);
+  return std::nullopt;
+}
+
+std::vector<BackupRecord> Catalog::matches(const std::string& name,
+                                           const std::optional<std::string>& backend,
+                                           const std::optional<std::string>& backend_hash) const {
+  Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope + "AND " + kPrefix +
+                             "AND is_deleted = 0 " + kNewestFirst);
+  bind_scope(s, backend, backend_hash);
+  s.bind(3, name);
+  std::vector<BackupRecord> out;
+  while (s.step()) out.push_back(read_row(s));
+  return out;
+}
+
+std::optional<BackupRecord> Catalog::by_stored_filename(const std::string& stored) const {
+  Statement s(impl_->db, std::string(kColumns) + "WHERE stored_filename = ?1");
+  s.bind(1, stored);
+  if (s.step()) return read_row(s);
+  return std::nullopt;
+}
+
+void Catalog::mark_deleted(std::int64_t id) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  Statement s(db, "UPDATE backups SET is_deleted = 1, last_updated = ?2 WHERE id = ?1");
+  s.bind(1, id).bind(2, now());
+  s.run();
+  if (db.changes() == 0)
+    throw Error(ErrorKind::NotFound, "catalog " + db.path() + ": no backup with id " + std::to_string(id));
+  tx.commit();
+}
+
+std::optional<nlohmann::json> Catalog::config_value(const std::string& key) const {
+  Statement s(impl_->db, "SELECT value FROM config WHERE key = ?1");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  std::string text = s.text(0);
+  nlohmann::json v = nlohmann::json::parse(text, nullptr, false);
+  // Like the Python JsonField: text that is not JSON is returned as is.
+  if (v.is_discarded()) return nlohmann::json(text);
+  return v;
+}
+
+void Catalog::set_config_value(const std::string& key, const nlohmann::json& value) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  std::string text = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  Statement up(db, "UPDATE config SET value = ?2 WHERE key = ?1");
+  up.bind(1, key).bind(2, text);
+  up.run();
+  if (db.changes() == 0) {
+    Statement ins(db, "INSERT INTO config (key, value) VALUES (?1, ?2)");
+    ins.bind(1, key).bind(2, text);
+    ins.run();
+  }
+  tx.commit();
+}
+
+void Catalog::put_inventory(const std::string& filename, const std::string& archive_id) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  Statement up(db, "UPDATE inventory SET filename = ?1 WHERE archive_id = ?2");
+  up.bind(1, filename).bind(2, archive_id);
+  up.run();
+  if (db.changes() == 0) {
+    Statement ins(db, "INSERT INTO inventory (archive_id, filename) VALUES (?2, ?1)");
+    ins.bind(1, filename).bind(2, archive_id);
+    ins.run();
+  }
+  tx.commit();
+}
+
+std::optional<std::string> Catalog::archive_id(const std::string& filename) const {
+  Statement s(impl_->db, "SELECT archive_id FROM inventory WHERE filename = ?1 ORDER BY id DESC LIMIT 1");
+  s.bind(1, filename);
+  if (s.step()) return s.text(0);
+  return std::nullopt;
+}
+
+void Catalog::remove_inventory(const std::string& filename) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  Statement s(db, "DELETE FROM inventory WHERE filename = ?1");
+  s.bind(1, filename);
+  s.run();
+  tx.commit();
+}
+
+void Catalog::put_job(const std::string& filename, const std::string& job_id) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  Statement up(db, "UPDATE jobs SET job_id = ?2 WHERE filename = ?1");
+  up.bind(1, filename).bind(2, job_id);
+  up.run();
+  if (db.changes() == 0) {
+    Statement ins(db, "INSERT INTO jobs (filename, job_id) VALUES (?1, ?2)");
+    ins.bind(1, filename).bind(2, job_id);
+    ins.run();
+  }
+  tx.commit();
+}
+
+std::optional<std::string> Catalog::job_id(const std::string& filename) const {
+  Statement s(impl_->db, "SELECT job_id FROM jobs WHERE filename = ?1 ORDER BY id DESC LIMIT 1");
+  s.bind(1, filename);
+  if (s.step()) return s.text(0);
+  return std::nullopt;
+}
+
+void Catalog::remove_job(const std::string& filename) {
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  Statement s(db, "DELETE FROM jobs WHERE filename = ?1");
+  s.bind(1, filename);
+  s.run();
+  tx.commit();
+}
+
+}  // namespace bakthat

@@ -1,0 +1,339 @@
+// load_profile: reads one profile of ~/.bakthat.yml, checks every known key
+// and resolves the defaults and environment overrides.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "bakthat/config.hpp"
+#include "bakthat/errors.hpp"
+#include "config/files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace bakthat {
+namespace {
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+constexpr std::uint64_t kMinPartSize = 5 * kMiB;           // S3's smallest part
+constexpr std::uint64_t kMaxPartSize = 5ull * 1024 * kMiB;  // S3's largest part
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::optional<long long> parse_int(const std::string& s) {
+  const char* b = s.data();
+  const char* e = b + s.size();
+  if (b != e && *b == '+') ++b;
+  long long v = 0;
+  auto [ptr, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || ptr != e || b == e) return std::nullopt;
+  return v;
+}
+
+// Reads the keys of one profile mapping; every error names the origin (file
+// or "conf"), the profile and the key.
+class ProfileReader {
+ public:
+  ProfileReader(const YAML::Node& map, std::string origin, std::string profile)
+      : map_(map), origin_(std::move(origin)), profile_(std::move(profile)) {}
+
+  // The node of `key`, absent when missing or null (`key:` with no value,
+  // which the Python tool read as None).
+  std::optional<YAML::Node> node(const char* key) const {
+    YAML::Node n = map_[key];
+    if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+    return n;
+  }
+
+  std::optional<std::string> string(const char* key) const {
+    auto n = node(key);
+    if (!n) return std::nullopt;
+    if (!n->IsScalar()) bad(key, "a string", *n);
+    return n->Scalar();
+  }
+
+  std::optional<bool> boolean(const char* key) const {
+    auto n = node(key);
+    if (!n) return std::nullopt;
+    bool v = false;
+    if (!n->IsScalar() || !YAML::convert<bool>::decode(*n, v)) bad(key, "true or false", *n);
+    return v;
+  }
+
+  std::optional<long long> integer(const char* key, long long min, long long max,
+                                   const std::string& what) const {
+    auto n = node(key);
+    if (!n) return std::nullopt;
+    return integer_of(key, *n, min, max, what);
+  }
+
+  long long integer_of(const std::string& key, const YAML::Node& n, long long min, long long max,
+                       const std::string& what) const {
+    std::optional<long long> v;
+    if (n.IsScalar()) v = parse_int(n.Scalar());
+    if (!v || *v < min || *v > max) bad(key, what, n);
+    return *v;
+  }
+
+  // One of `allowed` (compared case-insensitively); returns the allowed
+  // spelling.
+  std::optional<std::string> choice(const char* key, const std::vector<std::string>& allowed) const {
+    auto s = string(key);
+    if (!s) return std::nullopt;
+    for (const auto& a : allowed)
+      if (lower(a) == lower(*s)) return a;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    bad(key, "one of " + list, *node(key));
+  }
+
+  // A list of strings; a single string is a list of one.
+  std::optional<std::vector<std::string>> strings(const char* key) const {
+    auto n = node(key);
+    if (!n) return std::nullopt;
+    std::vector<std::string> out;
+    if (n->IsScalar()) {
+      if (!n->Scalar().empty()) out.push_back(n->Scalar());
+      return out;
+    }
+    if (!n->IsSequence()) bad(key, "a list of strings", *n);
+    for (const auto& item : *n) {
+      if (!item.IsScalar()) bad(key, "a list of strings", *n);
+      out.push_back(item.Scalar());
+    }
+    return out;
+  }
+
+  std::optional<std::map<std::string, std::string>> string_map(const char* key) const {
+    auto n = node(key);
+    if (!n) return std::nullopt;
+    if (!n->IsMap()) bad(key, "a mapping of names to strings", *n);
+    std::map<std::string, std::string> out;
+    for (const auto& kv : *n) {
+      if (!kv.first.IsScalar()) bad(key, "a mapping of names to strings", *n);
+      if (kv.second.IsNull()) continue;
+      if (!kv.second.IsScalar())
+        bad(key + std::string(".") + kv.first.Scalar(), "a string", kv.second);
+      out[kv.first.Scalar()] = kv.second.Scalar();
+    }
+    return out;
+  }
+
+  [[noreturn]] void bad(const std::string& key, const std::string& what, const YAML::Node& n) const {
+    std::string got;
+    if (n.IsScalar()) {
+      got = "'" + n.Scalar() + "'";
+    } else if (n.IsSequence()) {
+      got = "a list";
+    } else if (n.IsMap()) {
+      got = "a mapping";
+    } else {
+      got = "nothing";
+    }
+    // A secret's value stays out of the message.
+    if (key == "secret_key" || key == "access_key" || key == "session_token") got = "a non-string";
+    throw Error(ErrorKind::Config, origin_ + ": profile '" + profile_ + "': key '" + key +
+                                       "' must be " + what + " (got " + got + ")");
+  }
+
+  const std::string& origin() const { return origin_; }
+  const std::string& profile() const { return profile_; }
+
+ private:
+  YAML::Node map_;
+  std::string origin_, profile_;
+};
+
+int parse_week_day(const ProfileReader& r, const YAML::Node& n) {
+  static const char* names[] = {"monday", "tuesday", "wednesday", "thursday",
+                                "friday", "saturday", "sunday"};
+  const std::string what = "a day number 0..6 (Monday = 0) or a day name";
+  if (n.IsScalar()) {
+    if (auto v = parse_int(n.Scalar())) return static_cast<int>(r.integer_of("rotation.first_week_day", n, 0, 6, what));
+    std::string s = lower(n.Scalar());
+    for (int i = 0; i < 7; ++i)
+      if (s == names[i] || (s.size() == 3 && std::string(names[i]).substr(0, 3) == s)) return i;
+  }
+  r.bad("rotation.first_week_day", what, n);
+}
+
+Rotation parse_rotation(const ProfileReader& r) {
+  Rotation rot;
+  auto n = r.node("rotation");
+  if (!n) return rot;
+  if (!n->IsMap()) r.bad("rotation", "a mapping (days, weeks, months, first_week_day)", *n);
+  const std::string count = "a whole number >= 0";
+  const std::pair<const char*, int Rotation::*> fields[] = {
+      {"years", &Rotation::years}, {"months", &Rotation::months},   {"weeks", &Rotation::weeks},
+      {"days", &Rotation::days},   {"hours", &Rotation::hours},     {"minutes", &Rotation::minutes},
+      {"seconds", &Rotation::seconds}};
+  for (const auto& [name, member] : fields) {
+    YAML::Node v = (*n)[name];
+    if (!v.IsDefined() || v.IsNull()) continue;
+    rot.*member = static_cast<int>(r.integer_of(std::string("rotation.") + name, v, 0, 1000000, count));
+  }
+  YAML::Node wd = (*n)["first_week_day"];
+  if (wd.IsDefined() && !wd.IsNull()) rot.first_week_day = parse_week_day(r, wd);
+  return rot;
+}
+
+std::uint64_t parse_part_size(const ProfileReader& r) {
+  auto n = r.node("part_size");
+  if (!n) return 0;
+  const std::string what = "a size of 5 MiB to 5 GiB (bytes, or with a K, M or G suffix)";
+  if (!n->IsScalar()) r.bad("part_size", what, *n);
+  // Sizes are written as bytes or "8M", "16MiB", "1G": binary units, as
+  // every S3 tool means them.
+  std::string s = n->Scalar();
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  std::string unit = lower(s.substr(digits));
+  if (!unit.empty() && unit[0] == ' ') unit.erase(0, 1);
+  std::uint64_t mult = 0;
+  if (unit.empty() || unit == "b") mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024;
+  else if (unit == "m" || unit == "mb" || unit == "mib") mult = kMiB;
+  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024 * kMiB;
+  auto num = digits ? parse_int(s.substr(0, digits)) : std::nullopt;
+  if (!mult || !num || *num > static_cast<long long>(kMaxPartSize)) r.bad("part_size", what, *n);
+  std::uint64_t v = static_cast<std::uint64_t>(*num) * mult;
+  if (v < kMinPartSize || v > kMaxPartSize) r.bad("part_size", what, *n);
+  return v;
+}
+
+std::string absolute_path(const std::string& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(config::expand_user(p), ec);
+  if (ec) return config::expand_user(p);
+  return abs.lexically_normal().string();
+}
+
+void parse_keys(const ProfileReader& r, Profile& p) {
+  if (auto v = r.string("access_key")) p.access_key = *v;
+  if (auto v = r.string("secret_key")) p.secret_key = *v;
+  if (auto v = r.string("session_token")) p.session_token = *v;
+  if (auto v = r.string("region_name")) p.region_name = *v;
+  if (auto v = r.string("s3_bucket")) p.s3_bucket = *v;
+  if (auto v = r.string("glacier_vault")) p.glacier_vault = *v;
+  if (auto v = r.choice("default_destination", {"s3", "glacier", "swift", "local"}))
+    p.default_destination = *v;
+  if (auto v = r.boolean("compress")) p.compress = *v;
+  p.rotation = parse_rotation(r);
+  if (auto v = r.string("auth_url")) p.auth_url = *v;
+  if (auto v = r.choice("auth_version", {"1", "2", "3", "1.0", "2.0", "3.0"}))
+    p.auth_version = v->substr(0, 1);
+  if (auto v = r.string("plugins_dir")) p.plugins_dir = *v;
+  if (auto v = r.strings("plugins")) p.plugins = *v;
+  if (auto v = r.string("s3_endpoint")) p.s3_endpoint = *v;
+  if (auto v = r.string("glacier_endpoint")) p.glacier_endpoint = *v;
+  if (auto v = r.choice("s3_addressing_style", {"path", "virtual", "auto"}))
+    p.s3_addressing_style = *v;
+  if (auto v = r.choice("s3_storage_class",
+                        {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                         "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR",
+                         "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"}))
+    p.s3_storage_class = *v;
+  if (auto v = r.choice("glacier_storage_class", {"GLACIER", "DEEP_ARCHIVE", "GLACIER_IR"}))
+    p.glacier_storage_class = *v;
+  if (auto v = r.choice("glacier_tier", {"Standard", "Bulk", "Expedited"})) p.glacier_tier = *v;
+  if (auto v = r.string("local_path")) p.local_path = *v;
+  if (auto v = r.choice("compression", {"gzip", "zstd"})) p.compression = *v;
+  if (p.compression == "gzip") {
+    if (auto v = r.integer("compression_level", 0, 12, "a gzip level 0..12")) p.compression_level = int(*v);
+  } else {
+    if (auto v = r.integer("compression_level", 1, 19, "a zstd level 1..19")) p.compression_level = int(*v);
+  }
+  if (auto v = r.integer("threads", 1, 1024, "a positive integer")) p.threads = int(*v);
+  p.part_size = parse_part_size(r);
+  if (auto v = r.strings("recipients")) p.recipients = *v;
+  if (auto v = r.string("identity_file")) p.identity_file = *v;
+  if (auto v = r.string("database")) p.database = *v;
+  if (auto v = r.string_map("hooks")) p.hooks = *v;
+  if (auto v = r.integer("scrypt_work_factor", 10, 22, "an scrypt work factor 10..22"))
+    p.scrypt_work_factor = int(*v);
+}
+
+void resolve(Profile& p, const ProfileReader& r) {
+  if (p.access_key.empty() && p.secret_key.empty()) {
+    p.access_key = env("AWS_ACCESS_KEY_ID");
+    p.secret_key = env("AWS_SECRET_ACCESS_KEY");
+    if (p.session_token.empty()) p.session_token = env("AWS_SESSION_TOKEN");
+  }
+  if (!r.node("region_name")) {
+    if (auto v = env("AWS_REGION"); !v.empty()) p.region_name = v;
+    else if (auto d = env("AWS_DEFAULT_REGION"); !d.empty()) p.region_name = d;
+  }
+  if (p.s3_endpoint.empty()) {
+    p.s3_endpoint = env("AWS_ENDPOINT_URL_S3");
+    if (p.s3_endpoint.empty()) p.s3_endpoint = env("AWS_ENDPOINT_URL");
+  }
+  if (p.default_destination.empty()) p.default_destination = p.s3_bucket.empty() ? "local" : "s3";
+
+  if (p.local_path.empty()) {
+    std::string xdg = env("XDG_DATA_HOME");
+    // XDG says a relative XDG_DATA_HOME is invalid and must be ignored.
+    p.local_path = (!xdg.empty() && xdg[0] == '/') ? xdg + "/bakthat/store"
+                                                   : config::home_dir() + "/.local/share/bakthat/store";
+  }
+  p.local_path = absolute_path(p.local_path);
+
+  if (p.database.empty()) p.database = env("BAKTHAT_DB");
+  if (p.database.empty()) p.database = config::home_dir() + "/.bakthat.sqlite";
+  p.database = absolute_path(p.database);
+
+  if (!p.identity_file.empty()) p.identity_file = absolute_path(p.identity_file);
+  if (!p.plugins_dir.empty()) p.plugins_dir = absolute_path(p.plugins_dir);
+  if (p.threads <= 0) p.threads = std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+std::string config_path(const ConfigSource& source) {
+  if (!source.path.empty()) return config::expand_user(source.path);
+  return config::home_dir() + "/.bakthat.yml";
+}
+
+Profile load_profile(const ConfigSource& source) {
+  const std::string name = source.profile.empty() ? "default" : source.profile;
+  std::string origin;
+  YAML::Node map;
+  if (source.conf_yaml) {
+    origin = "conf";
+    map = config::parse_yaml(*source.conf_yaml, origin);
+  } else {
+    origin = config_path(source);
+    std::optional<YAML::Node> doc = config::read_yaml_file(origin);
+    if (doc && !doc->IsNull()) {
+      if (!doc->IsMap())
+        throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
+      map = (*doc)[name];
+      if (!map.IsDefined())
+        throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
+    } else if (doc && name != "default") {
+      throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
+    }
+  }
+  if (map.IsDefined() && !map.IsNull() && !map.IsMap())
+    throw Error(ErrorKind::Config, origin + ": profile '" + name + "' must be a mapping of keys");
+  if (!map.IsDefined() || map.IsNull()) map = YAML::Node(YAML::NodeType::Map);
+
+  Profile p;
+  p.name = name;
+  ProfileReader reader(map, origin, name);
+  parse_keys(reader, p);
+  resolve(p, reader);
+  return p;
+}
+
+}  // namespace bakthat
