@@ -1,0 +1,80 @@
+// One gzip member of a bakthat parallel gzip stream, and the engines that
+// make it.
+//
+// Member layout (RFC 1952), 20-byte header:
+//   1f 8b 08 04 | MTIME=0 (4) | XFL=0 | OS=255 | XLEN=8 (LE16)
+//   'B' 'T' | LEN=4 (LE16) | member size (LE32, the whole member: header,
+//   deflate data and 8-byte trailer)
+//   deflate data | CRC32 (LE32) | ISIZE (LE32)
+// The "BT" subfield (like BGZF's "BC") lets a reader find where each member
+// ends without inflating it, so members can be inflated in parallel. Every
+// gzip reader ignores extra subfields, so the stream stays a plain .gz.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "bakthat/stream.hpp"
+
+struct libdeflate_compressor;
+struct libdeflate_decompressor;
+
+namespace bakthat::codec::gzip {
+
+inline constexpr std::size_t kBlockSize = std::size_t{1} << 20;  // input per member
+inline constexpr std::size_t kHeaderSize = 20;
+inline constexpr std::size_t kTrailerSize = 8;
+// Members a reader accepts as "ours" for the parallel path; anything larger is
+// inflated by the streaming decoder instead, so a hostile size field cannot make
+// the reader allocate without bound.
+inline constexpr std::size_t kMaxTaggedMember = std::size_t{16} << 20;
+
+enum class Engine { Stored, Libdeflate, Isal };
+
+// The engine and its own level that a CompressOptions level (1..9, or empty
+// for the default) maps to. See gzip_member.cpp for the measurements.
+struct EngineChoice {
+  Engine engine;
+  int level;
+};
+EngineChoice choose_engine(std::optional<int> level);
+
+// Compresses blocks into complete members. Holds per-thread engine state:
+// one instance per worker thread, reused for every block.
+class MemberCompressor {
+ public:
+  explicit MemberCompressor(EngineChoice choice);
+  ~MemberCompressor();
+  MemberCompressor(const MemberCompressor&) = delete;
+  MemberCompressor& operator=(const MemberCompressor&) = delete;
+
+  // Replaces `out` with one whole member holding `in` (in.size() <= 4 GiB).
+  // Blocks that look incompressible are stored without trying deflate.
+  void compress(Bytes in, std::vector<std::uint8_t>& out);
+
+ private:
+  std::size_t deflate_into(Bytes in, std::uint8_t* out, std::size_t cap);
+  EngineChoice choice_;
+  libdeflate_compressor* libdeflate_ = nullptr;
+  std::vector<std::uint8_t> isal_level_buf_;
+};
+
+// Cheap guess (sampled byte entropy) that deflate cannot shrink `in`.
+bool looks_incompressible(Bytes in);
+
+// Writes `in` as raw deflate stored blocks; returns the bytes written
+// (in.size() + 5 per 64 KiB block, at least 5).
+std::size_t write_stored(Bytes in, std::uint8_t* out);
+std::size_t stored_bound(std::size_t n);
+
+// If `head` (at least kHeaderSize bytes) starts a member carrying the BT
+// subfield with a plausible size, that total member size.
+std::optional<std::size_t> tagged_member_size(Bytes head);
+
+// Inflates one whole tagged member into `out` (resized to its ISIZE).
+// Throws ErrorKind::Corrupt on a bad stream, CRC or size.
+void inflate_member(libdeflate_decompressor* d, Bytes member,
+                    std::vector<std::uint8_t>& out);
+
+}  // namespace bakthat::codec::gzip
