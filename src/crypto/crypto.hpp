@@ -43,4 +43,14 @@ Envelope detect(Bytes head);
 // of a chunk is returned before that chunk authenticated.
 std::unique_ptr<Source> make_decryptor(Source& in, const DecryptOptions& options);
 
+// A fresh age X25519 key: identity "AGE-SECRET-KEY-1..." (secret) and its
+// recipient "age1...".
+struct KeyPair {
+  std::string identity;
+  std::string recipient;
+};
+KeyPair generate_key_pair();
+// The recipient of an identity; throws Usage if it is not one.
+std::string recipient_of(const std::string& identity);
+
 }  // namespace bakthat::crypto

@@ -1,0 +1,46 @@
+// The age v1 header (FORMATS.md §1.1-1.3): stanzas, their canonical text,
+// and the strict parser. Shared by the writer and the reader so the bytes
+// one writes are exactly what the other accepts.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "crypto/byte_reader.hpp"
+#include "crypto/primitives.hpp"
+
+namespace bakthat::crypto::detail {
+
+inline constexpr std::string_view kAgeIntro = "age-encryption.org/v1\n";
+inline constexpr std::string_view kArmorBegin = "-----BEGIN AGE ENCRYPTED FILE-----";
+inline constexpr std::string_view kArmorEnd = "-----END AGE ENCRYPTED FILE-----";
+inline constexpr std::string_view kScryptLabel = "age-encryption.org/v1/scrypt";
+inline constexpr std::string_view kX25519Label = "age-encryption.org/v1/X25519";
+inline constexpr std::size_t kChunk = 64 * 1024;
+inline constexpr std::size_t kSealedChunk = kChunk + ChaChaPoly::kTag;
+inline constexpr std::size_t kFileKey = 16;
+inline constexpr std::size_t kPayloadNonce = 16;
+
+struct Stanza {
+  std::string type;
+  std::vector<std::string> args;
+  std::vector<std::uint8_t> body;
+};
+
+struct Header {
+  std::vector<Stanza> stanzas;
+  std::string mac_input;  // the header from the intro through "---"
+  Key32 mac{};
+};
+
+// "-> type args...\n" then the body in 64-column lines ending with a short one.
+std::string serialize_stanza(const Stanza& s);
+
+// Reads and checks the header's syntax (not its MAC). Throws Corrupt naming
+// the byte where the header goes wrong.
+Header parse_header(ByteReader& in);
+
+// The 12-byte STREAM nonce of chunk `counter`.
+void stream_nonce(std::uint64_t counter, bool last, std::uint8_t out[12]);
+
+}  // namespace bakthat::crypto::detail

@@ -1,0 +1,66 @@
+// The cryptographic primitives age needs, each a thin wrapper over OpenSSL 3
+// (EVP), plus the strict base64 codecs of the age header and armor.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bakthat/stream.hpp"
+
+namespace bakthat::crypto::detail {
+
+using Key32 = std::array<std::uint8_t, 32>;
+
+// Fills `out` from the OpenSSL CSPRNG; throws Crypto if it cannot.
+void random_bytes(MutableBytes out);
+
+// HKDF-SHA-256 with 32 bytes of output; an empty salt means RFC 5869's
+// default (32 zero bytes), as Go's hkdf does.
+Key32 hkdf_sha256(Bytes ikm, Bytes salt, std::string_view info);
+Key32 hmac_sha256(Bytes key, Bytes data);
+// scrypt(N = 2^log_n, r = 8, p = 1, 32 bytes), with OpenSSL's memory cap
+// raised to what N needs (the caller bounds log_n).
+Key32 scrypt(std::string_view password, Bytes salt, int log_n);
+
+// X25519 public key of a 32-byte scalar.
+Key32 x25519_public(Bytes scalar);
+// X25519(scalar, point); nullopt when the result is all zeros (a low-order
+// point) or OpenSSL refuses the point.
+std::optional<Key32> x25519(Bytes scalar, Bytes point);
+
+// ChaCha20-Poly1305 (RFC 8439) with empty AAD under one key, reusing one
+// cipher context across calls so sealing 64 KiB chunks allocates nothing.
+class ChaChaPoly {
+ public:
+  static constexpr std::size_t kTag = 16;
+  explicit ChaChaPoly(Bytes key);
+  ~ChaChaPoly();
+  ChaChaPoly(const ChaChaPoly&) = delete;
+  ChaChaPoly& operator=(const ChaChaPoly&) = delete;
+  // Writes plaintext.size() + 16 bytes to `out`.
+  void seal(const std::uint8_t nonce[12], Bytes plaintext, std::uint8_t* out);
+  // Writes ciphertext.size() - 16 bytes to `out` (which the caller must not
+  // trust unless this returns true); false when the tag does not verify.
+  bool open(const std::uint8_t nonce[12], Bytes ciphertext, std::uint8_t* out);
+
+ private:
+  void* enc_;
+  void* dec_;
+};
+
+// Base64, standard alphabet. The "raw" form has no '=' padding (age
+// header); the padded form is the armor's. Decoding is strict: canonical
+// only (unused bits zero, no whitespace, no stray characters), else nullopt.
+std::string base64_raw_encode(Bytes data);
+std::optional<std::vector<std::uint8_t>> base64_raw_decode(std::string_view text);
+std::string base64_padded_encode(Bytes data);
+std::optional<std::vector<std::uint8_t>> base64_padded_decode(std::string_view text);
+
+// Overwrites a secret before its memory is released.
+void wipe(void* data, std::size_t size);
+
+}  // namespace bakthat::crypto::detail
