@@ -1,6 +1,8 @@
 // Exclusion patterns (.bakthatexclude, .gitignore, --exclude-file): one shell
-// wildcard per line; an entry is excluded when a pattern matches its path or
-// any part of it.
+// wildcard per line (fnmatch, '*' also matches '/'); an entry is excluded
+// when a pattern matches its path or any part of it. A trailing '/' is
+// dropped (the pattern then matches files too); a leading '/' anchors the
+// pattern to the whole relative path, as in .gitignore.
 #pragma once
 
 #include <string>
@@ -19,8 +21,13 @@ class ExcludeRules {
   // .bakthatexclude, else its .gitignore, else none.
   static ExcludeRules for_directory(const std::string& dir, const std::string& exclude_file);
 
-  // relpath is relative to the archived root, '/'-separated.
+  // relpath is relative to the archived root, '/'-separated. True when a
+  // pattern matches the path, one of its names, a run of its trailing
+  // names ("build/tmp"), or the same for one of its ancestors.
   bool excluded(std::string_view relpath) const;
+  // Like excluded() but without looking at ancestors: for a walk that
+  // already skipped excluded directories. relpath is NUL-terminated.
+  bool excluded_leaf(const char* relpath) const;
   bool empty() const { return patterns_.empty(); }
   const std::vector<std::string>& patterns() const { return patterns_; }
 

@@ -1,0 +1,102 @@
+#include "archive/exclude.hpp"
+
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "bakthat/errors.hpp"
+
+namespace bakthat::archive {
+
+namespace {
+
+// Normalises one line of an exclude file; returns "" for lines to ignore.
+std::string pattern_of(std::string line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.pop_back();
+  }
+  std::size_t start = line.find_first_not_of(" \t");
+  if (start == std::string::npos) return {};
+  line.erase(0, start);
+  // '#' starts a comment; a gitignore '!' re-includes, which this "any
+  // pattern excludes" model cannot express, so such lines are ignored.
+  if (line[0] == '#' || line[0] == '!') return {};
+  // "dir/" means directories in gitignore; here a pattern matches a name
+  // whatever its type, so the slash is dropped. A leading "/" anchors to the
+  // top in gitignore and is kept: such a pattern only matches whole paths.
+  while (line.size() > 1 && line.back() == '/') line.pop_back();
+  if (line == "/") return {};
+  return line;
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+ExcludeRules::ExcludeRules(std::vector<std::string> patterns) {
+  for (auto& p : patterns) {
+    std::string norm = pattern_of(std::move(p));
+    if (!norm.empty()) patterns_.push_back(std::move(norm));
+  }
+}
+
+ExcludeRules ExcludeRules::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    int err = errno;
+    throw Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+                "cannot read exclude file " + path + ": " + std::strerror(err));
+  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
+  if (in.bad()) throw Error(ErrorKind::Io, "cannot read exclude file " + path);
+  return ExcludeRules(std::move(lines));
+}
+
+ExcludeRules ExcludeRules::for_directory(const std::string& dir, const std::string& exclude_file) {
+  if (!exclude_file.empty()) return from_file(exclude_file);
+  for (const char* name : {"/.bakthatexclude", "/.gitignore"}) {
+    std::string candidate = dir + name;
+    if (is_regular_file(candidate)) return from_file(candidate);
+  }
+  return {};
+}
+
+bool ExcludeRules::excluded_leaf(const char* relpath) const {
+  for (const auto& pattern : patterns_) {
+    if (pattern[0] == '/') {
+      if (::fnmatch(pattern.c_str() + 1, relpath, 0) == 0) return true;
+      continue;
+    }
+    // The whole path, then each suffix of components down to the last name.
+    for (const char* p = relpath;;) {
+      if (::fnmatch(pattern.c_str(), p, 0) == 0) return true;
+      p = std::strchr(p, '/');
+      if (p == nullptr) break;
+      ++p;
+    }
+  }
+  return false;
+}
+
+bool ExcludeRules::excluded(std::string_view relpath) const {
+  if (patterns_.empty()) return false;
+  // A path is excluded when it or any ancestor is: that is what a walk that
+  // does not descend into excluded directories produces.
+  std::string prefix;
+  for (std::size_t pos = 0;;) {
+    std::size_t slash = relpath.find('/', pos);
+    prefix.assign(relpath.substr(0, slash));
+    if (!prefix.empty() && excluded_leaf(prefix.c_str())) return true;
+    if (slash == std::string_view::npos) return false;
+    pos = slash + 1;
+  }
+}
+
+}  // namespace bakthat::archive

@@ -1,0 +1,404 @@
+// extract_tar / read_tar: libarchive reads the (already decompressed) tar
+// stream from a Source; extraction goes through archive_write_disk into a
+// staging directory inside the target, then the top-level names are renamed
+// into place. Names are checked here before libarchive sees them, and
+// libarchive's own secure-extraction checks stay on as a second line.
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "archive/archive.hpp"
+#include "archive/libarchive_glue.hpp"
+
+namespace bakthat::archive {
+
+namespace {
+
+using detail::ArchiveHandle;
+using detail::CallbackState;
+using detail::EntryPtr;
+
+constexpr std::size_t kReadBlock = 1 << 20;
+
+struct SourceClient {
+  Source* in;
+  std::vector<std::uint8_t> buffer;
+  CallbackState state;
+};
+
+la_ssize_t source_read(struct archive*, void* client, const void** out) {
+  auto* c = static_cast<SourceClient*>(client);
+  try {
+    std::size_t n = c->in->read(MutableBytes(c->buffer.data(), c->buffer.size()));
+    *out = c->buffer.data();
+    return static_cast<la_ssize_t>(n);
+  } catch (...) {
+    c->state.error = std::current_exception();
+    return -1;
+  }
+}
+
+// A libarchive reader over a Source: tar in any format, no decompression
+// (the pipeline has already decompressed). Format errors throw Corrupt; an
+// error thrown by the Source is rethrown as it was.
+class TarStream {
+ public:
+  explicit TarStream(Source& in) : client_{&in, std::vector<std::uint8_t>(kReadBlock), {}},
+                                   archive_(archive_read_new(), true) {
+    struct archive* a = archive_.get();
+    if (a == nullptr) throw Error(ErrorKind::Io, "tar: out of memory");
+    archive_read_support_format_all(a);
+    archive_read_support_filter_none(a);
+    if (archive_read_open(a, &client_, nullptr, source_read, nullptr) != ARCHIVE_OK) corrupt();
+  }
+
+  // The next entry, or nullptr at the end of the archive.
+  archive_entry* next() {
+    archive_entry* e = nullptr;
+    int r = archive_read_next_header(archive_.get(), &e);
+    if (r == ARCHIVE_EOF) return nullptr;
+    if (r < ARCHIVE_WARN) corrupt();
+    return e;  // ARCHIVE_WARN: e.g. a name not convertible to the locale; kept as raw bytes
+  }
+
+  // The next block of the current entry's data; false at its end.
+  bool data(const void** buf, std::size_t* size, la_int64_t* offset) {
+    int r = archive_read_data_block(archive_.get(), buf, size, offset);
+    if (r == ARCHIVE_EOF) return false;
+    if (r < ARCHIVE_WARN) corrupt();
+    return true;
+  }
+
+  [[noreturn]] void corrupt() {
+    client_.state.rethrow_if_any();
+    throw Error(ErrorKind::Corrupt,
+                "archive is damaged: " + detail::error_of(archive_.get(), "unreadable tar data"));
+  }
+
+ private:
+  SourceClient client_;
+  ArchiveHandle archive_;
+};
+
+const char* entry_name(archive_entry* e) {
+  const char* p = archive_entry_pathname(e);
+  if (p == nullptr) p = archive_entry_pathname_utf8(e);
+  if (p == nullptr) throw Error(ErrorKind::Corrupt, "archive is damaged: an entry has no name");
+  return p;
+}
+
+// name without "." and empty components, or "" when nothing is left (the
+// entry "./"). Throws Unsafe for absolute names and ".." components: those
+// are what would let an entry land outside the target.
+std::string relative_name(std::string_view name, const char* what) {
+  if (!name.empty() && name.front() == '/') {
+    throw Error(ErrorKind::Unsafe,
+                std::string("refusing archive ") + what + " with an absolute path: " + std::string(name));
+  }
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= name.size()) {
+    std::size_t slash = name.find('/', pos);
+    if (slash == std::string_view::npos) slash = name.size();
+    std::string_view part = name.substr(pos, slash - pos);
+    if (part == "..") {
+      throw Error(ErrorKind::Unsafe,
+                  std::string("refusing archive ") + what + " containing '..': " + std::string(name));
+    }
+    if (!part.empty() && part != ".") {
+      if (!out.empty()) out.push_back('/');
+      out.append(part);
+    }
+    pos = slash + 1;
+  }
+  return out;
+}
+
+std::string first_component(const std::string& rel) { return rel.substr(0, rel.find('/')); }
+
+// Removes a tree without following symlinks, giving directories u+rwx first
+// so that read-only directories (restored as archived) can be emptied.
+// Best effort: it only cleans up staging areas.
+void remove_tree(int parent_fd, const char* name) {
+  struct stat st {};
+  if (::fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    ::fchmodat(parent_fd, name, 0700, 0);
+    int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      if (DIR* d = ::fdopendir(fd)) {
+        std::vector<std::string> names;
+        while (struct dirent* de = ::readdir(d)) {
+          const char* n = de->d_name;
+          if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+          names.emplace_back(n);
+        }
+        for (const auto& n : names) remove_tree(::dirfd(d), n.c_str());
+        ::closedir(d);
+      } else {
+        ::close(fd);
+      }
+    }
+    ::unlinkat(parent_fd, name, AT_REMOVEDIR);
+  } else {
+    ::unlinkat(parent_fd, name, 0);
+  }
+}
+
+void remove_tree(const std::string& path) { remove_tree(AT_FDCWD, path.c_str()); }
+
+bool exists_nofollow(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Moves from to to, never replacing something that appeared at to meanwhile.
+int rename_noreplace(const std::string& from, const std::string& to) {
+  int r = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+  if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {  // file system without the flag
+    if (exists_nofollow(to)) {
+      errno = EEXIST;
+      return -1;
+    }
+    r = ::rename(from.c_str(), to.c_str());
+  }
+  return r;
+}
+
+// A directory created next to the files it will receive (same file system,
+// so renames out of it are atomic), removed with its content unless kept.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& parent, const char* prefix) {
+    std::string tmpl = parent + "/" + prefix + "XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      int err = errno;
+      throw Error(ErrorKind::Io, "cannot create a directory in " + parent + ": " + std::strerror(err));
+    }
+    path_ = std::move(tmpl);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() { remove_tree(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class Extractor {
+ public:
+  Extractor(Source& in, const ExtractOptions& options) : options_(options), stream_(in) {
+    char resolved[PATH_MAX];
+    if (::realpath(options.target_dir.c_str(), resolved) == nullptr) {
+      int err = errno;
+      throw Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+                  "cannot restore into " + options.target_dir + ": " + std::strerror(err));
+    }
+    // Resolved, so that the staging paths handed to libarchive contain no
+    // symlink (its SECURE_SYMLINKS check looks at every component).
+    target_ = resolved;
+    if (::stat(target_.c_str(), &target_stat_) != 0 || !S_ISDIR(target_stat_.st_mode)) {
+      throw Error(ErrorKind::Io, "cannot restore into " + options.target_dir + ": not a directory");
+    }
+  }
+
+  ExtractStats run() {
+    auto staging = std::make_unique<TempDir>(target_, ".bakthat-restore-");
+    staging_ = staging->path();
+    try {
+      extract_all();
+      move_into_place();
+    } catch (...) {
+      // Creating and removing the staging directory touched the target's
+      // mtime; put it back so a failed restore leaves no trace at all.
+      staging.reset();
+      struct timespec times[2] = {target_stat_.st_atim, target_stat_.st_mtim};
+      ::utimensat(AT_FDCWD, target_.c_str(), times, 0);
+      throw;
+    }
+    return std::move(stats_);
+  }
+
+ private:
+  void extract_all() {
+    ArchiveHandle disk(archive_write_disk_new(), false);
+    if (disk.get() == nullptr) throw Error(ErrorKind::Io, "tar: out of memory");
+    // NOABSOLUTEPATHS cannot be used: names are rewritten into the
+    // (absolute) staging directory, after relative_name() refused
+    // absolute names. No OWNER: like restic, files belong to the user
+    // restoring them.
+    archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                                                   ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                   ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+    while (archive_entry* e = stream_.next()) extract(disk.get(), e);
+    // Closing applies what libarchive deferred: directory modes and
+    // mtimes, set after their content.
+    if (archive_write_close(disk.get()) < ARCHIVE_WARN) {
+      throw Error(ErrorKind::Io, "cannot restore: " + detail::error_of(disk.get(), "close failed"));
+    }
+  }
+
+  void extract(struct archive* disk, archive_entry* e) {
+    std::string rel = relative_name(entry_name(e), "entry");
+    if (rel.empty()) {  // "./": the target itself, which already exists
+      skip_data();
+      return;
+    }
+    check_not_through_symlink(rel);
+    std::string top = first_component(rel);
+    if (tops_seen_.insert(top).second) stats_.top_entries.push_back(top);
+
+    std::string staged = staging_ + "/" + rel;
+    archive_entry_copy_pathname(e, staged.c_str());
+    if (const char* link = archive_entry_hardlink(e)) {
+      std::string link_rel = relative_name(link, "hard link");
+      if (link_rel.empty()) throw Error(ErrorKind::Unsafe, "refusing hard link to the target itself: " + rel);
+      check_not_through_symlink(link_rel);
+      std::string staged_link = staging_ + "/" + link_rel;
+      archive_entry_copy_hardlink(e, staged_link.c_str());
+      // A hard link to a symlink is a symlink (link(2) does not follow).
+      if (symlinks_.count(link_rel) != 0) symlinks_.insert(rel);
+    }
+    if (archive_entry_filetype(e) == AE_IFLNK) symlinks_.insert(rel);
+
+    int r = archive_write_header(disk, e);
+    if (r < ARCHIVE_WARN) disk_failed(disk, rel);
+    ++stats_.entries;
+    const void* buf = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    while (stream_.data(&buf, &size, &offset)) {
+      if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN) disk_failed(disk, rel);
+      stats_.bytes += size;
+    }
+    if (archive_write_finish_entry(disk) < ARCHIVE_WARN) disk_failed(disk, rel);
+  }
+
+  void skip_data() {
+    const void* buf = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    while (stream_.data(&buf, &size, &offset)) {
+    }
+  }
+
+  // An entry whose parent path is a symlink from this archive would be
+  // written wherever that link points.
+  void check_not_through_symlink(const std::string& rel) const {
+    for (std::size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+      std::string prefix = rel.substr(0, slash);
+      if (symlinks_.count(prefix) != 0) {
+        throw Error(ErrorKind::Unsafe,
+                    "refusing archive entry " + rel + ": it goes through the symlink " + prefix);
+      }
+    }
+  }
+
+  [[noreturn]] void disk_failed(struct archive* disk, const std::string& rel) {
+    std::string msg = detail::error_of(disk, "write failed");
+    // libarchive's secure-extraction refusals (a second line behind the
+    // checks above) are reported as unsafe, not as I/O errors.
+    bool refused = archive_errno(disk) == -1 /* libarchive's ARCHIVE_ERRNO_MISC */ &&
+                   (msg.find("symlink") != std::string::npos || msg.find("..") != std::string::npos);
+    throw Error(refused ? ErrorKind::Unsafe : ErrorKind::Io, "cannot restore " + rel + ": " + msg);
+  }
+
+  // Nothing in the target changes before the whole archive was read; then
+  // either every top-level name is moved in, or (on failure) the moves done
+  // so far are undone.
+  void move_into_place() {
+    const auto& tops = stats_.top_entries;
+    std::vector<bool> replace(tops.size(), false);
+    for (std::size_t i = 0; i < tops.size(); ++i) {
+      if (exists_nofollow(target_ + "/" + tops[i])) {
+        if (!options_.force) {
+          throw Error(ErrorKind::Conflict, "restore would overwrite " +
+                                               (options_.target_dir + "/" + tops[i]) + "; use --force");
+        }
+        replace[i] = true;
+      }
+    }
+    std::unique_ptr<TempDir> aside;  // replaced trees, deleted at the end
+    struct Move {
+      std::size_t index;
+      bool replaced;
+    };
+    std::vector<Move> done;
+    try {
+      for (std::size_t i = 0; i < tops.size(); ++i) {
+        std::string dst = target_ + "/" + tops[i];
+        if (replace[i]) {
+          if (!aside) aside = std::make_unique<TempDir>(target_, ".bakthat-replaced-");
+          if (::rename(dst.c_str(), (aside->path() + "/" + std::to_string(i)).c_str()) != 0) {
+            io_error("cannot replace " + dst);
+          }
+        }
+        done.push_back({i, replace[i]});
+        if (rename_noreplace(staging_ + "/" + tops[i], dst) != 0) io_error("cannot move into place " + dst);
+      }
+    } catch (...) {
+      for (auto it = done.rbegin(); it != done.rend(); ++it) {
+        std::string dst = target_ + "/" + tops[it->index];
+        ::rename(dst.c_str(), (staging_ + "/" + tops[it->index]).c_str());
+        if (it->replaced) ::rename((aside->path() + "/" + std::to_string(it->index)).c_str(), dst.c_str());
+      }
+      throw;
+    }
+  }
+
+  [[noreturn]] static void io_error(const std::string& what) {
+    int err = errno;
+    throw Error(ErrorKind::Io, what + ": " + std::strerror(err));
+  }
+
+  const ExtractOptions& options_;
+  TarStream stream_;
+  std::string target_;   // resolved target directory
+  struct stat target_stat_ {};
+  std::string staging_;  // inside target_
+  ExtractStats stats_;
+  std::set<std::string> tops_seen_;
+  std::set<std::string> symlinks_;  // relative names of symlinks extracted
+};
+
+}  // namespace
+
+ExtractStats extract_tar(Source& in, const ExtractOptions& options) {
+  detail::Utf8LocaleScope utf8;
+  Extractor extractor(in, options);
+  return extractor.run();
+}
+
+ExtractStats read_tar(Source& in) {
+  detail::Utf8LocaleScope utf8;
+  TarStream stream(in);
+  ExtractStats stats;
+  std::set<std::string> tops;
+  while (archive_entry* e = stream.next()) {
+    ++stats.entries;
+    std::string_view name = entry_name(e);
+    while (name.starts_with("./")) name.remove_prefix(2);
+    std::string top(name.substr(0, name.find('/')));
+    if (!top.empty() && tops.insert(top).second) stats.top_entries.push_back(top);
+    const void* buf = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    while (stream.data(&buf, &size, &offset)) stats.bytes += size;
+  }
+  return stats;
+}
+
+}  // namespace bakthat::archive

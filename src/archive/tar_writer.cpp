@@ -1,0 +1,347 @@
+// write_tar: walks a tree with openat/fstatat (one syscall per name, no
+// path re-resolution) and streams it through libarchive's pax writer into a
+// Sink. File content is read in 1 MiB chunks into one reused buffer;
+// libarchive passes whole blocks straight from that buffer to the Sink.
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "archive/archive.hpp"
+#include "archive/libarchive_glue.hpp"
+
+namespace bakthat::archive {
+
+namespace {
+
+using detail::ArchiveHandle;
+using detail::CallbackState;
+using detail::EntryPtr;
+
+constexpr std::size_t kReadChunk = 1 << 20;
+constexpr int kBlockSize = 64 * 1024;
+
+// Closes a file descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+struct SinkClient {
+  Sink* out;
+  CallbackState state;
+};
+
+la_ssize_t sink_write(struct archive*, void* client, const void* buffer, size_t length) {
+  auto* c = static_cast<SinkClient*>(client);
+  try {
+    c->out->write(Bytes(static_cast<const std::uint8_t*>(buffer), length));
+    return static_cast<la_ssize_t>(length);
+  } catch (...) {
+    c->state.error = std::current_exception();
+    return -1;
+  }
+}
+
+class TreeWriter {
+ public:
+  TreeWriter(const TarOptions& options, Sink& out)
+      : options_(options), client_{&out, {}}, archive_(archive_write_new(), false),
+        entry_(archive_entry_new()), buffer_(kReadChunk) {
+    struct archive* a = archive_.get();
+    if (a == nullptr || !entry_) throw Error(ErrorKind::Io, "tar: out of memory");
+    if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
+        archive_write_set_bytes_per_block(a, kBlockSize) != ARCHIVE_OK ||
+        // Only the final block is short: the stream ends right after the
+        // end-of-archive blocks instead of being padded to 64 KiB.
+        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+      fail("tar: cannot set up the writer");
+    }
+    if (archive_write_open2(a, &client_, nullptr, sink_write, nullptr, nullptr) != ARCHIVE_OK) {
+      fail("tar: cannot open the output");
+    }
+  }
+
+  TarStats run() {
+    const std::string& root = options_.root;
+    // The root itself is followed if it is a symlink: naming a link to a
+    // directory means backing up that directory. Below it, links are stored.
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0) {
+      int err = errno;
+      throw Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+                  "cannot back up " + root + ": " + std::strerror(err));
+    }
+    path_ = options_.arcname;
+    rel_.clear();
+    if (S_ISDIR(st.st_mode)) {
+      int dfd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0) {
+        int err = errno;
+        throw Error(ErrorKind::Io, "cannot open " + root + ": " + std::strerror(err));
+      }
+      Fd dir(dfd);
+      write_header(st, nullptr);
+      walk(dir.fd);
+    } else {
+      add(AT_FDCWD, root.c_str(), st, /*followed=*/true);
+    }
+    if (archive_write_close(archive_.get()) != ARCHIVE_OK) fail("tar: cannot finish the archive");
+    client_.out->finish();
+    return std::move(stats_);
+  }
+
+ private:
+  [[noreturn]] void fail(const char* what) {
+    client_.state.rethrow_if_any();
+    throw Error(ErrorKind::Io, std::string(what) + ": " + detail::error_of(archive_.get(), "error"));
+  }
+
+  void unreadable(const std::string& path, int err) { unreadable(path, std::strerror(err)); }
+  void unreadable(const std::string& path, const std::string& reason) {
+    stats_.unreadable.push_back(path + ": " + reason);
+  }
+
+  // Writes the entries below the directory open as dirfd; path_/rel_ name
+  // that directory and are restored on return.
+  void walk(int dirfd) {
+    std::vector<std::string> names;
+    {
+      int dup = ::dup(dirfd);
+      DIR* d = dup < 0 ? nullptr : ::fdopendir(dup);
+      if (d == nullptr) {
+        int err = errno;
+        if (dup >= 0) ::close(dup);
+        unreadable(display_path(), err);
+        return;
+      }
+      errno = 0;
+      while (struct dirent* de = ::readdir(d)) {
+        const char* n = de->d_name;
+        if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+        names.emplace_back(n);
+      }
+      int err = errno;
+      ::closedir(d);
+      if (err != 0) unreadable(display_path(), err);
+    }
+    std::sort(names.begin(), names.end());  // deterministic archives
+
+    const std::size_t path_len = path_.size();
+    const std::size_t rel_len = rel_.size();
+    for (const auto& name : names) {
+      path_.append("/").append(name);
+      if (!rel_.empty()) rel_.push_back('/');
+      rel_.append(name);
+      if (!options_.excludes.excluded_leaf(rel_.c_str())) {
+        struct stat st {};
+        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          unreadable(display_path(), errno);  // vanished since readdir
+        } else {
+          add(dirfd, name.c_str(), st, /*followed=*/false);
+        }
+      }
+      path_.resize(path_len);
+      rel_.resize(rel_len);
+    }
+  }
+
+  // Adds one name found in dirfd (whose lstat is st) and, for a directory,
+  // everything below it.
+  void add(int dirfd, const char* name, const struct stat& st, bool followed) {
+    if (S_ISREG(st.st_mode)) {
+      add_file(dirfd, name, st, followed);
+    } else if (S_ISDIR(st.st_mode)) {
+      write_header(st, nullptr);
+      int dfd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (dfd < 0) {
+        unreadable(display_path(), errno);
+        return;
+      }
+      Fd dir(dfd);
+      walk(dir.fd);
+    } else if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
+      while (true) {
+        ssize_t n = ::readlinkat(dirfd, name, target.data(), target.size());
+        if (n < 0) {
+          unreadable(display_path(), errno);
+          return;
+        }
+        if (static_cast<std::size_t>(n) < target.size()) {
+          target.resize(static_cast<std::size_t>(n));
+          break;
+        }
+        target.resize(target.size() * 2);  // the link grew since lstat
+      }
+      write_header(st, target.c_str());
+    } else if (S_ISSOCK(st.st_mode)) {
+      // Sockets cannot be recreated from an archive (GNU tar skips them too).
+    } else {
+      write_header(st, nullptr);  // FIFOs and device nodes: metadata only
+    }
+  }
+
+  void add_file(int dirfd, const char* name, const struct stat& lst, bool followed) {
+    // O_NONBLOCK: if the name was swapped for a FIFO since lstat, opening it
+    // must not hang; the fstat below then sees it is not a regular file.
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW);
+    int fd = ::openat(dirfd, name, flags);
+    if (fd < 0) {
+      unreadable(display_path(), errno);
+      return;
+    }
+    Fd file(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      unreadable(display_path(), errno);
+      return;
+    }
+    if (!S_ISREG(st.st_mode) || (!followed && st.st_ino != lst.st_ino)) {
+      unreadable(display_path(), "changed while being archived");
+      return;
+    }
+    // Second and later names of a multiply-linked file become hard links
+    // to the first name archived.
+    if (st.st_nlink > 1) {
+      auto key = std::make_pair(st.st_dev, st.st_ino);
+      auto it = links_.find(key);
+      if (it != links_.end()) {
+        write_header(st, nullptr, it->second.c_str());
+        return;
+      }
+      links_.emplace(key, path_);
+    }
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    write_header(st, nullptr);
+    ++stats_.files;
+
+    // The header promised st_size bytes: a file that grows is cut there, a
+    // file that shrinks is padded with zeros by libarchive (and reported).
+    auto remaining = static_cast<std::uint64_t>(st.st_size);
+    while (remaining > 0) {
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buffer_.size()));
+      ssize_t n = ::read(fd, buffer_.data(), want);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        unreadable(display_path(), std::string("read failed: ") + std::strerror(errno));
+        break;
+      }
+      if (n == 0) {
+        unreadable(display_path(), "file shrank while being archived");
+        break;
+      }
+      write_data(buffer_.data(), static_cast<std::size_t>(n));
+      remaining -= static_cast<std::uint64_t>(n);
+      stats_.bytes += static_cast<std::uint64_t>(n);
+      if (options_.on_progress) options_.on_progress(static_cast<std::uint64_t>(n));
+    }
+    if (archive_write_finish_entry(archive_.get()) < ARCHIVE_WARN) fail("tar: cannot write");
+  }
+
+  void write_data(const std::uint8_t* data, std::size_t size) {
+    while (size > 0) {
+      la_ssize_t n = archive_write_data(archive_.get(), data, size);
+      if (n < 0) fail("tar: cannot write");
+      if (n == 0) return;  // entry full
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    }
+  }
+
+  // Writes the header of the current path_ (a hard link when hardlink is set,
+  // a symlink when symlink is set).
+  void write_header(const struct stat& st, const char* symlink, const char* hardlink = nullptr) {
+    archive_entry* e = entry_.get();
+    archive_entry_clear(e);
+    archive_entry_copy_pathname(e, path_.c_str());
+    archive_entry_set_mode(e, st.st_mode);
+    archive_entry_set_uid(e, st.st_uid);
+    archive_entry_set_gid(e, st.st_gid);
+    archive_entry_copy_uname(e, user_name(st.st_uid));
+    archive_entry_copy_gname(e, group_name(st.st_gid));
+    archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    archive_entry_set_nlink(e, static_cast<unsigned int>(st.st_nlink));
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) archive_entry_set_rdev(e, st.st_rdev);
+    if (hardlink != nullptr) {
+      archive_entry_copy_hardlink(e, hardlink);
+      archive_entry_set_size(e, 0);
+    } else if (S_ISREG(st.st_mode)) {
+      archive_entry_set_size(e, st.st_size);
+    } else {
+      archive_entry_set_size(e, 0);
+    }
+    if (symlink != nullptr) archive_entry_copy_symlink(e, symlink);
+    // ARCHIVE_WARN: a name that is not valid UTF-8 is stored as raw bytes
+    // (hdrcharset=BINARY), which tar readers restore as is.
+    if (archive_write_header(archive_.get(), e) < ARCHIVE_WARN) fail("tar: cannot write header");
+    ++stats_.entries;
+  }
+
+  const char* user_name(uid_t uid) {
+    auto it = users_.find(uid);
+    if (it == users_.end()) {
+      struct passwd pw {};
+      struct passwd* found = nullptr;
+      char buf[4096];
+      ::getpwuid_r(uid, &pw, buf, sizeof buf, &found);
+      it = users_.emplace(uid, found != nullptr ? found->pw_name : "").first;
+    }
+    return it->second.empty() ? nullptr : it->second.c_str();
+  }
+
+  const char* group_name(gid_t gid) {
+    auto it = groups_.find(gid);
+    if (it == groups_.end()) {
+      struct group gr {};
+      struct group* found = nullptr;
+      char buf[4096];
+      ::getgrgid_r(gid, &gr, buf, sizeof buf, &found);
+      it = groups_.emplace(gid, found != nullptr ? found->gr_name : "").first;
+    }
+    return it->second.empty() ? nullptr : it->second.c_str();
+  }
+
+  // The path shown to users for messages: under the root they named.
+  std::string display_path() const {
+    return rel_.empty() ? options_.root : options_.root + "/" + rel_;
+  }
+
+  const TarOptions& options_;
+  SinkClient client_;
+  ArchiveHandle archive_;
+  EntryPtr entry_;
+  std::vector<std::uint8_t> buffer_;
+  TarStats stats_;
+  std::string path_;  // name in the archive of the entry being written
+  std::string rel_;   // the same, relative to the root (for exclusion)
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+  std::unordered_map<uid_t, std::string> users_;
+  std::unordered_map<gid_t, std::string> groups_;
+};
+
+}  // namespace
+
+TarStats write_tar(const TarOptions& options, Sink& out) {
+  detail::Utf8LocaleScope utf8;
+  TreeWriter writer(options, out);
+  return writer.run();
+}
+
+}  // namespace bakthat::archive

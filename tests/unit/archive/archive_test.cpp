@@ -1,0 +1,604 @@
+#include "archive/archive.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "bakthat/errors.hpp"
+#include "util/bytes.hpp"
+
+namespace fs = std::filesystem;
+using bakthat::Bytes;
+using bakthat::Error;
+using bakthat::ErrorKind;
+using bakthat::MutableBytes;
+namespace ar = bakthat::archive;
+
+namespace {
+
+// ---- streams over memory -------------------------------------------------
+
+struct VectorSink : bakthat::Sink {
+  std::vector<std::uint8_t> data;
+  bool finished = false;
+  void write(Bytes d) override {
+    ASSERT_FALSE(finished);
+    data.insert(data.end(), d.begin(), d.end());
+  }
+  void finish() override { finished = true; }
+};
+
+// Hands out at most `chunk` bytes per read, to exercise short reads.
+struct VectorSource : bakthat::Source {
+  const std::vector<std::uint8_t>& data;
+  std::size_t pos = 0;
+  std::size_t chunk;
+  explicit VectorSource(const std::vector<std::uint8_t>& d, std::size_t c = SIZE_MAX) : data(d), chunk(c) {}
+  std::size_t read(MutableBytes out) override {
+    std::size_t n = std::min({out.size(), data.size() - pos, chunk});
+    std::memcpy(out.data(), data.data() + pos, n);
+    pos += n;
+    return n;
+  }
+};
+
+// ---- scratch directories and trees ----------------------------------------
+
+struct ScratchDir {
+  fs::path path;
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "bakthat-archive-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+    fs::permissions(path, fs::perms(0755));
+  }
+  ~ScratchDir() {
+    // Restored trees may hold read-only directories.
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(path, ec); it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_directory() && !it->is_symlink()) fs::permissions(it->path(), fs::perms(0755), ec);
+    }
+    fs::remove_all(path, ec);
+  }
+};
+
+void write_file(const fs::path& p, const std::string& content, mode_t mode = 0644) {
+  std::ofstream(p, std::ios::binary) << content;
+  ASSERT_EQ(::chmod(p.c_str(), mode), 0);
+}
+
+void set_mtime(const fs::path& p, time_t sec, long nsec) {
+  struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), ts, AT_SYMLINK_NOFOLLOW), 0) << p;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A tree with every kind of entry the archive must keep.
+void make_tree(const fs::path& root) {
+  fs::create_directories(root / "empty_dir");
+  fs::create_directories(root / "sub" / "deeper");
+  write_file(root / "plain.txt", "hello\n", 0644);
+  write_file(root / "empty_file", "", 0644);
+  write_file(root / "sub" / "secret", "private data", 0600);
+  write_file(root / "sub" / "run.sh", "#!/bin/sh\necho hi\n", 0755);
+  std::string big(3 * 1024 * 1024 + 17, '\0');  // more than one read chunk
+  std::mt19937 rng(42);
+  for (auto& c : big) c = static_cast<char>(rng());
+  write_file(root / "sub" / "deeper" / "big.bin", big, 0644);
+  write_file(root / "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac.txt", "utf8 name", 0644);
+  std::string long_name(150, 'n');
+  long_name += ".txt";
+  write_file(root / "sub" / long_name, "long name", 0644);
+  fs::path long_dir = root / std::string(120, 'd') / std::string(120, 'e');
+  fs::create_directories(long_dir);
+  write_file(long_dir / "f", "deep long path", 0644);
+  fs::create_symlink("plain.txt", root / "link_rel");
+  fs::create_symlink("does/not/exist", root / "dangling");
+  fs::create_symlink("/nonexistent-bakthat-target", root / "link_abs");
+  fs::create_symlink("sub", root / "link_dir");
+  write_file(root / "hard_a", "shared inode", 0640);
+  fs::create_hard_link(root / "hard_a", root / "sub" / "hard_b");
+  ::chmod((root / "sub").c_str(), 0750);
+  ::chmod((root / "empty_dir").c_str(), 0700);
+
+  // Distinct sub-second mtimes everywhere, directories last.
+  long n = 1;
+  std::vector<fs::path> dirs;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && !it->is_symlink()) {
+      dirs.push_back(it->path());
+    } else {
+      set_mtime(it->path(), 1500000000 + n * 1000, n * 123457);
+    }
+    ++n;
+  }
+  std::sort(dirs.rbegin(), dirs.rend());  // children before parents
+  dirs.push_back(root);
+  for (const auto& d : dirs) {
+    set_mtime(d, 1400000000 + n * 1000, n * 7919);
+    ++n;
+  }
+}
+
+// A description of every entry below root: type, permissions, mtime,
+// content digest or link target, and hard-link group. Equal maps mean equal
+// trees as far as the archive is concerned.
+std::map<std::string, std::string> describe(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  std::map<std::pair<dev_t, ino_t>, std::string> first_name;
+  std::vector<std::pair<std::string, std::pair<dev_t, ino_t>>> multi;
+  std::function<void(const fs::path&, const std::string&)> walk = [&](const fs::path& p, const std::string& rel) {
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) {
+      out[rel] = "lstat failed";
+      return;
+    }
+    std::ostringstream d;
+    d << std::oct << (st.st_mode & 07777) << std::dec << " mtime=" << st.st_mtim.tv_sec << "."
+      << st.st_mtim.tv_nsec;
+    if (S_ISDIR(st.st_mode)) {
+      d << " dir";
+    } else if (S_ISLNK(st.st_mode)) {
+      d.str("");
+      d << "symlink -> " << fs::read_symlink(p).string();  // symlink modes/times are not portable
+    } else if (S_ISREG(st.st_mode)) {
+      std::string content = read_file(p);
+      d << " file size=" << content.size() << " sha256="
+        << bakthat::util::hex(bakthat::util::sha256(
+               Bytes(reinterpret_cast<const std::uint8_t*>(content.data()), content.size())));
+      if (st.st_nlink > 1) multi.push_back({rel, {st.st_dev, st.st_ino}});
+    } else {
+      d << " other";
+    }
+    out[rel] = d.str();
+    if (S_ISDIR(st.st_mode)) {
+      for (const auto& child : fs::directory_iterator(p)) {
+        walk(child.path(), rel + "/" + child.path().filename().string());
+      }
+    }
+  };
+  walk(root, ".");
+  // Hard-link group = smallest name sharing the inode (walk-order free).
+  for (const auto& [rel, key] : multi) {
+    auto it = first_name.find(key);
+    if (it == first_name.end() || rel < it->second) first_name[key] = rel;
+  }
+  for (const auto& [rel, key] : multi) out[rel] += " linkgroup=" + first_name[key];
+  return out;
+}
+
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) names.push_back(e.path().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::uint8_t> tar_of(const fs::path& root, const std::string& arcname, ar::TarStats* stats = nullptr,
+                                 ar::ExcludeRules excludes = {}) {
+  VectorSink sink;
+  ar::TarOptions opt;
+  opt.root = root.string();
+  opt.arcname = arcname;
+  opt.excludes = std::move(excludes);
+  std::uint64_t progress = 0;
+  opt.on_progress = [&](std::uint64_t n) { progress += n; };
+  auto s = ar::write_tar(opt, sink);
+  EXPECT_TRUE(sink.finished);
+  EXPECT_EQ(progress, s.bytes);
+  if (stats != nullptr) *stats = s;
+  return std::move(sink.data);
+}
+
+ar::ExtractStats extract(const std::vector<std::uint8_t>& tar, const fs::path& target, bool force = false,
+                         std::size_t chunk = SIZE_MAX) {
+  VectorSource src(tar, chunk);
+  ar::ExtractOptions opt;
+  opt.target_dir = target.string();
+  opt.force = force;
+  return ar::extract_tar(src, opt);
+}
+
+int run(const std::string& cmd) {
+  int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void save(const std::vector<std::uint8_t>& data, const fs::path& p) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
+                                            static_cast<std::streamsize>(data.size()));
+}
+
+std::vector<std::uint8_t> load(const fs::path& p) {
+  std::string s = read_file(p);
+  return {s.begin(), s.end()};
+}
+
+// ---- hostile archives, written with libarchive directly -------------------
+
+struct RawEntry {
+  std::string path;
+  mode_t type = AE_IFREG;
+  std::string content;
+  std::string symlink;
+  std::string hardlink;
+};
+RawEntry raw_file(std::string path, std::string content) { return {std::move(path), AE_IFREG, std::move(content), "", ""}; }
+RawEntry raw_dir(std::string path) { return {std::move(path), AE_IFDIR, "", "", ""}; }
+RawEntry raw_symlink(std::string path, std::string to) { return {std::move(path), AE_IFLNK, "", std::move(to), ""}; }
+RawEntry raw_hardlink(std::string path, std::string to) { return {std::move(path), AE_IFREG, "", "", std::move(to)}; }
+
+std::vector<std::uint8_t> raw_tar(const std::vector<RawEntry>& entries) {
+  std::vector<std::uint8_t> out(1 << 20);
+  size_t used = 0;
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax(a);
+  EXPECT_EQ(archive_write_open_memory(a, out.data(), out.size(), &used), ARCHIVE_OK);
+  for (const auto& r : entries) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, r.path.c_str());
+    archive_entry_set_filetype(e, r.type);
+    archive_entry_set_perm(e, r.type == AE_IFDIR ? 0755 : 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(r.content.size()));
+    if (!r.symlink.empty()) archive_entry_set_symlink(e, r.symlink.c_str());
+    if (!r.hardlink.empty()) archive_entry_set_hardlink(e, r.hardlink.c_str());
+    EXPECT_EQ(archive_write_header(a, e), ARCHIVE_OK) << archive_error_string(a);
+    if (!r.content.empty()) archive_write_data(a, r.content.data(), r.content.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
+class ArchiveTest : public ::testing::Test {
+ protected:
+  ScratchDir scratch;
+  fs::path src() const { return scratch.path / "src"; }
+};
+
+}  // namespace
+
+TEST_F(ArchiveTest, RoundTripKeepsEverything) {
+  make_tree(src() / "tree");
+  ar::TarStats stats;
+  auto tar = tar_of(src() / "tree", "tree", &stats);
+  EXPECT_TRUE(stats.unreadable.empty());
+  EXPECT_EQ(stats.files, 9u);  // the hard link's second name has no content
+  EXPECT_GT(stats.bytes, 3u * 1024 * 1024);
+
+  fs::create_directory(scratch.path / "out");
+  auto ex = extract(tar, scratch.path / "out", false, 4093);  // odd short reads
+  EXPECT_EQ(ex.top_entries, std::vector<std::string>{"tree"});
+  EXPECT_EQ(ex.bytes, stats.bytes);
+  EXPECT_EQ(describe(src() / "tree"), describe(scratch.path / "out" / "tree"));
+  // Nothing but the restored tree is left in the target.
+  EXPECT_EQ(std::distance(fs::directory_iterator(scratch.path / "out"), fs::directory_iterator()), 1);
+}
+
+TEST_F(ArchiveTest, OutputIsDeterministic) {
+  make_tree(src() / "tree");
+  EXPECT_EQ(tar_of(src() / "tree", "tree"), tar_of(src() / "tree", "tree"));
+}
+
+TEST_F(ArchiveTest, GnuTarReadsOurArchives) {
+  make_tree(src() / "tree");
+  save(tar_of(src() / "tree", "tree"), scratch.path / "a.tar");
+  fs::create_directory(scratch.path / "gnu");
+  std::string q = "'" + scratch.path.string() + "'";
+  ASSERT_EQ(run("tar -tvf " + q + "/a.tar > " + q + "/list.txt 2> " + q + "/err.txt"), 0);
+  std::string list = read_file(scratch.path / "list.txt");
+  EXPECT_NE(list.find("tree/link_rel -> plain.txt"), std::string::npos) << list;
+  EXPECT_NE(list.find("tree/sub/hard_b link to tree/hard_a"), std::string::npos) << list;
+  EXPECT_NE(list.find(std::string(150, 'n') + ".txt"), std::string::npos);
+  EXPECT_EQ(read_file(scratch.path / "err.txt"), "");
+  ASSERT_EQ(run("tar -xpf " + q + "/a.tar -C " + q + "/gnu"), 0);
+  EXPECT_EQ(describe(src() / "tree"), describe(scratch.path / "gnu" / "tree"));
+}
+
+TEST_F(ArchiveTest, ExtractsGnuTarArchives) {
+  make_tree(src() / "tree");
+  std::string q = "'" + scratch.path.string() + "'";
+  for (const char* format : {"gnu", "pax", "ustar"}) {
+    SCOPED_TRACE(format);
+    if (std::string(format) == "ustar") {
+      // ustar cannot hold the 150-character name.
+      for (const auto& e : fs::directory_iterator(src() / "tree" / "sub")) {
+        if (e.path().filename().string().size() > 100) fs::remove(e.path());
+      }
+      fs::remove_all(src() / "tree" / std::string(120, 'd'));
+    }
+    ASSERT_EQ(run(std::string("tar --format=") + format + " -C " + q + "/src -cf " + q + "/g.tar tree"), 0);
+    fs::path out = scratch.path / (std::string("out-") + format);
+    fs::create_directory(out);
+    extract(load(scratch.path / "g.tar"), out);
+    auto want = describe(src() / "tree");
+    auto got = describe(out / "tree");
+    if (std::string(format) != "pax") {  // gnu and ustar keep whole seconds only
+      for (auto* m : {&want, &got}) {
+        for (auto& [k, v] : *m) {
+          auto dot = v.find('.', v.find("mtime="));
+          if (v.find("mtime=") != std::string::npos) v.erase(dot, v.find(' ', dot) - dot);
+        }
+      }
+    }
+    EXPECT_EQ(want, got);
+  }
+}
+
+TEST_F(ArchiveTest, SingleFileIsTheTopEntry) {
+  fs::create_directory(src());
+  write_file(src() / "notes.txt", "just one file", 0600);
+  set_mtime(src() / "notes.txt", 1600000000, 5);
+  auto tar = tar_of(src() / "notes.txt", "notes.txt");
+  fs::create_directory(scratch.path / "out");
+  auto ex = extract(tar, scratch.path / "out");
+  EXPECT_EQ(ex.top_entries, std::vector<std::string>{"notes.txt"});
+  EXPECT_EQ(describe(src() / "notes.txt"), describe(scratch.path / "out" / "notes.txt"));
+}
+
+TEST_F(ArchiveTest, ExclusionSkipsMatchesAndDoesNotDescend) {
+  fs::path t = src() / "proj";
+  fs::create_directories(t / "node_modules" / "pkg");
+  fs::create_directories(t / "build" / "tmp");
+  fs::create_directories(t / "src");
+  write_file(t / ".bakthatexclude", "# generated\n*.log\nnode_modules/\nbuild/tmp\n");
+  write_file(t / "node_modules" / "pkg" / "index.js", "x");
+  write_file(t / "build" / "tmp" / "a.o", "x");
+  write_file(t / "build" / "keep.o", "x");
+  write_file(t / "src" / "main.c", "x");
+  write_file(t / "src" / "debug.log", "x");
+  write_file(t / "top.log", "x");
+  auto rules = ar::ExcludeRules::for_directory(t.string(), "");
+  auto tar = tar_of(t, "proj", nullptr, rules);
+  fs::create_directory(scratch.path / "out");
+  extract(tar, scratch.path / "out");
+  fs::path o = scratch.path / "out" / "proj";
+  EXPECT_TRUE(fs::exists(o / ".bakthatexclude"));  // not excluded automatically
+  EXPECT_TRUE(fs::exists(o / "src" / "main.c"));
+  EXPECT_TRUE(fs::exists(o / "build" / "keep.o"));
+  EXPECT_FALSE(fs::exists(o / "node_modules"));
+  EXPECT_FALSE(fs::exists(o / "build" / "tmp"));
+  EXPECT_FALSE(fs::exists(o / "src" / "debug.log"));
+  EXPECT_FALSE(fs::exists(o / "top.log"));
+}
+
+TEST_F(ArchiveTest, UnreadableFilesAreReportedAndSkipped) {
+  fs::path t = src() / "t";
+  fs::create_directories(t / "locked_dir");
+  write_file(t / "a_ok", "fine");
+  write_file(t / "b_locked", "no access", 0000);
+  write_file(t / "locked_dir" / "inner", "hidden");
+  write_file(t / "z_ok", "fine too");
+  ::chmod((t / "locked_dir").c_str(), 0000);
+  fs::permissions(src(), fs::perms(0755));
+  // Root reads anything whatever its mode: run the archiving as "nobody".
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(90);
+    try {
+      VectorSink sink;
+      ar::TarOptions opt;
+      opt.root = t.string();
+      opt.arcname = "t";
+      auto stats = ar::write_tar(opt, sink);
+      if (stats.unreadable.size() != 2) ::_exit(91);
+      if (stats.unreadable[0].find("b_locked: Permission denied") == std::string::npos) ::_exit(92);
+      if (stats.unreadable[1].find("locked_dir: Permission denied") == std::string::npos) ::_exit(93);
+      if (stats.files != 2) ::_exit(94);
+      // The walk went on: the later file is in the archive.
+      std::string data(sink.data.begin(), sink.data.end());
+      if (data.find("fine too") == std::string::npos) ::_exit(95);
+      ::_exit(0);
+    } catch (...) {
+      ::_exit(96);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "child check failed (see the exit codes in the test)";
+}
+
+TEST_F(ArchiveTest, MissingRootIsNotFound) {
+  VectorSink sink;
+  ar::TarOptions opt;
+  opt.root = (scratch.path / "nope").string();
+  opt.arcname = "nope";
+  try {
+    ar::write_tar(opt, sink);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
+  }
+}
+
+TEST_F(ArchiveTest, SinkErrorsKeepTheirKind) {
+  struct FailingSink : bakthat::Sink {
+    void write(Bytes) override { throw Error(ErrorKind::Storage, "store is gone"); }
+    void finish() override {}
+  } sink;
+  make_tree(src() / "tree");
+  ar::TarOptions opt;
+  opt.root = (src() / "tree").string();
+  opt.arcname = "tree";
+  try {
+    ar::write_tar(opt, sink);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Storage);
+    EXPECT_STREQ(e.what(), "store is gone");
+  }
+}
+
+// ---- restore safety ---------------------------------------------------------
+
+struct HostileCase {
+  const char* name;
+  std::vector<RawEntry> entries;
+};
+
+TEST_F(ArchiveTest, HostileArchivesAreRefusedAndWriteNothing) {
+  fs::path outside = scratch.path / "outside";
+  fs::path target = scratch.path / "nest" / "target";
+  std::vector<HostileCase> cases = {
+      {"dotdot", {raw_file("ok.txt", "fine"), raw_file("../x", "evil")}},
+      {"dotdot deep", {raw_file("a/b/../../../x", "evil")}},
+      {"absolute", {raw_file(outside.string() + "/x", "evil")}},
+      {"through symlink", {raw_symlink("l", outside.string()), raw_file("l/x", "evil")}},
+      {"through relative symlink", {raw_symlink("l", "../.."), raw_file("l/outside/x", "evil")}},
+      {"through nested symlink", {raw_dir("d"), raw_symlink("d/l", outside.string()),
+                                  raw_file("d/l/x", "evil")}},
+      {"hardlink outside", {raw_hardlink("h", "../../outside/x")}},
+      {"hardlink absolute", {raw_hardlink("h", outside.string() + "/victim")}},
+      {"through hardlinked symlink", {raw_symlink("s", outside.string()), raw_hardlink("h", "s"),
+                                      raw_file("h/x", "evil")}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    fs::remove_all(scratch.path / "nest");
+    fs::remove_all(outside);
+    fs::create_directories(target);
+    fs::create_directories(outside);
+    write_file(outside / "victim", "untouched");
+    write_file(target / "existing", "mine");
+    auto before_target = describe(target);
+    auto before_outside = describe(outside);
+    auto tar = raw_tar(c.entries);
+    try {
+      extract(tar, target);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Unsafe) << e.what();
+    }
+    EXPECT_EQ(describe(target), before_target);
+    EXPECT_EQ(describe(outside), before_outside);
+    EXPECT_EQ(listing(scratch.path / "nest"), (std::vector<std::string>{target.string(),
+                                                                        (target / "existing").string()}));
+    EXPECT_FALSE(fs::exists(scratch.path / "x"));
+  }
+}
+
+TEST_F(ArchiveTest, SymlinksPointingOutsideAreKeptAsLinks) {
+  // A link may point anywhere; only writing through it is refused.
+  auto tar = raw_tar({raw_symlink("l", "/etc/passwd"), raw_symlink("d/up", "../..")});
+  fs::create_directory(scratch.path / "out");
+  extract(tar, scratch.path / "out");
+  EXPECT_EQ(fs::read_symlink(scratch.path / "out" / "l"), "/etc/passwd");
+  EXPECT_EQ(fs::read_symlink(scratch.path / "out" / "d" / "up"), "../..");
+}
+
+TEST_F(ArchiveTest, ExistingNamesNeedForce) {
+  make_tree(src() / "tree");
+  auto tar = tar_of(src() / "tree", "tree");
+  fs::path out = scratch.path / "out";
+  fs::create_directories(out / "tree" / "old_only");
+  write_file(out / "tree" / "plain.txt", "old content");
+  write_file(out / "unrelated", "stays");
+  auto before = describe(out);
+  try {
+    extract(tar, out);
+    FAIL() << "no conflict";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Conflict);
+    EXPECT_NE(std::string(e.what()).find("tree; use --force"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(describe(out), before);
+
+  extract(tar, out, /*force=*/true);
+  EXPECT_EQ(describe(src() / "tree"), describe(out / "tree"));  // replaced, not merged
+  EXPECT_EQ(read_file(out / "unrelated"), "stays");
+  EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 2);
+}
+
+TEST_F(ArchiveTest, ExistingFileReplacedByFileWithForce) {
+  fs::create_directory(src());
+  write_file(src() / "f.txt", "new");
+  auto tar = tar_of(src() / "f.txt", "f.txt");
+  fs::create_directory(scratch.path / "out");
+  write_file(scratch.path / "out" / "f.txt", "old");
+  EXPECT_THROW(extract(tar, scratch.path / "out"), Error);
+  EXPECT_EQ(read_file(scratch.path / "out" / "f.txt"), "old");
+  extract(tar, scratch.path / "out", true);
+  EXPECT_EQ(read_file(scratch.path / "out" / "f.txt"), "new");
+}
+
+TEST_F(ArchiveTest, TruncatedStreamLeavesTargetUnchanged) {
+  make_tree(src() / "tree");
+  auto tar = tar_of(src() / "tree", "tree");
+  fs::path out = scratch.path / "out";
+  fs::create_directory(out);
+  write_file(out / "existing", "mine");
+  auto before = describe(out);
+  for (std::size_t cut : {tar.size() / 2, tar.size() - 3000, std::size_t{700}}) {
+    SCOPED_TRACE(cut);
+    std::vector<std::uint8_t> part(tar.begin(), tar.begin() + static_cast<std::ptrdiff_t>(cut));
+    try {
+      extract(part, out);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Corrupt) << e.what();
+    }
+    EXPECT_EQ(describe(out), before);
+    VectorSource src(part);
+    EXPECT_THROW(ar::read_tar(src), Error);
+  }
+}
+
+TEST_F(ArchiveTest, SourceErrorsKeepTheirKind) {
+  struct FailingSource : bakthat::Source {
+    std::size_t read(MutableBytes) override { throw Error(ErrorKind::Crypto, "wrong password"); }
+  } src;
+  fs::create_directory(scratch.path / "out");
+  ar::ExtractOptions opt;
+  opt.target_dir = (scratch.path / "out").string();
+  try {
+    ar::extract_tar(src, opt);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Crypto);
+  }
+  EXPECT_TRUE(fs::is_empty(scratch.path / "out"));
+}
+
+TEST_F(ArchiveTest, ReadTarCountsWithoutWriting) {
+  make_tree(src() / "tree");
+  ar::TarStats stats;
+  auto tar = tar_of(src() / "tree", "tree", &stats);
+  VectorSource in(tar, 10000);
+  auto r = ar::read_tar(in);
+  EXPECT_EQ(r.entries, stats.entries);
+  EXPECT_EQ(r.bytes, stats.bytes);
+  EXPECT_EQ(r.top_entries, std::vector<std::string>{"tree"});
+
+  std::vector<std::uint8_t> garbage(4096, 0x5a);
+  VectorSource bad(garbage);
+  try {
+    ar::read_tar(bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+  }
+}
