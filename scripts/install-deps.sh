@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config git curl ca-certificates
       libarchive-dev libdeflate-dev libisal-dev zlib1g-dev libzstd-dev libssl-dev
       libcurl4-openssl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev
-      libgtest-dev googletest libcli11-dev python3 tar gzip age pigz zstd)
+      libgtest-dev googletest libcli11-dev libpugixml-dev python3 tar gzip age pigz zstd)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   PKGS+=(python3-pexpect)
 fi

@@ -2,13 +2,15 @@
 
 #include "bakthat/errors.hpp"
 #include "storage/local/local_storage.hpp"
+#include "storage/s3/s3_storage.hpp"
 #include "util/bytes.hpp"
 
 namespace bakthat::storage {
 
 std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination) {
   if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path);
-  if (destination == "s3" || destination == "glacier" || destination == "swift")
+  if (destination == "s3") return s3::make_s3_storage(profile, "s3", profile.s3_storage_class);
+  if (destination == "glacier" || destination == "swift")
     throw Error(ErrorKind::Unsupported, "the " + destination + " destination is not available in this build");
   throw Error(ErrorKind::Usage, "unknown destination '" + destination +
                                     "' (choose local, s3, glacier or swift)");

@@ -1,0 +1,56 @@
+#include "storage/retry/retry.hpp"
+
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+namespace bakthat::storage::retry {
+namespace {
+
+long env_long(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  return (end && *end == 0 && n >= 0) ? n : fallback;
+}
+
+}  // namespace
+
+Policy default_policy() {
+  Policy p;
+  p.max_attempts = static_cast<int>(std::max(1L, env_long("BAKTHAT_RETRY_ATTEMPTS", p.max_attempts)));
+  p.first_delay = std::chrono::milliseconds(env_long("BAKTHAT_RETRY_DELAY_MS", p.first_delay.count()));
+  return p;
+}
+
+std::chrono::milliseconds backoff(const Policy& policy, int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  long long d = policy.first_delay.count();
+  for (int i = 2; i < attempt && d < policy.max_delay.count(); ++i) d *= 2;
+  d = std::min<long long>(d, policy.max_delay.count());
+  if (d <= 1) return std::chrono::milliseconds(d);
+  std::uniform_int_distribution<long long> jitter(d / 2, d);
+  return std::chrono::milliseconds(jitter(rng));
+}
+
+namespace detail {
+
+void run_erased(const Policy& policy, const std::function<void()>& attempt) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int n = 1;; ++n) {
+    try {
+      attempt();
+      return;
+    } catch (const TransientError& e) {
+      if (n >= policy.max_attempts) throw Error(ErrorKind::Storage, e.what());
+      auto delay = backoff(policy, n + 1);
+      if (std::chrono::steady_clock::now() + delay - start > policy.max_total)
+        throw Error(ErrorKind::Storage, e.what());
+      std::this_thread::sleep_for(delay);
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace bakthat::storage::retry

@@ -1,0 +1,61 @@
+// Retrying of transient failures, kept apart from the protocol code: a
+// destination marks a failure as worth another try by throwing
+// TransientError, and wraps each replayable request in retry::run. Every
+// other error passes through at once.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <type_traits>
+#include <string>
+#include <utility>
+
+#include "bakthat/errors.hpp"
+
+namespace bakthat::storage::retry {
+
+// A failure that may go away (HTTP 5xx, 429, throttling, timeouts, dropped
+// connections). If every attempt fails, the last one's message is reported
+// as an ErrorKind::Storage error.
+class TransientError : public Error {
+ public:
+  explicit TransientError(const std::string& message) : Error(ErrorKind::Storage, message) {}
+};
+
+struct Policy {
+  int max_attempts = 6;
+  std::chrono::milliseconds first_delay{400};
+  std::chrono::milliseconds max_delay{15000};
+  // No new attempt starts once this much time has passed since the first.
+  std::chrono::milliseconds max_total{60000};
+};
+
+// The policy used by network destinations: the defaults, with
+// BAKTHAT_RETRY_ATTEMPTS and BAKTHAT_RETRY_DELAY_MS (first delay) overriding
+// them so tests of permanent failures need not wait.
+Policy default_policy();
+
+// Delay before attempt number `attempt` (2, 3, ...): exponential backoff
+// with full jitter in [d/2, d].
+std::chrono::milliseconds backoff(const Policy& policy, int attempt);
+
+namespace detail {
+void run_erased(const Policy& policy, const std::function<void()>& attempt);
+}
+
+// Calls attempt() until it returns, throws something other than a
+// TransientError, or the policy's attempts or time run out.
+template <class F>
+auto run(const Policy& policy, F&& attempt) -> decltype(attempt()) {
+  using R = decltype(attempt());
+  if constexpr (std::is_void_v<R>) {
+    detail::run_erased(policy, std::function<void()>(std::forward<F>(attempt)));
+  } else {
+    std::optional<R> result;
+    detail::run_erased(policy, [&] { result.emplace(attempt()); });
+    return std::move(*result);
+  }
+}
+
+}  // namespace bakthat::storage::retry

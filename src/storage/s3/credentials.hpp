@@ -1,0 +1,24 @@
+// Where the S3 destination's credentials and endpoint come from: the
+// profile first, then the AWS environment variables, then the AWS shared
+// credentials file (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
+// section AWS_PROFILE or "default").
+#pragma once
+
+#include <string>
+
+#include "bakthat/config.hpp"
+#include "storage/s3/sigv4.hpp"
+
+namespace bakthat::storage::s3 {
+
+// Throws Config when no access key / secret key can be found.
+SigningKeys resolve_credentials(const Profile& profile);
+
+// The keys of one section of an AWS credentials file (INI); empty when the
+// file or section does not exist.
+SigningKeys read_credentials_file(const std::string& path, const std::string& section);
+
+// s3_endpoint, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else "" (AWS).
+std::string resolve_endpoint(const Profile& profile);
+
+}  // namespace bakthat::storage::s3

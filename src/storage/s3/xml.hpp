@@ -1,0 +1,39 @@
+// The S3 XML documents bakthat reads and writes (pugixml).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bakthat/storage.hpp"
+
+namespace bakthat::storage::s3 {
+
+struct ErrorReply {
+  std::string code, message;
+};
+// The <Error> document of a failed request; empty fields when the body is
+// not one (HEAD replies have no body).
+ErrorReply parse_error(const std::string& body);
+
+struct ListPage {
+  std::vector<ObjectInfo> objects;
+  bool truncated = false;
+  std::string next_token;
+};
+ListPage parse_list_v2(const std::string& body);
+
+std::string parse_upload_id(const std::string& body);  // InitiateMultipartUploadResult
+
+// <CompleteMultipartUpload> with each part's number and ETag, in order.
+std::string complete_body(const std::vector<std::pair<int, std::string>>& parts);
+
+std::string restore_body(const std::string& tier, int days);
+std::string create_bucket_body(const std::string& region);  // "" for us-east-1
+
+// "2009-10-12T17:50:30.000Z" -> Unix seconds (0 when unparsable).
+std::int64_t parse_iso8601(const std::string& s);
+
+}  // namespace bakthat::storage::s3
