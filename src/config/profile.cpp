@@ -216,7 +216,11 @@ std::string absolute_path(const std::string& p) {
   std::error_code ec;
   fs::path abs = fs::absolute(config::expand_user(p), ec);
   if (ec) return config::expand_user(p);
-  return abs.lexically_normal().string();
+  // No trailing slash: the local store's path is hashed into backend_hash,
+  // so "/srv/store/" and "/srv/store" must be the same store.
+  std::string out = abs.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 void parse_keys(const ProfileReader& r, Profile& p) {
