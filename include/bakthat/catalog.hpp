@@ -3,7 +3,8 @@
 //
 // A Catalog is one connection in WAL mode with a busy timeout, so several
 // bakthat processes may use one file at once. Rows are never removed:
-// deletion sets is_deleted = 1 and last_updated = now.
+// deletion sets is_deleted = 1 and last_updated = now. One Catalog may be
+// shared by the threads of a process: its calls are serialized.
 #pragma once
 
 #include <cstdint>

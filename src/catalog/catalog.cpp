@@ -1,6 +1,7 @@
 #include "bakthat/catalog.hpp"
 
 #include <ctime>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -71,6 +72,9 @@ void bind_scope(Statement& s, const std::optional<std::string>& backend,
 struct Catalog::Impl {
   explicit Impl(const std::string& path) : db(path) {}
   Db db;
+  // One connection serves every thread of the process; the lock keeps one
+  // thread's statements out of another's transaction.
+  std::mutex lock;
 };
 
 Catalog::Catalog(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
@@ -89,6 +93,7 @@ Catalog::~Catalog() = default;
 const std::string& Catalog::path() const { return impl_->db.path(); }
 
 std::int64_t Catalog::insert(const BackupRecord& record) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   std::optional<std::int64_t> existing;
@@ -132,6 +137,7 @@ std::int64_t Catalog::insert(const BackupRecord& record) {
 }
 
 std::vector<BackupRecord> Catalog::search(const CatalogQuery& query) const {
+  std::lock_guard guard(impl_->lock);
   Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope +
                              "AND (instr(filename, ?3) > 0 OR instr(stored_filename, ?3) > 0) "
                              "AND (?4 OR is_deleted = 0) " + kNewestFirst);
@@ -160,6 +166,7 @@ std::vector<BackupRecord> Catalog::search(const CatalogQuery& query) const {
 std::optional<BackupRecord> Catalog::latest(const std::string& name,
                                             const std::optional<std::string>& backend,
                                             const std::optional<std::string>& backend_hash) const {
+  std::lock_guard guard(impl_->lock);
   {
     Statement exact(impl_->db, std::string(kColumns) + "WHERE " + kScope +
                                    "AND stored_filename = ?3 AND is_deleted = 0");
@@ -178,6 +185,7 @@ std::optional<BackupRecord> Catalog::latest(const std::string& name,
 std::vector<BackupRecord> Catalog::matches(const std::string& name,
                                            const std::optional<std::string>& backend,
                                            const std::optional<std::string>& backend_hash) const {
+  std::lock_guard guard(impl_->lock);
   Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope + "AND " + kPrefix +
                              "AND is_deleted = 0 " + kNewestFirst);
   bind_scope(s, backend, backend_hash);
@@ -188,6 +196,7 @@ std::vector<BackupRecord> Catalog::matches(const std::string& name,
 }
 
 std::optional<BackupRecord> Catalog::by_stored_filename(const std::string& stored) const {
+  std::lock_guard guard(impl_->lock);
   Statement s(impl_->db, std::string(kColumns) + "WHERE stored_filename = ?1");
   s.bind(1, stored);
   if (s.step()) return read_row(s);
@@ -195,6 +204,7 @@ std::optional<BackupRecord> Catalog::by_stored_filename(const std::string& store
 }
 
 void Catalog::mark_deleted(std::int64_t id) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   Statement s(db, "UPDATE backups SET is_deleted = 1, last_updated = ?2 WHERE id = ?1");
@@ -206,6 +216,7 @@ void Catalog::mark_deleted(std::int64_t id) {
 }
 
 std::optional<nlohmann::json> Catalog::config_value(const std::string& key) const {
+  std::lock_guard guard(impl_->lock);
   Statement s(impl_->db, "SELECT value FROM config WHERE key = ?1");
   s.bind(1, key);
   if (!s.step()) return std::nullopt;
@@ -217,6 +228,7 @@ std::optional<nlohmann::json> Catalog::config_value(const std::string& key) cons
 }
 
 void Catalog::set_config_value(const std::string& key, const nlohmann::json& value) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   std::string text = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
@@ -232,6 +244,7 @@ void Catalog::set_config_value(const std::string& key, const nlohmann::json& val
 }
 
 void Catalog::put_inventory(const std::string& filename, const std::string& archive_id) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   Statement up(db, "UPDATE inventory SET filename = ?1 WHERE archive_id = ?2");
@@ -246,6 +259,7 @@ void Catalog::put_inventory(const std::string& filename, const std::string& arch
 }
 
 std::optional<std::string> Catalog::archive_id(const std::string& filename) const {
+  std::lock_guard guard(impl_->lock);
   Statement s(impl_->db, "SELECT archive_id FROM inventory WHERE filename = ?1 ORDER BY id DESC LIMIT 1");
   s.bind(1, filename);
   if (s.step()) return s.text(0);
@@ -253,6 +267,7 @@ std::optional<std::string> Catalog::archive_id(const std::string& filename) cons
 }
 
 void Catalog::remove_inventory(const std::string& filename) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   Statement s(db, "DELETE FROM inventory WHERE filename = ?1");
@@ -262,6 +277,7 @@ void Catalog::remove_inventory(const std::string& filename) {
 }
 
 void Catalog::put_job(const std::string& filename, const std::string& job_id) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   Statement up(db, "UPDATE jobs SET job_id = ?2 WHERE filename = ?1");
@@ -276,6 +292,7 @@ void Catalog::put_job(const std::string& filename, const std::string& job_id) {
 }
 
 std::optional<std::string> Catalog::job_id(const std::string& filename) const {
+  std::lock_guard guard(impl_->lock);
   Statement s(impl_->db, "SELECT job_id FROM jobs WHERE filename = ?1 ORDER BY id DESC LIMIT 1");
   s.bind(1, filename);
   if (s.step()) return s.text(0);
@@ -283,6 +300,7 @@ std::optional<std::string> Catalog::job_id(const std::string& filename) const {
 }
 
 void Catalog::remove_job(const std::string& filename) {
+  std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
   WriteTransaction tx(db);
   Statement s(db, "DELETE FROM jobs WHERE filename = ?1");

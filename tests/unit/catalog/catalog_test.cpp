@@ -102,6 +102,12 @@ class CatalogTest : public ::testing::Test {
 
 using Names = std::vector<std::string>;
 
+CatalogQuery text(const std::string& t) {
+  CatalogQuery q;
+  q.text = t;
+  return q;
+}
+
 }  // namespace
 
 TEST_F(CatalogTest, SchemaIsThePythonToolsSchema) {
@@ -182,9 +188,9 @@ TEST_F(CatalogTest, SearchTextBackendAndOrder) {
   c.insert(record("photos", "photos.2.tgz", 200, "", "s3"));
   c.insert(record("docs", "docs.1.tgz", 150));
   EXPECT_EQ(stored_names(c.search({})), (Names{"photos.3.tgz", "photos.2.tgz", "docs.1.tgz", "photos.1.tgz"}));
-  EXPECT_EQ(stored_names(c.search({"hot"})), (Names{"photos.3.tgz", "photos.2.tgz", "photos.1.tgz"}));
-  EXPECT_EQ(stored_names(c.search({".1."})), (Names{"docs.1.tgz", "photos.1.tgz"}));
-  EXPECT_EQ(stored_names(c.search({"HOT"})), Names{});  // case-sensitive, as the original's GLOB
+  EXPECT_EQ(stored_names(c.search(text("hot"))), (Names{"photos.3.tgz", "photos.2.tgz", "photos.1.tgz"}));
+  EXPECT_EQ(stored_names(c.search(text(".1."))), (Names{"docs.1.tgz", "photos.1.tgz"}));
+  EXPECT_EQ(stored_names(c.search(text("HOT"))), Names{});  // case-sensitive, as the original's GLOB
   CatalogQuery q;
   q.backend = "s3";
   EXPECT_EQ(stored_names(c.search(q)), Names{"photos.2.tgz"});
@@ -208,15 +214,15 @@ TEST_F(CatalogTest, SearchTextIsLiteral) {
   c.insert(record("100%_done", "100%_done.1.tgz", 100));
   c.insert(record("100xxdone", "100xxdone.1.tgz", 200));
   c.insert(record("a*b?[c]", "a*b?[c].1.tgz", 300));
-  EXPECT_EQ(stored_names(c.search({"%_"})), Names{"100%_done.1.tgz"});
-  EXPECT_EQ(stored_names(c.search({"0%"})), Names{"100%_done.1.tgz"});
-  EXPECT_EQ(stored_names(c.search({"*"})), Names{"a*b?[c].1.tgz"});
-  EXPECT_EQ(stored_names(c.search({"[c]"})), Names{"a*b?[c].1.tgz"});
+  EXPECT_EQ(stored_names(c.search(text("%_"))), Names{"100%_done.1.tgz"});
+  EXPECT_EQ(stored_names(c.search(text("0%"))), Names{"100%_done.1.tgz"});
+  EXPECT_EQ(stored_names(c.search(text("*"))), Names{"a*b?[c].1.tgz"});
+  EXPECT_EQ(stored_names(c.search(text("[c]"))), Names{"a*b?[c].1.tgz"});
   EXPECT_EQ(stored_names(c.matches("100%", std::nullopt, std::nullopt)), Names{"100%_done.1.tgz"});
   EXPECT_EQ(stored_names(c.matches("100_", std::nullopt, std::nullopt)), Names{});
   EXPECT_EQ(c.latest("100_", std::nullopt, std::nullopt), std::nullopt);
   // Quotes and SQL in user text are only text.
-  EXPECT_EQ(stored_names(c.search({"'; DROP TABLE backups; --"})), Names{});
+  EXPECT_EQ(stored_names(c.search(text("'; DROP TABLE backups; --"))), Names{});
   EXPECT_EQ(c.search({}).size(), 3u);
 }
 
@@ -389,7 +395,7 @@ TEST_F(CatalogTest, TwoProcessesInsertAtOnce) {
         Catalog c(path_);
         for (int i = 0; i < kRows; ++i) {
           c.insert(record("p" + std::to_string(p), "p" + std::to_string(p) + "." + std::to_string(i), 1000 + i));
-          if (i % 10 == 0) c.search({"p"});  // readers interleave with writers
+          if (i % 10 == 0) c.search(text("p"));  // readers interleave with writers
         }
       } catch (const std::exception& e) {
         fprintf(stderr, "child %d: %s\n", p, e.what());
