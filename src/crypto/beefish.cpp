@@ -59,7 +59,7 @@ bool gzip_magic(const std::uint8_t* p) { return p[0] == 0x1f && p[1] == 0x8b && 
 // only the final block's last byte says how much padding to drop.
 class BeefishReader : public Source {
  public:
-  BeefishReader(Source& in, const std::string& password) : in_(in), inbuf_(kIn), outbuf_(kIn + 2 * kBlock) {
+  BeefishReader(Source& in, const std::string& password, BeefishMode mode) : in_(in), inbuf_(kIn), outbuf_(kIn + 2 * kBlock) {
     load_legacy_provider();
     if (password.empty() || password.size() > 56) throw Error(ErrorKind::Crypto, kWrong);
     std::uint8_t head[2 * kBlock];
@@ -70,9 +70,10 @@ class BeefishReader : public Source {
     init_blowfish(ecb.ctx, "BF-ECB", password, nullptr);
     std::uint8_t p0[kBlock], p1[kBlock];
     decrypt_block(ecb.ctx, head, p0);
-    bool is_ecb = gzip_magic(p0);
-    bool is_cbc = false;
-    if (!is_ecb && n == sizeof head) {
+    bool is_ecb = mode == BeefishMode::Ecb || (mode == BeefishMode::Auto && gzip_magic(p0));
+    bool is_cbc = mode == BeefishMode::Cbc;
+    if (is_cbc && n < sizeof head) throw Error(ErrorKind::Corrupt, "archive is damaged at byte 0 (too short)");
+    if (mode == BeefishMode::Auto && !is_ecb && n == sizeof head) {
       decrypt_block(ecb.ctx, head + kBlock, p1);
       for (std::size_t i = 0; i < kBlock; ++i) p1[i] ^= head[i];
       is_cbc = gzip_magic(p1);
@@ -145,8 +146,8 @@ class BeefishReader : public Source {
 
 }  // namespace
 
-std::unique_ptr<Source> make_beefish_reader(Source& in, const std::string& password) {
-  return std::make_unique<BeefishReader>(in, password);
+std::unique_ptr<Source> make_beefish_reader(Source& in, const std::string& password, BeefishMode mode) {
+  return std::make_unique<BeefishReader>(in, password, mode);
 }
 
 }  // namespace bakthat::crypto::detail

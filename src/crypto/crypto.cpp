@@ -55,7 +55,7 @@ std::unique_ptr<Source> make_decryptor(Source& in, const DecryptOptions& options
     default:
       if (!options.password)
         throw Error(ErrorKind::Crypto, "archive is not age-encrypted; reading a bakthat 0.6 archive needs its password");
-      d->top_ = detail::make_beefish_reader(d->peek_, *options.password);
+      d->top_ = detail::make_beefish_reader(d->peek_, *options.password, options.beefish_mode);
   }
   return d;
 }

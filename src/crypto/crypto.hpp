@@ -22,10 +22,16 @@ struct EncryptOptions {
 // 64 KiB STREAM chunks, and finishes it. Throws Usage for a bad recipient.
 std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
 
+// Which beefish variant to read: Auto picks the one that decrypts the first
+// block to gzip magic (right for every bakthat 0.6 archive, all .tgz);
+// forcing one reads any payload.
+enum class BeefishMode { Auto, Ecb, Cbc };
+
 struct DecryptOptions {
   std::optional<std::string> password;
   std::vector<std::string> identity_files;  // files of AGE-SECRET-KEY-1... lines
   int max_scrypt_work_factor = 22;
+  BeefishMode beefish_mode = BeefishMode::Auto;
 };
 
 enum class Envelope { Plain, Age, AgeArmored, Beefish };
