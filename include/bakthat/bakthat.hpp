@@ -108,7 +108,9 @@ BackupRecord remove(const std::string& name, const Options& options);
 // Downloads, checks sha256, decrypts and reads the whole archive.
 BackupRecord verify(const std::string& name, const Options& options);
 
-// Seconds of an interval string such as "3M2D8h20m5s" (units s m h D W M Y).
+// Seconds of an interval string such as "3M2D8h20m5s": one or more
+// <positive integer><unit>, units s m h D W M Y = 1 s, 1 min, 1 h, 1 day,
+// 7 days, 30 days, 365 days. Anything else throws Usage.
 std::int64_t parse_interval(const std::string& text);
 
 struct RetentionOptions : Options {
@@ -117,19 +119,34 @@ struct RetentionOptions : Options {
 };
 
 struct RetentionDecision {
-  BackupRecord record;
+  BackupRecord record;               // updated (is_deleted) once deleted
   bool keep = false;
-  std::vector<std::string> reasons;  // for kept ones: "daily 2026-11-24", ...
-  std::string error;                 // deletion failed: why
+  std::vector<std::string> reasons;  // for kept ones: "daily 2026-11-24", "within 30D", "future"...
+  std::string error;                 // deletion failed: why (record left as it was)
 };
 
-// Deletes every backup matching name older than now - interval.
+// Retention works on the non-deleted backups whose filename or stored name
+// starts with `name` (required) on this destination and store (backend and
+// backend_hash), and returns one decision per backup, oldest first. Unless
+// dry_run, every backup not kept is removed from the store and then marked
+// deleted in the catalog; one already gone from the store is marked deleted
+// with a warning. A deletion that fails does NOT throw: it is reported as a
+// warning and recorded in that decision's `error`, and the others go on, so
+// callers must check `error` (the command line exits with the Partial
+// status when any is set). Configuration, catalog and "store cannot be
+// opened" errors still throw, before anything is deleted.
+
+// Deletes every backup whose backup_date < now - interval.
 std::vector<RetentionDecision> delete_older_than(const std::string& name,
                                                  const std::string& interval,
                                                  const RetentionOptions& options);
 
-// Grandfather-father-son rotation of the backups matching name, by the
-// profile's `rotation`. Throws Config when no rotation is configured.
+// Grandfather-father-son rotation by the profile's `rotation`, exactly as the
+// Python package grandfatherson (1.2+) decides, in UTC: for each unit with a
+// count N, the oldest backup of each of the last N calendar periods (weeks
+// starting on first_week_day) is kept, as are backups dated after now. Of
+// backups with the same date, the one with the lowest catalog id counts.
+// Throws Config when no rotation is configured.
 std::vector<RetentionDecision> rotate_backups(const std::string& name,
                                               const RetentionOptions& options);
 

@@ -1,0 +1,126 @@
+// delete_older_than() and rotate_backups(): the catalog's backups that
+// retention lets go (decided by retention/retention.hpp), then their removal
+// from the store and the catalog.
+#include <algorithm>
+#include <ctime>
+#include <limits>
+
+#include "ops/context.hpp"
+#include "retention/retention.hpp"
+
+namespace bakthat {
+
+namespace {
+
+std::int64_t now_of(const RetentionOptions& options) {
+  return options.now ? options.now : static_cast<std::int64_t>(std::time(nullptr));
+}
+
+// Rotation works within Python's datetime range (years 1..9999); a catalog
+// date outside it can only be a damaged row, pinned to the nearest end.
+retention::Micros micros_of(std::int64_t seconds) {
+  return std::clamp<std::int64_t>(seconds, -62135596800LL, 253402300799LL) * retention::kMicrosPerSecond;
+}
+
+// The matching backups of this destination and store, oldest first (equal
+// dates by catalog id, so the earlier row is the one a rotation keeps).
+std::vector<RetentionDecision> candidates(const std::string& name, ops::Context& ctx) {
+  if (name.empty()) throw Error(ErrorKind::Usage, "a backup name is required");
+  std::vector<RetentionDecision> out;
+  for (auto& rec : ctx.catalog().matches(name, ctx.destination(), ctx.backend_hash())) {
+    RetentionDecision d;
+    d.record = std::move(rec);
+    out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(), [](const RetentionDecision& a, const RetentionDecision& b) {
+    if (a.record.backup_date != b.record.backup_date) return a.record.backup_date < b.record.backup_date;
+    return a.record.id < b.record.id;
+  });
+  return out;
+}
+
+// Removes every decision not kept from the store, then marks its row
+// deleted. One failure does not stop the others: it lands in that
+// decision's error. An object already gone from the store is only a warning.
+void carry_out(ops::Context& ctx, std::vector<RetentionDecision>& decisions, bool dry_run) {
+  if (dry_run || std::all_of(decisions.begin(), decisions.end(), [](auto& d) { return d.keep; })) return;
+  // Opened once up front: a store that cannot be reached at all is one clear
+  // error before anything is touched, not the same failure per backup.
+  Storage& store = ctx.storage();
+  for (auto& d : decisions) {
+    if (d.keep) continue;
+    const std::string& stored = d.record.stored_filename;
+    ctx.reporter().message("Deleting " + stored);
+    try {
+      try {
+        store.remove(stored);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::NotFound) throw;
+        ctx.reporter().warning(stored + " was already gone from the store");
+      }
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted) throw;
+      d.error = e.what();
+    } catch (const std::exception& e) {
+      d.error = e.what();
+    }
+    if (d.error.empty()) {
+      try {
+        ctx.catalog().mark_deleted(d.record.id);
+        d.record.is_deleted = true;
+        d.record.last_updated = std::time(nullptr);
+      } catch (const std::exception& e) {
+        // The next run finds the object gone and marks the row then.
+        d.error = std::string("removed from the store, but the catalog was not updated: ") + e.what();
+      }
+    }
+    if (!d.error.empty()) ctx.reporter().warning("could not delete " + stored + ": " + d.error);
+  }
+}
+
+}  // namespace
+
+std::int64_t parse_interval(const std::string& text) { return retention::parse_interval_seconds(text); }
+
+std::vector<RetentionDecision> delete_older_than(const std::string& name, const std::string& interval,
+                                                 const RetentionOptions& options) {
+  const std::int64_t seconds = parse_interval(interval);
+  ops::Context ctx(options);
+  const std::int64_t now = now_of(options);
+  const std::int64_t cutoff =
+      now < std::numeric_limits<std::int64_t>::min() + seconds ? std::numeric_limits<std::int64_t>::min()
+                                                               : now - seconds;
+  auto decisions = candidates(name, ctx);
+  for (auto& d : decisions) {
+    d.keep = d.record.backup_date >= cutoff;
+    if (d.keep) d.reasons.push_back("within " + interval);
+  }
+  carry_out(ctx, decisions, options.dry_run);
+  return decisions;
+}
+
+std::vector<RetentionDecision> rotate_backups(const std::string& name, const RetentionOptions& options) {
+  ops::Context ctx(options);
+  const Rotation& rotation = ctx.profile().rotation;
+  if (!rotation.configured()) {
+    const std::string& profile = ctx.profile().name;
+    std::string where = options.config.conf_yaml ? "the profile's conf" : config_path(options.config);
+    throw Error(ErrorKind::Config,
+                "no rotation configured for profile '" + profile + "': run `bakthat configure_backups_rotation" +
+                    (profile == "default" ? "" : " --profile " + profile) + "` or add a `rotation:` section to " +
+                    where);
+  }
+  auto decisions = candidates(name, ctx);
+  std::vector<retention::Micros> instants;
+  instants.reserve(decisions.size());
+  for (auto& d : decisions) instants.push_back(micros_of(d.record.backup_date));
+  auto reasons = retention::rotate(instants, rotation, micros_of(now_of(options)));
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    decisions[i].keep = !reasons[i].empty();
+    decisions[i].reasons = std::move(reasons[i]);
+  }
+  carry_out(ctx, decisions, options.dry_run);
+  return decisions;
+}
+
+}  // namespace bakthat
