@@ -336,7 +336,7 @@ std::vector<ObjectInfo> S3Storage::list(const std::string& prefix) {
   std::string token;
   do {
     S3Request r;
-    r.query = {{"list-type", "2"}, {"prefix", prefix}};
+    r.query = {{"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(settings_.list_page_size)}};
     if (!token.empty()) r.query.emplace_back("continuation-token", token);
     ListPage page = parse_list_v2(client_.send(r).body);
     for (auto& o : page.objects) out.push_back(std::move(o));

@@ -27,6 +27,7 @@ struct Settings {
   std::uint64_t part_size = 0;         // 0: automatic
   int threads = 4;                     // parallel transfers per object
   std::uint64_t read_chunk = 8 * (1u << 20);
+  int list_page_size = 1000;           // keys per ListObjectsV2 page
 };
 
 class S3Storage : public Storage {

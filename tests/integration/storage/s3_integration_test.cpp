@@ -1,0 +1,409 @@
+// The S3 destination against real servers on 127.0.0.1: OpenStack Swift's
+// S3 API (which verifies every SigV4 signature, Content-MD5 and payload
+// hash) and moto (storage classes, RestoreObject), with and without the
+// fault-injecting proxy tests/e2e/faultproxy.py in front.
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "storage/http/http.hpp"
+#include "storage/s3/s3_storage.hpp"
+#include "util/bytes.hpp"
+
+extern char** environ;
+
+namespace s3 = bakthat::storage::s3;
+namespace http = bakthat::storage::http;
+using bakthat::Error;
+using bakthat::ErrorKind;
+
+namespace {
+
+std::map<std::string, std::string> servers() {
+  const char* e = std::getenv("BAKTHAT_SERVERS_ENV");
+  std::string path = e ? e : "/tmp/bakthat-servers.env";
+  if (!std::ifstream(path)) {
+    std::string cmd = std::string(BAKTHAT_SOURCE_DIR) + "/tests/servers/up.sh";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot start the test servers");
+  }
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  return out;
+}
+
+std::string unique_bucket(const std::string& what) {
+  static int n = 0;
+  return "bakthat-it-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+s3::Settings swift_settings(const std::string& bucket, std::string endpoint = "") {
+  auto env = servers();
+  s3::Settings s;
+  s.client.keys = {env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"], ""};
+  s.client.endpoint = endpoint.empty() ? env["S3_ENDPOINT"] : endpoint;
+  s.client.region = env["S3_REGION"];
+  s.client.bucket = bucket;
+  s.client.retry.first_delay = std::chrono::milliseconds(50);
+  return s;
+}
+
+s3::Settings moto_settings(const std::string& bucket) {
+  s3::Settings s;
+  s.client.keys = {"testing", "testing", ""};
+  s.client.endpoint = servers()["MOTO_ENDPOINT"];
+  s.client.bucket = bucket;
+  s.client.retry.first_delay = std::chrono::milliseconds(50);
+  return s;
+}
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint8_t> v(n);
+  for (std::size_t i = 0; i < n; i += 8) {
+    auto x = rng();
+    for (std::size_t j = 0; j < 8 && i + j < n; ++j) v[i + j] = static_cast<std::uint8_t>(x >> (8 * j));
+  }
+  return v;
+}
+
+// Writes data in uneven slices, as a pipeline would.
+void put(bakthat::Storage& st, const std::string& name, const std::vector<std::uint8_t>& data) {
+  auto w = st.create(name, std::nullopt);
+  bakthat::Bytes rest(data);
+  std::size_t step = 1;
+  while (!rest.empty()) {
+    auto n = std::min(rest.size(), step);
+    w->write(rest.first(n));
+    rest = rest.subspan(n);
+    step = step * 3 + 7;
+    if (step > (3u << 20)) step = 1000;
+  }
+  w->finish();
+  EXPECT_EQ(w->stored().size, data.size());
+}
+
+std::vector<std::uint8_t> get(bakthat::Storage& st, const std::string& name) {
+  auto src = st.open(name);
+  std::vector<std::uint8_t> out, buf(100000);
+  while (auto n = src->read(buf)) out.insert(out.end(), buf.begin(), buf.begin() + n);
+  return out;
+}
+
+// Multipart uploads still open in the bucket (ListMultipartUploads).
+std::string open_uploads(const s3::Settings& s) {
+  s3::Client c(s.client);
+  s3::S3Request r;
+  r.query = {{"uploads", ""}};
+  auto body = c.send(r).body;
+  auto at = body.find("<Upload>");
+  return at == std::string::npos ? "" : body.substr(at, 300);
+}
+
+ErrorKind kind_of(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return ErrorKind::Usage;
+}
+
+// tests/e2e/faultproxy.py as a child process.
+class Proxy {
+ public:
+  explicit Proxy(std::vector<std::string> args) {
+    std::string target = servers()["S3_ENDPOINT"].substr(7);  // host:port
+    std::vector<std::string> argv = {"python3", std::string(BAKTHAT_SOURCE_DIR) + "/tests/e2e/faultproxy.py",
+                                     "--target", target};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    if (posix_spawnp(&pid_, "python3", &fa, nullptr, cargv.data(), environ) != 0)
+      throw std::runtime_error("cannot start faultproxy.py");
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    FILE* out = fdopen(fds[0], "r");
+    char line[64] = {0};
+    if (!fgets(line, sizeof line, out)) throw std::runtime_error("faultproxy.py said nothing");
+    fclose(out);
+    port_ = std::atoi(line + 5);
+  }
+  ~Proxy() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+}  // namespace
+
+TEST(S3Swift, SmallObjectRoundTripConflictListStatRemove) {
+  s3::S3Storage st(swift_settings(unique_bucket("small")));  // bucket created on first write
+  auto data = random_bytes(123457, 1);
+  put(st, "one.tgz", data);
+  EXPECT_EQ(get(st, "one.tgz"), data);
+
+  auto info = st.stat("one.tgz");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_GT(info->modified, 1600000000);
+  EXPECT_FALSE(st.stat("none"));
+
+  EXPECT_EQ(kind_of([&] { st.create("one.tgz", std::nullopt); }), ErrorKind::Conflict);
+  put(st, "one.tgz2", {});  // empty object; a name that extends another
+  EXPECT_TRUE(get(st, "one.tgz2").empty());
+
+  auto all = st.list("");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "one.tgz");
+  EXPECT_EQ(all[0].size, data.size());
+  EXPECT_EQ(st.list("one.tgz2").size(), 1u);
+  EXPECT_TRUE(st.list("x").empty());
+
+  st.remove("one.tgz");
+  EXPECT_FALSE(st.stat("one.tgz"));
+  EXPECT_EQ(kind_of([&] { st.remove("one.tgz"); }), ErrorKind::NotFound);
+  EXPECT_EQ(kind_of([&] { st.open("one.tgz"); }), ErrorKind::NotFound);
+}
+
+TEST(S3Swift, KeysWithSpecialCharacters) {
+  s3::S3Storage st(swift_settings(unique_bucket("keys")));
+  std::vector<std::string> names = {"with space.tgz", "plus+sign.tgz", "per%cent.tgz",
+                                    "été 日本.tgz", "a=b&c;d,e.tgz", "dir/sub/x.tgz"};
+  for (std::size_t i = 0; i < names.size(); ++i) put(st, names[i], random_bytes(1000 + i, i));
+  for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(get(st, names[i]), random_bytes(1000 + i, i)) << names[i];
+  EXPECT_EQ(st.list("").size(), names.size());
+  EXPECT_EQ(st.list("été").size(), 1u);
+  EXPECT_EQ(st.list("plus+").size(), 1u);
+  for (auto& n : names) st.remove(n);
+  EXPECT_TRUE(st.list("").empty());
+}
+
+TEST(S3Swift, ListPagination) {
+  auto s = swift_settings(unique_bucket("pages"));
+  s.list_page_size = 2;
+  s3::S3Storage st(s);
+  for (int i = 0; i < 7; ++i) put(st, "k" + std::to_string(i), {std::uint8_t(i)});
+  auto all = st.list("k");
+  ASSERT_EQ(all.size(), 7u);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(all[i].name, "k" + std::to_string(i));
+}
+
+TEST(S3Swift, MultipartParallelPartsAndRangedReads) {
+  auto s = swift_settings(unique_bucket("multi"));
+  s.part_size = 5 << 20;
+  s.threads = 3;
+  s.read_chunk = 3 << 20;
+  s3::S3Storage st(s);
+  auto data = random_bytes((23 << 20) + 12345, 2);  // 5 parts, the last short
+  put(st, "big.tgz", data);
+  EXPECT_EQ(st.stat("big.tgz")->size, data.size());
+  EXPECT_EQ(get(st, "big.tgz"), data);
+  EXPECT_EQ(open_uploads(s), "");
+}
+
+TEST(S3Swift, UnfinishedWritersLeaveNothing) {
+  auto s = swift_settings(unique_bucket("abort"));
+  s.part_size = 5 << 20;
+  s3::S3Storage st(s);
+  auto data = random_bytes(12 << 20, 3);
+  {
+    auto w = st.create("gone.tgz", std::nullopt);
+    w->write(data);  // two parts uploaded, a multipart upload open
+    EXPECT_NE(open_uploads(s), "");
+  }
+  {
+    auto w = st.create("small-gone.tgz", std::nullopt);
+    w->write(bakthat::Bytes(data).first(1000));
+  }
+  EXPECT_FALSE(st.stat("gone.tgz"));
+  EXPECT_FALSE(st.stat("small-gone.tgz"));
+  EXPECT_EQ(open_uploads(s), "");
+}
+
+TEST(S3Swift, WrongSecretIsAClearAuthError) {
+  auto good = swift_settings(unique_bucket("auth"));
+  s3::S3Storage ok(good);
+  put(ok, "x", {1, 2, 3});
+  auto bad = good;
+  bad.client.keys.secret_key = "wrong";
+  s3::S3Storage st(bad);
+  std::string msg;
+  EXPECT_EQ(kind_of([&] { st.create("y", std::nullopt); }, &msg), ErrorKind::Auth);
+  EXPECT_EQ(msg, "S3: wrong secret key for bucket '" + good.client.bucket + "' (SignatureDoesNotMatch)");
+  EXPECT_EQ(kind_of([&] { st.open("x"); }, &msg), ErrorKind::Auth);
+  EXPECT_NE(msg.find("SignatureDoesNotMatch"), std::string::npos) << msg;
+  EXPECT_EQ(kind_of([&] { st.list(""); }), ErrorKind::Auth);
+}
+
+TEST(S3Swift, UnreachableEndpointIsAClearError) {
+  auto s = swift_settings("b", "http://127.0.0.1:1");
+  s.client.retry.max_attempts = 2;
+  s3::S3Storage st(s);
+  std::string msg;
+  EXPECT_EQ(kind_of([&] { st.list(""); }, &msg), ErrorKind::Storage);
+  EXPECT_EQ(msg, "S3: cannot connect to http://127.0.0.1:1 (Couldn't connect to server)");
+}
+
+TEST(S3Swift, PresignedUrlsWorkAndExpire) {
+  s3::S3Storage st(swift_settings(unique_bucket("presign")));
+  auto data = random_bytes(5000, 4);
+  put(st, "shared file+.tgz", data);
+  http::Client c(http::default_options("test"));
+  http::Request r;
+  r.url = st.presign("shared file+.tgz", "GET", 60);
+  auto resp = c.perform(r);
+  EXPECT_EQ(resp.status, 200) << resp.body;
+  EXPECT_EQ(resp.body, std::string(data.begin(), data.end()));
+
+  r.url = st.presign("shared file+.tgz", "GET", 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  EXPECT_EQ(c.perform(r).status, 403);
+
+  http::Request tampered;
+  tampered.url = st.presign("shared file+.tgz", "GET", 60);
+  tampered.url.replace(tampered.url.find("X-Amz-Expires=60"), 16, "X-Amz-Expires=61");
+  EXPECT_EQ(c.perform(tampered).status, 403);
+
+  http::Request put_req;
+  put_req.method = "PUT";
+  put_req.url = st.presign("uploaded", "PUT", 60);
+  std::string body = "hello";
+  put_req.body = bakthat::util::as_bytes(body);
+  put_req.send_body = true;
+  EXPECT_EQ(c.perform(put_req).status, 200);
+  EXPECT_EQ(get(st, "uploaded").size(), 5u);
+
+  http::Request del;
+  del.method = "DELETE";
+  del.url = st.presign("uploaded", "DELETE", 60);
+  EXPECT_EQ(c.perform(del).status, 204);
+  EXPECT_FALSE(st.stat("uploaded"));
+
+  EXPECT_EQ(kind_of([&] { st.presign("x", "GET", 604801); }), ErrorKind::Usage);
+  EXPECT_EQ(kind_of([&] { st.presign("x", "GET", 0); }), ErrorKind::Usage);
+  EXPECT_NO_THROW(st.presign("x", "GET", 604800));
+}
+
+TEST(S3Faults, TransientFailuresAreRetriedByteForByte) {
+  std::string stats = "/tmp/bakthat-faultproxy-" + std::to_string(::getpid()) + ".stats";
+  Proxy proxy({"--seed", "7", "--fail", "0.15", "--drop", "0.05", "--drop-body", "0.1", "--stall", "0.05",
+               "--stall-seconds", "1", "--stats", stats});
+  auto s = swift_settings(unique_bucket("faults"), proxy.endpoint());
+  s.part_size = 5 << 20;
+  s.read_chunk = 2 << 20;
+  s.client.retry.max_attempts = 8;
+  s3::S3Storage st(s);
+  auto data = random_bytes((17 << 20) + 999, 5);
+  put(st, "flaky.tgz", data);
+  auto small = random_bytes(70000, 6);
+  put(st, "small.tgz", small);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(get(st, "flaky.tgz"), data);
+    EXPECT_EQ(get(st, "small.tgz"), small);
+  }
+  EXPECT_EQ(st.list("").size(), 2u);
+  EXPECT_EQ(open_uploads(swift_settings(s.client.bucket)), "");
+  std::string counts;
+  std::getline(std::ifstream(stats), counts);
+  counts = " " + counts;
+  std::remove(stats.c_str());
+  // Every kind of fault happened (the seed is fixed), so each was survived.
+  for (const char* kind : {" drop=", " drop_body=", " fail=", " stall="}) {
+    auto at = counts.find(kind);
+    ASSERT_NE(at, std::string::npos) << counts;
+    EXPECT_GT(std::atoi(counts.c_str() + at + std::string(kind).size()), 0) << counts;
+  }
+}
+
+TEST(S3Faults, PermanentFailureAbortsTheUpload) {
+  Proxy proxy({"--always-fail", "partNumber=3&"});
+  auto s = swift_settings(unique_bucket("permanent"), proxy.endpoint());
+  s.part_size = 5 << 20;
+  s.client.retry.max_attempts = 3;
+  s3::S3Storage st(s);
+  auto data = random_bytes(16 << 20, 8);
+  std::string msg;
+  EXPECT_EQ(kind_of([&] { put(st, "doomed.tgz", data); }, &msg), ErrorKind::Storage);
+  EXPECT_NE(msg.find("InternalError"), std::string::npos) << msg;
+  auto direct = swift_settings(s.client.bucket);
+  s3::S3Storage check(direct);
+  EXPECT_FALSE(check.stat("doomed.tgz"));
+  EXPECT_EQ(open_uploads(direct), "");
+}
+
+TEST(S3Moto, StorageClassesAndGlacierRestore) {
+  auto s = moto_settings(unique_bucket("classes"));
+  s.storage_class = "GLACIER";
+  s3::S3Storage st(s);
+  auto data = random_bytes(4000, 9);
+  put(st, "cold.tgz", data);
+  EXPECT_EQ(st.stat("cold.tgz")->storage_class, "GLACIER");
+  EXPECT_EQ(st.list("")[0].storage_class, "GLACIER");
+  std::string msg;
+  EXPECT_EQ(kind_of([&] { get(st, "cold.tgz"); }, &msg), ErrorKind::Storage);
+  EXPECT_NE(msg.find("is in GLACIER; run restore again later"), std::string::npos) << msg;
+  auto first = st.prepare_read("cold.tgz");
+  EXPECT_TRUE(first == bakthat::Readiness::RetrievalStarted || first == bakthat::Readiness::Ready);
+  EXPECT_EQ(st.prepare_read("cold.tgz"), bakthat::Readiness::Ready);  // moto restores at once
+  EXPECT_EQ(get(st, "cold.tgz"), data);
+
+  auto ia = moto_settings(s.client.bucket);
+  ia.storage_class = "STANDARD_IA";
+  s3::S3Storage warm(ia);
+  put(warm, "warm.tgz", data);
+  EXPECT_EQ(warm.stat("warm.tgz")->storage_class, "STANDARD_IA");
+  EXPECT_EQ(warm.prepare_read("warm.tgz"), bakthat::Readiness::Ready);
+  auto standard = moto_settings(s.client.bucket);
+  s3::S3Storage plain(standard);
+  put(plain, "plain.tgz", data);
+  EXPECT_EQ(plain.stat("plain.tgz")->storage_class, "STANDARD");
+}
+
+TEST(S3Moto, BucketInAnotherRegionIsCreatedWithItsConstraint) {
+  auto s = moto_settings(unique_bucket("region"));
+  s.client.region = "eu-west-3";
+  s3::S3Storage st(s);
+  put(st, "r.tgz", {1});
+  s3::Client c(s.client);
+  s3::S3Request r;
+  r.query = {{"location", ""}};
+  EXPECT_NE(c.send(r).body.find("eu-west-3"), std::string::npos);
+}
+
+TEST(S3Faults, StalledRepliesTimeOutAndAreRetried) {
+  ::setenv("BAKTHAT_HTTP_TIMEOUT", "1", 1);
+  Proxy proxy({"--stall", "1.0", "--stall-seconds", "3", "--max-faults", "2"});
+  auto s = swift_settings(unique_bucket("stall"), proxy.endpoint());
+  s3::S3Storage st(s);
+  ::unsetenv("BAKTHAT_HTTP_TIMEOUT");
+  auto data = random_bytes(3000, 10);
+  auto start = std::chrono::steady_clock::now();
+  put(st, "slow.tgz", data);
+  EXPECT_EQ(get(st, "slow.tgz"), data);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
