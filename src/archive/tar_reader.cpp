@@ -309,10 +309,12 @@ class Extractor {
 
   [[noreturn]] void disk_failed(struct archive* disk, const std::string& rel) {
     std::string msg = detail::error_of(disk, "write failed");
+    // Show names as in the archive, not under the staging directory.
+    for (std::size_t at; (at = msg.find(staging_ + "/")) != std::string::npos;) msg.erase(at, staging_.size() + 1);
     // libarchive's secure-extraction refusals (a second line behind the
     // checks above) are reported as unsafe, not as I/O errors.
-    bool refused = archive_errno(disk) == -1 /* libarchive's ARCHIVE_ERRNO_MISC */ &&
-                   (msg.find("symlink") != std::string::npos || msg.find("..") != std::string::npos);
+    bool refused = msg.find("through symlink") != std::string::npos ||
+                   msg.find("Path contains '..'") != std::string::npos;
     throw Error(refused ? ErrorKind::Unsafe : ErrorKind::Io, "cannot restore " + rel + ": " + msg);
   }
 
