@@ -1,0 +1,139 @@
+#include "cli/terminal.hpp"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+namespace bakthat::cli {
+
+TerminalReporter::TerminalReporter(bool quiet, bool verbose)
+    : quiet_(quiet), verbose_(verbose), tty_(::isatty(STDERR_FILENO) == 1) {}
+
+void TerminalReporter::message(const std::string& text) {
+  if (quiet_) return;
+  if (active_ && tty_) std::fputs("\r\033[K", stderr);
+  std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+void TerminalReporter::warning(const std::string& text) {
+  warned_ = true;
+  if (active_ && tty_) std::fputs("\r\033[K", stderr);
+  std::fprintf(stderr, "warning: %s\n", text.c_str());
+}
+
+void TerminalReporter::progress_start(const std::string& label, std::uint64_t total) {
+  label_ = label;
+  total_ = total;
+  done_ = 0;
+  last_percent_ = -1;
+  active_ = true;
+  start_ = last_draw_ = std::chrono::steady_clock::now();
+  if (!quiet_ && !tty_ && total_ > 0) draw(false);
+}
+
+void TerminalReporter::progress(std::uint64_t done) {
+  done_ = done;
+  if (quiet_ || !active_) return;
+  if (tty_) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ < std::chrono::milliseconds(200)) return;
+    last_draw_ = now;
+  }
+  draw(false);
+}
+
+void TerminalReporter::progress_end() {
+  if (!quiet_ && active_) draw(true);
+  active_ = false;
+}
+
+void TerminalReporter::draw(bool final) {
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+  int percent = total_ ? static_cast<int>(std::min<std::uint64_t>(100, done_ * 100 / total_)) : -1;
+  if (final && total_) percent = 100;
+  if (!tty_) {
+    // Without a terminal: one line each 10%, as the original's "Upload completion" log lines.
+    if (percent < 0) return;
+    int step = percent / 10 * 10;
+    if (step == last_percent_ || (!final && step == 100)) return;
+    last_percent_ = step;
+    std::string what = label_ == "Downloading" ? "Download" : "Upload";
+    std::fprintf(stderr, "%s completion: %d%%\n", what.c_str(), step);
+    return;
+  }
+  std::string line = "\r\033[K" + label_ + " " + human_size(done_);
+  if (total_) {
+    int width = 30, filled = percent * width / 100;
+    line += " [" + std::string(filled, '#') + std::string(width - filled, ' ') + "] " + std::to_string(percent) + "%";
+  }
+  line += "  " + human_size(static_cast<std::uint64_t>(rate)) + "/s";
+  if (total_ && rate > 0 && done_ < total_ && !final) {
+    int eta = static_cast<int>((total_ - done_) / rate);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "  ETA %d:%02d", eta / 60, eta % 60);
+    line += buf;
+  }
+  if (final) line += "\n";
+  std::fputs(line.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+bool have_terminal() {
+  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+std::optional<std::string> ask_secret(const std::string& prompt) {
+  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  (void)!::write(fd, prompt.data(), prompt.size());
+  termios old{};
+  bool restore = ::tcgetattr(fd, &old) == 0;
+  if (restore) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  std::string line;
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
+  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
+  ::close(fd);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::string ask_line(const std::string& prompt, const std::string& default_value) {
+  std::string shown = prompt;
+  if (!default_value.empty()) shown += " [" + default_value + "]";
+  shown += ": ";
+  std::fputs(shown.c_str(), stderr);
+  std::fflush(stderr);
+  std::string line;
+  if (!std::getline(std::cin, line)) return default_value;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line.empty() ? default_value : line;
+}
+
+std::string human_size(std::uint64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace bakthat::cli

@@ -1,0 +1,459 @@
+"""The foundation on the embedded local store: backup -> show -> restore ->
+delete through the real binary, with GNU tar and sqlite3 as witnesses."""
+import glob
+import io
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tarfile
+import threading
+import time
+import unittest
+
+from harness import BakthatTestCase, tree_digest
+
+OLD_SCHEMA = """
+CREATE TABLE "backups" ("id" INTEGER NOT NULL PRIMARY KEY, "backend" VARCHAR(255) NOT NULL,
+  "backend_hash" VARCHAR(255), "backup_date" INTEGER NOT NULL, "filename" TEXT NOT NULL,
+  "is_deleted" SMALLINT NOT NULL, "last_updated" INTEGER NOT NULL, "metadata" VARCHAR(255) NOT NULL,
+  "size" INTEGER NOT NULL, "stored_filename" TEXT NOT NULL, "tags" VARCHAR(255) NOT NULL);
+CREATE INDEX "backups_backend" ON "backups" ("backend");
+CREATE INDEX "backups_backend_hash" ON "backups" ("backend_hash");
+CREATE INDEX "backups_backup_date" ON "backups" ("backup_date");
+CREATE INDEX "backups_filename" ON "backups" ("filename");
+CREATE UNIQUE INDEX "backups_stored_filename" ON "backups" ("stored_filename");
+CREATE TABLE "config" ("id" INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(255) NOT NULL, "value" TEXT NOT NULL);
+CREATE UNIQUE INDEX "config_key" ON "config" ("key");
+CREATE TABLE "inventory" ("id" INTEGER NOT NULL PRIMARY KEY, "filename" VARCHAR(255) NOT NULL, "archive_id" VARCHAR(255) NOT NULL);
+CREATE UNIQUE INDEX "inventory_archive_id" ON "inventory" ("archive_id");
+CREATE TABLE "jobs" ("id" INTEGER NOT NULL PRIMARY KEY, "filename" VARCHAR(255) NOT NULL, "job_id" VARCHAR(255) NOT NULL);
+CREATE TABLE "history" ("id" INTEGER NOT NULL PRIMARY KEY, "data" TEXT NOT NULL, "ts" INTEGER NOT NULL, "action" VARCHAR(255) NOT NULL, "model" VARCHAR(255) NOT NULL, "pk" INTEGER NOT NULL);
+"""
+
+
+def make_tree(root):
+    os.makedirs(os.path.join(root, "empty", "deeper"))
+    os.makedirs(os.path.join(root, "sub", "dir"))
+    with open(os.path.join(root, "hello.txt"), "w") as f:
+        f.write("hello\n")
+    with open(os.path.join(root, "sub", "dir", "data.bin"), "wb") as f:
+        f.write(os.urandom(300000))
+    with open(os.path.join(root, "sub", "text.txt"), "w") as f:
+        f.write("line\n" * 50000)
+    long_name = "n" * 150 + ".txt"
+    with open(os.path.join(root, "sub", long_name), "w") as f:
+        f.write("long")
+    with open(os.path.join(root, "héllo wörld ☃.txt"), "w") as f:
+        f.write("unicode")
+    os.symlink("hello.txt", os.path.join(root, "link"))
+    os.symlink("does/not/exist", os.path.join(root, "dangling"))
+    os.link(os.path.join(root, "hello.txt"), os.path.join(root, "sub", "hardlink.txt"))
+    os.chmod(os.path.join(root, "sub", "dir", "data.bin"), 0o600)
+    os.chmod(os.path.join(root, "sub", "text.txt"), 0o755)
+    for i, (dirpath, dirnames, filenames) in enumerate(os.walk(root, topdown=False)):
+        for n in filenames:
+            p = os.path.join(dirpath, n)
+            if not os.path.islink(p):
+                os.utime(p, (1600000000 + i, 1600000000 + i))
+        os.utime(dirpath, (1500000000 + i, 1500000000 + i))
+
+
+class LocalRoundTrip(BakthatTestCase):
+    def backup_tree(self):
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", "--prompt", "no", "-t", "one two")
+        return src
+
+    def test_round_trip_is_exact(self):
+        src = self.backup_tree()
+        out = os.path.join(self.tmp, "out")
+        r = self.ok("restore", "tree", "-o", out)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+        self.assertIn("Restoring", r.errtext)
+
+    def test_stored_name_and_gnu_tar(self):
+        self.backup_tree()
+        objs = os.listdir(self.store_dir())
+        self.assertEqual(len(objs), 1)
+        self.assertRegex(objs[0], r"^tree\.\d{14}\.tgz$")
+        listing = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), objs[0])],
+                                 check=True, capture_output=True, text=True).stdout.split("\n")
+        self.assertIn("tree/", listing)
+        self.assertIn("tree/empty/deeper/", listing)
+        x = os.path.join(self.tmp, "gnu")
+        os.makedirs(x)
+        subprocess.run(["tar", "-xzf", os.path.join(self.store_dir(), objs[0]), "-C", x], check=True)
+        self.assertEqual(tree_digest(os.path.join(self.work, "tree")), tree_digest(os.path.join(x, "tree")))
+
+    def test_catalog_row(self):
+        self.backup_tree()
+        db = sqlite3.connect(self.catalog_path())
+        rows = db.execute("select backend, backend_hash, filename, is_deleted, metadata, size, "
+                          "stored_filename, tags, backup_date from backups").fetchall()
+        self.assertEqual(len(rows), 1)
+        backend, bhash, filename, deleted, meta, size, stored, tags, date = rows[0]
+        self.assertEqual((backend, filename, deleted, tags), ("local", "tree", 0, "one two"))
+        self.assertEqual(len(bhash), 128)
+        meta = json.loads(meta)
+        self.assertFalse(meta["is_enc"])
+        self.assertEqual(meta["compression"], "gzip")
+        self.assertTrue(meta["client"])
+        self.assertGreater(meta["original_size"], 600000)
+        path = os.path.join(self.store_dir(), stored)
+        self.assertEqual(size, os.path.getsize(path))
+        import hashlib
+        self.assertEqual(meta["sha256"], hashlib.sha256(open(path, "rb").read()).hexdigest())
+        self.assertLess(abs(date - time.time()), 120)
+
+    def test_show_json_tags_and_delete(self):
+        self.backup_tree()
+        rows = json.loads(self.ok("show", "--json").out)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["filename"], "tree")
+        self.assertIn("tree.", self.ok("show", "tre").text)
+        self.assertEqual(self.ok("show", "-t", "two").text.count("\n"), 1)
+        self.assertEqual(self.ok("show", "-t", "three").text, "")
+        self.assertEqual(self.ok("show", "nomatch").text, "")
+        self.assertIn(rows[0]["stored_filename"], self.ok("ls").text)
+        self.ok("delete", "tree")
+        self.assertEqual(os.listdir(self.store_dir()), [])
+        self.assertEqual(json.loads(self.ok("show", "--json").out), [])
+        db = sqlite3.connect(self.catalog_path())
+        self.assertEqual(db.execute("select is_deleted from backups").fetchall(), [(1,)])
+        self.fails("restore", "tree")
+
+    def test_verify(self):
+        self.backup_tree()
+        self.ok("verify", "tree")
+        obj = glob.glob(os.path.join(self.store_dir(), "*"))[0]
+        data = bytearray(open(obj, "rb").read())
+        data[len(data) // 2] ^= 0x40
+        os.chmod(obj, 0o600)
+        open(obj, "wb").write(data)
+        r = self.fails("verify", "tree")
+        self.assertEqual(len(r.errtext.strip().splitlines()), 1, r.errtext)
+
+    def test_restore_refuses_to_overwrite(self):
+        src = self.backup_tree()
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", "tree", "-o", out)
+        with open(os.path.join(out, "tree", "hello.txt"), "w") as f:
+            f.write("changed")
+        before = tree_digest(out)
+        self.fails("restore", "tree", "-o", out)
+        self.assertEqual(before, tree_digest(out))
+        self.ok("restore", "tree", "-o", out, "--force")
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+
+    def test_restore_into_current_directory(self):
+        src = self.backup_tree()
+        cwd = os.path.join(self.tmp, "cwd")
+        os.makedirs(cwd)
+        self.ok("restore", "tree", cwd=cwd)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(cwd, "tree")))
+
+    def test_corrupt_object_leaves_target_unchanged(self):
+        self.backup_tree()
+        obj = glob.glob(os.path.join(self.store_dir(), "*"))[0]
+        data = bytearray(open(obj, "rb").read())
+        data[-100] ^= 1
+        os.chmod(obj, 0o600)
+        open(obj, "wb").write(data)
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        self.fails("restore", "tree", "-o", out)
+        self.assertEqual(os.listdir(out), [])
+
+
+class LocalKinds(BakthatTestCase):
+    def test_single_file_and_stdout(self):
+        p = os.path.join(self.work, "notes.txt")
+        with open(p, "w") as f:
+            f.write("some notes\n" * 1000)
+        self.ok("backup", p, "--prompt", "no")
+        self.assertRegex(os.listdir(self.store_dir())[0], r"^notes\.txt\.\d{14}\.tgz$")
+        r = self.ok("restore", "notes.txt", "--stdout")
+        self.assertEqual(r.out, b"some notes\n" * 1000)
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "notes", "-o", out)
+        self.assertEqual(open(os.path.join(out, "notes.txt")).read(), "some notes\n" * 1000)
+
+    def test_stdin_stream(self):
+        data = os.urandom(100000) + b"x" * 1000000
+        self.ok("backup", "-", "--name", "dump", "--prompt", "no", input=data)
+        name = os.listdir(self.store_dir())[0]
+        self.assertRegex(name, r"^dump\.\d{14}\.gz$")
+        self.assertEqual(subprocess.run(["gzip", "-dc", os.path.join(self.store_dir(), name)],
+                                        capture_output=True, check=True).stdout, data)
+        self.assertEqual(self.ok("restore", "dump", "--stdout").out, data)
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "dump", "-o", out)
+        self.assertEqual(open(os.path.join(out, "dump"), "rb").read(), data)
+        self.fails("backup", "-", "--prompt", "no", input=b"x")
+
+    def test_already_compressed_tgz(self):
+        src = os.path.join(self.work, "d")
+        os.makedirs(src)
+        open(os.path.join(src, "f"), "w").write("f")
+        subprocess.run(["tar", "-czf", os.path.join(self.work, "arch.tar.gz"), "-C", self.work, "d"], check=True)
+        self.ok("backup", "arch.tar.gz", "--prompt", "no")
+        name = os.listdir(self.store_dir())[0]
+        self.assertRegex(name, r"^arch\.\d{14}\.tgz$")
+        self.assertEqual(open(os.path.join(self.store_dir(), name), "rb").read(),
+                         open(os.path.join(self.work, "arch.tar.gz"), "rb").read())
+
+    def test_compress_false(self):
+        self.write_config("default:\n  compress: false\n")
+        p = os.path.join(self.work, "raw.bin")
+        open(p, "wb").write(b"raw bytes")
+        self.ok("backup", p, "--prompt", "no")
+        name = os.listdir(self.store_dir())[0]
+        self.assertRegex(name, r"^raw\.bin\.\d{14}$")
+        self.assertEqual(open(os.path.join(self.store_dir(), name), "rb").read(), b"raw bytes")
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "raw.bin", "-o", out)
+        self.assertEqual(open(os.path.join(out, "raw.bin"), "rb").read(), b"raw bytes")
+
+    def test_zstd(self):
+        self.write_config("default:\n  compression: zstd\n")
+        src = os.path.join(self.work, "z")
+        os.makedirs(src)
+        open(os.path.join(src, "a.txt"), "w").write("zzz" * 100000)
+        self.ok("backup", "z", "--prompt", "no")
+        name = os.listdir(self.store_dir())[0]
+        self.assertRegex(name, r"^z\.\d{14}\.tar\.zst$")
+        subprocess.run(["tar", "--zstd", "-tf", os.path.join(self.store_dir(), name)], check=True,
+                       capture_output=True)
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "z", "-o", out)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "z")))
+
+    def test_exclusions(self):
+        src = os.path.join(self.work, "proj")
+        os.makedirs(os.path.join(src, "node_modules", "x"))
+        os.makedirs(os.path.join(src, "src"))
+        open(os.path.join(src, "src", "main.c"), "w").write("int main;")
+        open(os.path.join(src, "src", "debug.log"), "w").write("log")
+        open(os.path.join(src, "node_modules", "x", "y.js"), "w").write("js")
+        open(os.path.join(src, ".gitignore"), "w").write("node_modules\n*.log\n")
+        self.ok("backup", "proj", "--prompt", "no")
+        names = subprocess.run(["tar", "-tzf", glob.glob(os.path.join(self.store_dir(), "*"))[0]],
+                               capture_output=True, text=True, check=True).stdout
+        self.assertIn("proj/src/main.c", names)
+        self.assertNotIn("debug.log", names)
+        self.assertNotIn("node_modules", names)
+        # .bakthatexclude wins over .gitignore
+        open(os.path.join(src, ".bakthatexclude"), "w").write("main.c\n")
+        time.sleep(1.1)
+        self.ok("backup", "proj", "--prompt", "no")
+        newest = sorted(os.listdir(self.store_dir()))[-1]
+        names = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
+                               capture_output=True, text=True, check=True).stdout
+        self.assertNotIn("main.c", names)
+        self.assertIn("debug.log", names)
+
+    def test_two_backups_in_one_second(self):
+        src = os.path.join(self.work, "same")
+        os.makedirs(src)
+        open(os.path.join(src, "f"), "w").write("f")
+        for _ in range(3):
+            self.ok("backup", "same", "--prompt", "no")
+        self.assertEqual(len(os.listdir(self.store_dir())), 3)
+        db = sqlite3.connect(self.catalog_path())
+        self.assertEqual(db.execute("select count(distinct stored_filename) from backups").fetchone(), (3,))
+
+    def test_concurrent_backups(self):
+        for n in ("a", "b"):
+            d = os.path.join(self.work, n)
+            os.makedirs(d)
+            open(os.path.join(d, "data"), "wb").write(os.urandom(2000000))
+        results = {}
+
+        def run(n):
+            results[n] = self.run_bakthat("backup", n, "--prompt", "no")
+        threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b", "a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results.values():
+            self.assertEqual(r.code, 0, repr(r))
+        db = sqlite3.connect(self.catalog_path())
+        self.assertEqual(db.execute("select count(*) from backups").fetchone(), (4,))
+        self.assertEqual(len(os.listdir(self.store_dir())), 4)
+
+    def test_old_catalog_from_sqlite3_cli(self):
+        subprocess.run(["sqlite3", self.catalog_path()], input=OLD_SCHEMA, text=True, check=True)
+        subprocess.run(["sqlite3", self.catalog_path(),
+                        "insert into backups (backend, backend_hash, backup_date, filename, is_deleted, "
+                        "last_updated, metadata, size, stored_filename, tags) values ('s3', 'abc', 1370000000, "
+                        "'old', 0, 1370000000, '{\"is_enc\": false, \"client\": \"oldhost\"}', 12, "
+                        "'old.20130531113320.tgz', 'legacy')"], check=True)
+        src = os.path.join(self.work, "new")
+        os.makedirs(src)
+        open(os.path.join(src, "f"), "w").write("f")
+        self.ok("backup", "new", "--prompt", "no")
+        out = self.ok("show").text
+        self.assertIn("old.20130531113320.tgz", out)
+        self.assertIn("(legacy)", out)
+        self.assertIn("new.", out)
+        schema = subprocess.run(["sqlite3", self.catalog_path(), ".schema backups"], capture_output=True,
+                                text=True, check=True).stdout
+        self.assertIn('"stored_filename" TEXT NOT NULL', schema)
+
+
+class LocalFailures(BakthatTestCase):
+    def test_missing_path(self):
+        r = self.fails("backup", "nope", "--prompt", "no")
+        self.assertEqual(len(r.errtext.strip().splitlines()), 1)
+        self.assertFalse(os.path.exists(self.store_dir()) and os.listdir(self.store_dir()))
+
+    def test_broken_yaml(self):
+        self.write_config("default:\n  compress: [unclosed\n")
+        r = self.fails("show")
+        self.assertIn(".bakthat.yml", r.errtext)
+
+    def test_bad_value(self):
+        self.write_config("default:\n  threads: many\n")
+        r = self.fails("show")
+        self.assertIn("threads", r.errtext)
+
+    def test_unknown_destination(self):
+        r = self.fails("backup", ".", "-d", "ftp", "--prompt", "no")
+        self.assertIn("ftp", r.errtext)
+
+    def test_unknown_name(self):
+        r = self.fails("restore", "nothing")
+        self.assertIn("No file matched", r.errtext)
+        self.fails("delete", "nothing")
+        self.fails("verify", "nothing")
+
+    def test_unknown_command(self):
+        self.fails("frobnicate")
+
+    def test_unreadable_file_is_reported_and_backup_goes_on(self):
+        src = os.path.join(self.work, "u")
+        os.makedirs(src)
+        open(os.path.join(src, "ok.txt"), "w").write("ok")
+        secret = os.path.join(src, "secret.txt")
+        open(secret, "w").write("no")
+        os.chmod(secret, 0)
+        env = None
+        args = ["backup", "u", "--prompt", "no"]
+        if os.geteuid() == 0:
+            # root reads anything: run as nobody over a tree nobody owns.
+            for d in (self.tmp,):
+                for dirpath, dirnames, filenames in os.walk(d):
+                    for n in dirnames + filenames + [""]:
+                        os.lchown(os.path.join(dirpath, n), 65534, 65534)
+            os.chmod(self.tmp, 0o755)
+            r = self.run_as_nobody(args)
+        else:
+            r = self.run_bakthat(*args)
+        self.assertNotEqual(r.code, 0, repr(r))
+        self.assertIn("secret.txt", r.errtext)
+        names = subprocess.run(["tar", "-tzf", glob.glob(os.path.join(self.store_dir(), "*"))[0]],
+                               capture_output=True, text=True, check=True).stdout
+        self.assertIn("u/ok.txt", names)
+        self.assertNotIn("secret", names)
+        db = sqlite3.connect(self.catalog_path())
+        self.assertEqual(db.execute("select count(*) from backups").fetchone(), (1,))
+
+    def run_as_nobody(self, args):
+        import harness
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", harness.BIN, *args]
+        proc = subprocess.run(cmd, cwd=self.work, env=self.env, capture_output=True, timeout=300)
+        return harness.Result(proc)
+
+    def test_sigkill_leaves_no_row_and_no_object(self):
+        src = os.path.join(self.work, "big")
+        os.makedirs(src)
+        for i in range(8):
+            with open(os.path.join(src, "f%d" % i), "wb") as f:
+                f.write(os.urandom(40 * 1024 * 1024))
+        import harness
+        for delay in (0.3, 1.0, 2.0):
+            proc = subprocess.Popen([harness.BIN, "backup", "big", "--prompt", "no"], cwd=self.work,
+                                    env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            finals = [n for n in os.listdir(self.store_dir()) if not n.startswith(".")] \
+                if os.path.exists(self.store_dir()) else []
+            self.assertEqual(finals, [], "delay %s" % delay)
+            if os.path.exists(self.catalog_path()):
+                db = sqlite3.connect(self.catalog_path())
+                self.assertEqual(db.execute("select count(*) from backups").fetchone(), (0,))
+                db.close()
+        # the next backup cleans the dead writers' temporary files and succeeds
+        small = os.path.join(self.work, "small")
+        os.makedirs(small)
+        open(os.path.join(small, "f"), "w").write("f")
+        self.ok("backup", "small", "--prompt", "no")
+        self.assertEqual([n for n in os.listdir(self.store_dir()) if n.startswith(".")], [])
+
+
+class HostileArchives(BakthatTestCase):
+    def hostile(self, entries):
+        path = os.path.join(self.tmp, "evil.tgz")
+        with tarfile.open(path, "w:gz") as t:
+            for kind, name, target in entries:
+                info = tarfile.TarInfo(name)
+                if kind == "file":
+                    data = b"pwned"
+                    info.size = len(data)
+                    t.addfile(info, io.BytesIO(data))
+                elif kind == "symlink":
+                    info.type = tarfile.SYMTYPE
+                    info.linkname = target
+                    t.addfile(info)
+                elif kind == "hardlink":
+                    info.type = tarfile.LNKTYPE
+                    info.linkname = target
+                    t.addfile(info)
+        return path
+
+    def check_refused(self, entries, outside):
+        evil = self.hostile(entries)
+        target = os.path.join(self.tmp, "target")
+        os.makedirs(target)
+        open(os.path.join(target, "keep.txt"), "w").write("keep")
+        before = tree_digest(target)
+        self.fails("restore", "--from-file", evil, "-o", target)
+        self.assertEqual(before, tree_digest(target))
+        for p in outside:
+            self.assertFalse(os.path.lexists(p), p)
+
+    def test_dotdot(self):
+        self.check_refused([("file", "ok/a", None), ("file", "../escaped", None)],
+                           [os.path.join(self.tmp, "escaped")])
+
+    def test_absolute(self):
+        victim = os.path.join(self.tmp, "abs-victim")
+        self.check_refused([("file", victim, None)], [victim])
+
+    def test_symlink_then_file(self):
+        outside = os.path.join(self.tmp, "outside")
+        os.makedirs(outside)
+        self.check_refused([("symlink", "l", outside), ("file", "l/x", None)],
+                           [os.path.join(outside, "x")])
+
+    def test_hardlink_outside(self):
+        self.check_refused([("hardlink", "h", "../../etc/passwd")], [])
+
+    def test_plain_tgz_from_file(self):
+        src = os.path.join(self.work, "plain")
+        os.makedirs(src)
+        open(os.path.join(src, "f.txt"), "w").write("plain")
+        subprocess.run(["tar", "-czf", os.path.join(self.tmp, "plain.tgz"), "-C", self.work, "plain"], check=True)
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "--from-file", os.path.join(self.tmp, "plain.tgz"), "-o", out)
+        self.assertEqual(open(os.path.join(out, "plain", "f.txt")).read(), "plain")
+
+
+if __name__ == "__main__":
+    unittest.main()
