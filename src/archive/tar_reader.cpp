@@ -81,6 +81,15 @@ class TarStream {
     return true;
   }
 
+  // Reads what follows the end-of-archive marker (record padding) to the end
+  // of the Source, so that the stages upstream see their whole stream and
+  // can report a bad checksum or authentication tag before anything is
+  // committed.
+  void drain() {
+    while (client_.in->read(MutableBytes(client_.buffer.data(), client_.buffer.size())) > 0) {
+    }
+  }
+
   [[noreturn]] void corrupt() {
     client_.state.rethrow_if_any();
     throw Error(ErrorKind::Corrupt,
@@ -244,6 +253,7 @@ class Extractor {
                                                    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                    ARCHIVE_EXTRACT_SECURE_NODOTDOT);
     while (archive_entry* e = stream_.next()) extract(disk.get(), e);
+    stream_.drain();
     // Closing applies what libarchive deferred: directory modes and
     // mtimes, set after their content.
     if (archive_write_close(disk.get()) < ARCHIVE_WARN) {
@@ -400,6 +410,7 @@ ExtractStats read_tar(Source& in) {
     la_int64_t offset = 0;
     while (stream.data(&buf, &size, &offset)) stats.bytes += size;
   }
+  stream.drain();
   return stats;
 }
 

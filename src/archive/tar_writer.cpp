@@ -79,6 +79,11 @@ class TreeWriter {
 
   TarStats run() {
     const std::string& root = options_.root;
+    const std::string& name = options_.arcname;
+    if (name.empty() || name == "." || name == ".." || name.front() == '/' ||
+        name.find("/../") != std::string::npos || name.starts_with("../") || name.ends_with("/..")) {
+      throw Error(ErrorKind::Usage, "invalid archive name '" + name + "'");
+    }
     // The root itself is followed if it is a symlink: naming a link to a
     // directory means backing up that directory. Below it, links are stored.
     struct stat st {};

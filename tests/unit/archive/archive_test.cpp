@@ -602,3 +602,52 @@ TEST_F(ArchiveTest, ReadTarCountsWithoutWriting) {
     EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
   }
 }
+
+TEST_F(ArchiveTest, ErrorAtTheEndOfTheStreamStillAbortsTheRestore) {
+  // The stages upstream (hash, authentication) only judge the stream at its
+  // very end: extraction must read that far before moving anything.
+  struct CheckedAtEnd : bakthat::Source {
+    VectorSource inner;
+    explicit CheckedAtEnd(const std::vector<std::uint8_t>& d) : inner(d) {}
+    std::size_t read(MutableBytes out) override {
+      std::size_t n = inner.read(out);
+      if (n == 0) throw Error(ErrorKind::Corrupt, "sha256 mismatch");
+      return n;
+    }
+  };
+  make_tree(src() / "tree");
+  auto tar = tar_of(src() / "tree", "tree");
+  tar.resize(tar.size() + 10240, 0);  // record padding, as GNU tar writes
+  fs::path out = scratch.path / "out";
+  fs::create_directory(out);
+  auto before = describe(out);
+  CheckedAtEnd in(tar);
+  ar::ExtractOptions opt;
+  opt.target_dir = out.string();
+  try {
+    ar::extract_tar(in, opt);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+    EXPECT_STREQ(e.what(), "sha256 mismatch");
+  }
+  EXPECT_EQ(describe(out), before);
+  CheckedAtEnd again(tar);
+  EXPECT_THROW(ar::read_tar(again), Error);
+}
+
+TEST_F(ArchiveTest, ArchiveNameMustBeARelativeName) {
+  fs::create_directory(src());
+  for (const char* bad : {"", ".", "..", "/abs", "../up"}) {
+    VectorSink sink;
+    ar::TarOptions opt;
+    opt.root = src().string();
+    opt.arcname = bad;
+    try {
+      ar::write_tar(opt, sink);
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    }
+  }
+}
