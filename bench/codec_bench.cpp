@@ -1,13 +1,20 @@
 // codec_bench: speed and ratio of the compression stages.
 //
 //   codec_bench [--file PATH] [--mb N] [--codec gzip|zstd] [--level L]
-//               [--threads N] [--sweep]
+//               [--threads N] [--sweep] [--rss REPEAT] [--decode]
+//               [--out PATH]
 //
 // Without --file it generates N MiB (default 128) mixed like the backup
 // benchmark: 40% source-like text, 20% logs, 40% random bytes. Reports the
 // compressor (input MB/s), the decompressor (output MB/s) and the ratio;
 // --sweep instead runs every gzip engine/level on one thread over 1 MiB
-// blocks, the numbers used to pick the default (see gzip_member.cpp).
+// blocks, the numbers used to pick the default (see gzip_member.cpp);
+// --rss compresses the input REPEAT times into a counting sink and reports
+// the peak RSS beyond the input, i.e. the compressor's own memory; --decode
+// only decompresses --file (e.g. a .tgz made by pigz) with --codec; --out
+// saves the compressed output.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -70,6 +77,19 @@ std::vector<std::uint8_t> generate(std::size_t total) {
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+// CPU seconds of the whole process (all threads): steadier than wall time on
+// a shared machine.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+long peak_rss_kb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
 double mb(std::size_t n) { return static_cast<double>(n) / (1024.0 * 1024.0); }
 
 struct VectorSink : Sink {
@@ -126,6 +146,9 @@ int main(int argc, char** argv) {
   std::optional<int> level;
   int threads = 2;
   bool do_sweep = false;
+  int rss_repeat = 0;
+  bool decode_only = false;
+  std::string out_path;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -135,6 +158,9 @@ int main(int argc, char** argv) {
     else if (a == "--level") level = std::stoi(next());
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--sweep") do_sweep = true;
+    else if (a == "--rss") rss_repeat = std::stoi(next());
+    else if (a == "--decode") decode_only = true;
+    else if (a == "--out") out_path = next();
     else {
       std::fprintf(stderr, "usage: codec_bench [--file PATH] [--mb N] [--codec gzip|zstd] [--level L] [--threads N] [--sweep]\n");
       return 2;
@@ -157,8 +183,41 @@ int main(int argc, char** argv) {
   opt.codec = codec_name == "zstd" ? codec::Codec::Zstd : codec::Codec::Gzip;
   opt.level = level;
   opt.threads = threads;
+  if (decode_only) {
+    SpanSource src;
+    src.data = input;
+    std::vector<std::uint8_t> buf(64 * 1024);
+    std::size_t total = 0;
+    const double cpu0 = cpu_seconds();
+    const auto t0 = Clock::now();
+    auto d = codec::make_decompressor(src, opt.codec, threads);
+    while (std::size_t n = d->read(buf)) total += n;
+    std::printf("decode: %.1f MiB out, %.1f MB/s (%.1f MB per CPU-s)\n", mb(total), mb(total) / seconds_since(t0),
+                mb(total) / (cpu_seconds() - cpu0));
+    return 0;
+  }
+  if (rss_repeat > 0) {
+    struct CountingSink : Sink {
+      std::size_t n = 0;
+      void write(Bytes b) override { n += b.size(); }
+      void finish() override {}
+    } counter;
+    const long before = peak_rss_kb();
+    auto c = codec::make_compressor(counter, opt);
+    for (int r = 0; r < rss_repeat; ++r) {
+      for (std::size_t pos = 0; pos < input.size(); pos += 64 * 1024) {
+        c->write(Bytes(input.data() + pos, std::min<std::size_t>(64 * 1024, input.size() - pos)));
+      }
+    }
+    c->finish();
+    std::printf("%s threads %d: peak RSS grew by %.1f MiB while compressing %.0f MiB\n", codec_name.c_str(),
+                threads, static_cast<double>(peak_rss_kb() - before) / 1024.0,
+                mb(input.size()) * rss_repeat);
+    return 0;
+  }
   VectorSink sink;
   sink.data.reserve(input.size() + input.size() / 8);
+  double cpu0 = cpu_seconds();
   auto t0 = Clock::now();
   {
     auto c = codec::make_compressor(sink, opt);
@@ -167,13 +226,18 @@ int main(int argc, char** argv) {
     }
     c->finish();
   }
-  const double cs = seconds_since(t0);
+  const double cs = seconds_since(t0), ccpu = cpu_seconds() - cpu0;
+  if (!out_path.empty()) {
+    std::ofstream(out_path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(sink.data.data()), static_cast<std::streamsize>(sink.data.size()));
+  }
 
   SpanSource src;
   src.data = sink.data;
   std::vector<std::uint8_t> buf(64 * 1024);
   std::size_t total = 0;
   bool same = true;
+  cpu0 = cpu_seconds();
   t0 = Clock::now();
   {
     auto d = codec::make_decompressor(src, opt.codec, threads);
@@ -182,11 +246,12 @@ int main(int argc, char** argv) {
       total += n;
     }
   }
-  const double ds = seconds_since(t0);
+  const double ds = seconds_since(t0), dcpu = cpu_seconds() - cpu0;
   same = same && total == input.size();
-  std::printf("%s level %s threads %d: compress %.1f MB/s, decompress %.1f MB/s, ratio %.3f, out %zu bytes, %s\n",
+  std::printf("%s level %s threads %d: compress %.1f MB/s (%.1f MB per CPU-s), decompress %.1f MB/s "
+              "(%.1f MB per CPU-s), ratio %.3f, out %zu bytes, %s\n",
               codec_name.c_str(), level ? std::to_string(*level).c_str() : "default", threads,
-              mb(input.size()) / cs, mb(input.size()) / ds,
+              mb(input.size()) / cs, mb(input.size()) / ccpu, mb(input.size()) / ds, mb(input.size()) / dcpu,
               static_cast<double>(input.size()) / static_cast<double>(sink.data.size()),
               sink.data.size(), same ? "round trip OK" : "ROUND TRIP MISMATCH");
   return same ? 0 : 1;

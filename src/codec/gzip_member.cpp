@@ -186,16 +186,25 @@ std::optional<std::size_t> tagged_member_size(Bytes head) {
   return size;
 }
 
-void inflate_member(libdeflate_decompressor* d, Bytes member, std::vector<std::uint8_t>& out) {
+// libdeflate rather than ISA-L here: on our members its whole-buffer decoder
+// used ~5% less CPU than isal_inflate_stateless (codec_bench --decode, 1
+// thread, 4 alternating runs: 1106-1146 vs 947-1025 MB per CPU-second).
+MemberInflater::MemberInflater() : libdeflate_(libdeflate_alloc_decompressor()) {
+  if (!libdeflate_) throw Error(ErrorKind::Io, "gzip: cannot allocate a decompressor");
+}
+
+MemberInflater::~MemberInflater() { libdeflate_free_decompressor(libdeflate_); }
+
+void MemberInflater::inflate(Bytes member, std::vector<std::uint8_t>& out) {
   const std::size_t isize = get_le32(member.data() + member.size() - 4);
-  // Our members never expand more than deflate's maximum ratio (1032:1).
+  // Deflate cannot expand more than 1032:1; a bigger claim is a lie.
   if (isize > 1032 * member.size()) {
     throw Error(ErrorKind::Corrupt, "gzip: corrupt member (impossible uncompressed size)");
   }
   out.resize(isize);
   std::size_t in_used = 0, out_used = 0;
-  libdeflate_result r = libdeflate_gzip_decompress_ex(d, member.data(), member.size(),
-                                                      out.data(), out.size(), &in_used, &out_used);
+  const libdeflate_result r = libdeflate_gzip_decompress_ex(libdeflate_, member.data(), member.size(),
+                                                            out.data(), out.size(), &in_used, &out_used);
   if (r != LIBDEFLATE_SUCCESS || in_used != member.size() || out_used != isize) {
     throw Error(ErrorKind::Corrupt, "gzip: corrupt data (bad deflate stream, CRC or size)");
   }

@@ -72,9 +72,21 @@ std::size_t stored_bound(std::size_t n);
 // subfield with a plausible size, that total member size.
 std::optional<std::size_t> tagged_member_size(Bytes head);
 
-// Inflates one whole tagged member into `out` (resized to its ISIZE).
-// Throws ErrorKind::Corrupt on a bad stream, CRC or size.
-void inflate_member(libdeflate_decompressor* d, Bytes member,
-                    std::vector<std::uint8_t>& out);
+// Inflates whole tagged members. Holds per-thread decoder state: one
+// instance per worker thread.
+class MemberInflater {
+ public:
+  MemberInflater();
+  ~MemberInflater();
+  MemberInflater(const MemberInflater&) = delete;
+  MemberInflater& operator=(const MemberInflater&) = delete;
+
+  // Replaces `out` with the contents of one whole member (resized to its
+  // ISIZE). Throws ErrorKind::Corrupt on a bad stream, CRC or size.
+  void inflate(Bytes member, std::vector<std::uint8_t>& out);
+
+ private:
+  libdeflate_decompressor* libdeflate_;
+};
 
 }  // namespace bakthat::codec::gzip

@@ -1,5 +1,4 @@
 #include <isa-l/igzip_lib.h>
-#include <libdeflate.h>
 
 #include <algorithm>
 #include <cstring>
@@ -20,16 +19,7 @@ constexpr std::size_t kInputChunk = 256 * 1024;
 struct Member {
   std::vector<std::uint8_t> in, out;
 };
-struct DecompressorDeleter {
-  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
-};
-using Worker = std::unique_ptr<libdeflate_decompressor, DecompressorDeleter>;
-
-Worker new_decompressor() {
-  Worker w(libdeflate_alloc_decompressor());
-  if (!w) throw Error(ErrorKind::Io, "gzip: cannot allocate a decompressor");
-  return w;
-}
+using Worker = std::unique_ptr<gzip::MemberInflater>;
 
 [[noreturn]] void truncated() {
   throw Error(ErrorKind::Corrupt, "gzip: compressed data is truncated");
@@ -44,8 +34,9 @@ class GzipSource : public Source {
  public:
   GzipSource(Source& in, int threads)
       : in_(in),
-        pool_(threads, 2 * static_cast<std::size_t>(threads), new_decompressor,
-              [](Worker& w, Member& m) { gzip::inflate_member(w.get(), m.in, m.out); }) {
+        pool_(threads, 2 * static_cast<std::size_t>(threads),
+              [] { return std::make_unique<gzip::MemberInflater>(); },
+              [](Worker& w, Member& m) { w->inflate(m.in, m.out); }) {
     buf_.resize(kInputChunk);
   }
 
