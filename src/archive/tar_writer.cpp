@@ -205,6 +205,7 @@ class TreeWriter {
   void add_file(int dirfd, const char* name, const struct stat& lst, bool followed) {
     // O_NONBLOCK: if the name was swapped for a FIFO since lstat, opening it
     // must not hang; the fstat below then sees it is not a regular file.
+    // (Reads from regular files ignore the flag.)
     int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW);
     int fd = ::openat(dirfd, name, flags);
     if (fd < 0) {
@@ -232,7 +233,6 @@ class TreeWriter {
       }
       links_.emplace(key, path_);
     }
-    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     write_header(st, nullptr);
     ++stats_.files;
