@@ -4,6 +4,7 @@ and the catalog (sqlite3) and the store directory agree with them."""
 import datetime
 import os
 import random
+import re
 import shutil
 import sqlite3
 import time
@@ -82,9 +83,16 @@ class Retention(BakthatTestCase):
             before = set(self.rows())
             self.ok("backup", name, "--prompt", "no")
             (stored,) = set(self.rows()) - before
+            # Named after its new date too, as a backup made then would be
+            # (this also frees the current second's name for the next one).
+            when = datetime.datetime.fromtimestamp(now - off, datetime.timezone.utc)
+            renamed, n = re.subn(r"\.\d{14}\.", "." + when.strftime("%Y%m%d%H%M%S") + ".", stored)
+            self.assertEqual(n, 1, stored)
+            os.rename(os.path.join(self.store_dir(), stored), os.path.join(self.store_dir(), renamed))
             with self.db() as c:
-                c.execute("UPDATE backups SET backup_date = ? WHERE stored_filename = ?", (now - off, stored))
-            made[stored] = now - off
+                c.execute("UPDATE backups SET backup_date = ?, stored_filename = ? WHERE stored_filename = ?",
+                          (now - off, renamed, stored))
+            made[renamed] = now - off
         return made
 
     def spread_over_a_year(self, seed=7):
