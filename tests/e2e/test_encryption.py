@@ -1,0 +1,276 @@
+"""Encryption end to end: bakthat's age archives against the real age CLI in
+both directions (X25519 recipients and scrypt passphrases typed on a pty),
+chunk-boundary sizes, wrong passwords and damaged objects (nothing may be
+written), and archives of the Python bakthat (beefish)."""
+import glob
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import unittest
+
+import pexpect
+
+from harness import BakthatTestCase, SOURCE_DIR, tree_digest
+
+PASSWORD = "correct horse battery staple"
+BEEFISH_DIR = os.path.join(SOURCE_DIR, "tests", "data", "beefish")
+
+
+def age_keygen(path):
+    """Writes an identity file; returns its recipient."""
+    subprocess.run(["age-keygen", "-o", path], check=True, capture_output=True)
+    return subprocess.run(["age-keygen", "-y", path], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def make_tree(root):
+    os.makedirs(os.path.join(root, "sub"))
+    with open(os.path.join(root, "hello.txt"), "w") as f:
+        f.write("hello\n")
+    with open(os.path.join(root, "sub", "random.bin"), "wb") as f:
+        f.write(os.urandom(200000))  # several 64 KiB chunks, incompressible
+    os.symlink("hello.txt", os.path.join(root, "link"))
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class EncryptionCase(BakthatTestCase):
+    def setUp(self):
+        super().setUp()
+        self.key = os.path.join(self.tmp, "key.txt")
+        self.recipient = age_keygen(self.key)
+
+    def stored(self):
+        objs = glob.glob(os.path.join(self.store_dir(), "*"))
+        self.assertEqual(len(objs), 1, objs)
+        return objs[0]
+
+    def age_decrypt_untar(self, obj, identity=None, passphrase=None):
+        """Extracts an object with `age -d | tar -xz`; returns the directory."""
+        out = os.path.join(self.tmp, "age-out")
+        os.makedirs(out, exist_ok=True)
+        tgz = os.path.join(self.tmp, "age-plain.tgz")
+        if identity:
+            subprocess.run(["age", "-d", "-i", identity, "-o", tgz, obj], check=True)
+        else:
+            # age reads a passphrase only from a terminal.
+            child = pexpect.spawn("age", ["-d", "-o", tgz, obj], timeout=120)
+            child.expect("passphrase")
+            child.sendline(passphrase)
+            child.expect(pexpect.EOF)
+            child.close()
+            self.assertEqual(child.exitstatus, 0, child.before)
+        subprocess.run(["tar", "-xzf", tgz, "-C", out], check=True)
+        return out
+
+    def age_encrypt_passphrase(self, src, dst, passphrase, armor=False):
+        args = ["-e", "-p"] + (["-a"] if armor else []) + ["-o", dst, src]
+        child = pexpect.spawn("age", args, timeout=120)
+        child.expect("passphrase")
+        child.sendline(passphrase)
+        child.expect("onfirm")
+        child.sendline(passphrase)
+        child.expect(pexpect.EOF)
+        child.close()
+        self.assertEqual(child.exitstatus, 0, child.before)
+
+    def assert_clean_failure(self, r, out):
+        """Non-zero exit, a one-line error (after any progress lines),
+        nothing written to `out`."""
+        lines = r.errtext.strip().splitlines()
+        errors = [l for l in lines if l.startswith("bakthat:")]
+        self.assertEqual(len(errors), 1, r.errtext)
+        self.assertEqual(errors[0], lines[-1], r.errtext)
+        self.assertEqual(os.listdir(out), [], r.errtext)
+
+
+class BakthatToAge(EncryptionCase):
+    def test_recipient_backup_opens_with_age(self):
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", "--recipient", self.recipient)
+        obj = self.stored()
+        self.assertRegex(os.path.basename(obj), r"^tree\.\d{14}\.tgz\.enc$")
+        self.assertTrue(read_bytes(obj).startswith(b"age-encryption.org/v1\n-> X25519 "))
+        out = self.age_decrypt_untar(obj, identity=self.key)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+        # and bakthat restores it with the identity
+        back = os.path.join(self.tmp, "back")
+        self.ok("restore", "tree", "-o", back, "--identity", self.key)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(back, "tree")))
+
+    def test_several_recipients_and_recipients_file(self):
+        key2 = os.path.join(self.tmp, "key2.txt")
+        r2 = age_keygen(key2)
+        rfile = os.path.join(self.tmp, "recipients.txt")
+        with open(rfile, "w") as f:
+            f.write("# team\n\n%s\n" % r2)
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", "--recipient", self.recipient, "--recipients-file", rfile)
+        obj = self.stored()
+        self.assertEqual(read_bytes(obj).count(b"\n-> X25519 "), 2)
+        for key in (self.key, key2):
+            out = self.age_decrypt_untar(obj, identity=key)
+            self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+            shutil.rmtree(out)
+
+    def test_config_recipients_and_identity_file(self):
+        self.write_config("default:\n  recipients: [%s]\n  identity_file: %s\n" % (self.recipient, self.key))
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree")
+        obj = self.stored()
+        self.assertTrue(obj.endswith(".tgz.enc"))
+        out = self.age_decrypt_untar(obj, identity=self.key)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+        back = os.path.join(self.tmp, "back")
+        self.ok("restore", "tree", "-o", back)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(back, "tree")))
+
+    def test_password_backup_opens_with_age_passphrase(self):
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", env={"BAKTHAT_PASSWORD": PASSWORD})
+        obj = self.stored()
+        head = read_bytes(obj)[:200]
+        self.assertRegex(head, rb"^age-encryption\.org/v1\n-> scrypt [A-Za-z0-9+/]{22} \d+\n")
+        out = self.age_decrypt_untar(obj, passphrase=PASSWORD)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+
+    def test_sizes_at_chunk_boundaries(self):
+        for size in (0, 1, 65536, 65537, 50 * 1024 * 1024):
+            with self.subTest(size=size):
+                name = "f%d.bin" % size
+                data = os.urandom(size)
+                write_bytes(os.path.join(self.work, name), data)
+                self.ok("backup", name, "--recipient", self.recipient)
+                obj = [p for p in glob.glob(os.path.join(self.store_dir(), "*")) if name in p][0]
+                out = self.age_decrypt_untar(obj, identity=self.key)
+                self.assertEqual(read_bytes(os.path.join(out, name)), data)
+                shutil.rmtree(out)
+                back = os.path.join(self.tmp, "back%d" % size)
+                self.ok("restore", name, "-o", back, "-i", self.key)
+                self.assertEqual(read_bytes(os.path.join(back, name)), data)
+
+
+class AgeToBakthat(EncryptionCase):
+    def make_tgz(self, files):
+        """A tar.gz (made by GNU tar) of a directory `d` holding `files`."""
+        d = os.path.join(self.work, "d")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for name, data in files.items():
+            write_bytes(os.path.join(d, name), data)
+        tgz = os.path.join(self.tmp, "plain.tgz")
+        subprocess.run(["tar", "-czf", tgz, "-C", self.work, "d"], check=True)
+        return d, tgz
+
+    def test_age_recipient_archives_restore(self):
+        for size in (0, 1, 65536, 65537, 50 * 1024 * 1024):
+            for armor in (False, True):
+                with self.subTest(size=size, armor=armor):
+                    d, tgz = self.make_tgz({"data.bin": os.urandom(size)})
+                    enc = os.path.join(self.tmp, "from-age.tgz.enc")
+                    subprocess.run(["age", "-e"] + (["-a"] if armor else []) +
+                                   ["-r", self.recipient, "-o", enc, tgz], check=True)
+                    out = os.path.join(self.tmp, "out-%d-%d" % (size, armor))
+                    self.ok("restore", "--from-file", enc, "-o", out, "--identity", self.key)
+                    self.assertEqual(tree_digest(d), tree_digest(os.path.join(out, "d")))
+
+    def test_age_passphrase_archive_restores(self):
+        d, tgz = self.make_tgz({"a.txt": b"alpha\n", "b.bin": os.urandom(70000)})
+        enc = os.path.join(self.tmp, "from-age-p.tgz.enc")
+        self.age_encrypt_passphrase(tgz, enc, PASSWORD)
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", "--from-file", enc, "-o", out, env={"BAKTHAT_PASSWORD": PASSWORD})
+        self.assertEqual(tree_digest(d), tree_digest(os.path.join(out, "d")))
+        # a wrong passphrase: clean failure, nothing written
+        out2 = os.path.join(self.tmp, "out2")
+        os.makedirs(out2)
+        r = self.fails("restore", "--from-file", enc, "-o", out2, "--prompt", "no",
+                       env={"BAKTHAT_PASSWORD": "not it"})
+        self.assert_clean_failure(r, out2)
+        self.assertIn("wrong password", r.errtext)
+
+    def test_python_bakthat_beefish_archives_restore(self):
+        for name, password in (("small.ecb.tgz.enc", "password"), ("small.cbc.tgz.enc", "password"),
+                               ("big.cbc.tgz.enc", "x" * 28 + "y" * 28)):
+            with self.subTest(name=name):
+                out = os.path.join(self.tmp, "out-" + name)
+                self.ok("restore", "--from-file", os.path.join(BEEFISH_DIR, name), "-o", out,
+                        env={"BAKTHAT_PASSWORD": password})
+                plain = read_bytes(os.path.join(BEEFISH_DIR, name.split(".")[0] + ".tgz"))
+                with tarfile.open(fileobj=io.BytesIO(plain), mode="r:gz") as t:
+                    for m in t.getmembers():
+                        if m.isfile():
+                            got = read_bytes(os.path.join(out, m.name))
+                            self.assertEqual(got, t.extractfile(m).read(), m.name)
+        out = os.path.join(self.tmp, "wrong")
+        os.makedirs(out)
+        r = self.fails("restore", "--from-file", os.path.join(BEEFISH_DIR, "small.cbc.tgz.enc"), "-o", out,
+                       "--prompt", "no", env={"BAKTHAT_PASSWORD": "Password"})
+        self.assert_clean_failure(r, out)
+
+
+class Failures(EncryptionCase):
+    def test_wrong_password_writes_nothing(self):
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", env={"BAKTHAT_PASSWORD": PASSWORD})
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        r = self.fails("restore", "tree", "-o", out, "--prompt", "no", env={"BAKTHAT_PASSWORD": "wrong"})
+        self.assert_clean_failure(r, out)
+        self.assertIn("wrong password", r.errtext)
+
+    def test_wrong_identity_writes_nothing(self):
+        other = os.path.join(self.tmp, "other.txt")
+        age_keygen(other)
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", "--recipient", self.recipient)
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        r = self.fails("restore", "tree", "-o", out, "--identity", other)
+        self.assert_clean_failure(r, out)
+
+    def test_flipped_bytes_fail_cleanly(self):
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "tree", "--recipient", self.recipient)
+        obj = self.stored()
+        original = read_bytes(obj)
+        header_end = original.index(b"\n--- ") + 5 + 43 + 1
+        positions = [0, 25, header_end - 3,             # intro, stanza, MAC
+                     header_end + 5,                    # payload nonce
+                     header_end + 16 + 100,             # first chunk
+                     header_end + 16 + 65552 + 7,       # second chunk
+                     header_end + 16 + 65552 - 1,       # first chunk's tag
+                     len(original) - 1]                 # last chunk's tag
+        os.chmod(obj, 0o600)
+        for pos in positions:
+            with self.subTest(pos=pos):
+                data = bytearray(original)
+                data[pos] ^= 0x04
+                write_bytes(obj, bytes(data))
+                out = os.path.join(self.tmp, "out-%d" % pos)
+                os.makedirs(out)
+                r = self.fails("restore", "tree", "-o", out, "--identity", self.key)
+                self.assert_clean_failure(r, out)
+        write_bytes(obj, original)
+        self.ok("restore", "tree", "-o", os.path.join(self.tmp, "fine"), "--identity", self.key)
+
+
+if __name__ == "__main__":
+    unittest.main()
