@@ -30,6 +30,14 @@ inline constexpr std::size_t kTrailerSize = 8;
 // the reader allocate without bound.
 inline constexpr std::size_t kMaxTaggedMember = std::size_t{16} << 20;
 
+// Members in flight for `threads` workers: enough that no worker waits on
+// the owner thread, capped so memory (~2 MiB a slot) does not grow as fast
+// as the thread count.
+inline std::size_t slots_for(int threads) {
+  const auto t = static_cast<std::size_t>(threads);
+  return t + (t < 4 ? t : 4);
+}
+
 enum class Engine { Stored, Libdeflate, Isal };
 
 // The engine and its own level that a CompressOptions level (1..9, or empty

@@ -21,13 +21,13 @@ using Worker = std::unique_ptr<MemberCompressor>;
 // Cuts the stream into kBlockSize blocks; each becomes one member compressed
 // on a worker. The caller's thread fills blocks and writes finished members
 // to `next` (so `next` is only ever used from the caller's thread); it blocks
-// only when all 2*threads slots are in flight, bounding memory to about
-// 2*threads*2 MiB.
+// only when all gzip::slots_for(threads) slots are in flight, bounding memory
+// to about 2 MiB a slot.
 class GzipSink : public Sink {
  public:
   GzipSink(Sink& next, gzip::EngineChoice choice, int threads)
       : next_(next),
-        pool_(threads, 2 * static_cast<std::size_t>(threads),
+        pool_(threads, gzip::slots_for(threads),
               [choice] { return std::make_unique<MemberCompressor>(choice); },
               [](Worker& w, Block& b) { w->compress(b.in, b.out); }) {}
 

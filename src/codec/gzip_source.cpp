@@ -21,20 +21,32 @@ struct Member {
 };
 using Worker = std::unique_ptr<gzip::MemberInflater>;
 
+std::string isal_error(int code) {
+  switch (code) {
+    case ISAL_INCORRECT_CHECKSUM: return "gzip: CRC mismatch, the data is corrupt";
+    case ISAL_INVALID_WRAPPER: return "gzip: bad gzip header, the data is corrupt";
+    case ISAL_UNSUPPORTED_METHOD: return "gzip: unsupported compression method";
+    case ISAL_INVALID_BLOCK:
+    case ISAL_INVALID_SYMBOL:
+    case ISAL_INVALID_LOOKBACK: return "gzip: invalid deflate data, the data is corrupt";
+    default: return "gzip: corrupt compressed data (ISA-L error " + std::to_string(code) + ")";
+  }
+}
+
 [[noreturn]] void truncated() {
   throw Error(ErrorKind::Corrupt, "gzip: compressed data is truncated");
 }
 
 // Reads a gzip stream member by member. While members carry the BT size
 // subfield (our own output) they are read whole and inflated by libdeflate on
-// `threads` workers, 2*threads members in flight; from the first member
+// `threads` workers, gzip::slots_for(threads) in flight; from the first member
 // without it to the end, ISA-L's streaming inflate takes over (plain .tgz
 // from GNU gzip, pigz, zlib). The caller's thread does all reading of `in`.
 class GzipSource : public Source {
  public:
   GzipSource(Source& in, int threads)
       : in_(in),
-        pool_(threads, 2 * static_cast<std::size_t>(threads),
+        pool_(threads, gzip::slots_for(threads),
               [] { return std::make_unique<gzip::MemberInflater>(); },
               [](Worker& w, Member& m) { w->inflate(m.in, m.out); }) {
     buf_.resize(kInputChunk);
@@ -158,11 +170,7 @@ class GzipSource : public Source {
       const std::size_t pos_before = pos_;
       const int ret = isal_inflate(&s);
       pos_ = static_cast<std::size_t>(s.next_in - buf_.data());
-      if (ret != ISAL_DECOMP_OK) {
-        throw Error(ErrorKind::Corrupt, ret == ISAL_INCORRECT_CHECKSUM
-                                            ? "gzip: CRC mismatch, the data is corrupt"
-                                            : "gzip: corrupt compressed data (" + std::to_string(ret) + ")");
-      }
+      if (ret != ISAL_DECOMP_OK) throw Error(ErrorKind::Corrupt, isal_error(ret));
       const std::size_t produced = out.size() - s.avail_out;
       const bool consumed = pos_ != pos_before;
       if (s.block_state == ISAL_BLOCK_FINISH) {

@@ -37,7 +37,7 @@ struct SpanSource : Source {
   std::size_t pos = 0;
   std::size_t read(MutableBytes out) override {
     const std::size_t n = std::min({out.size(), data.size() - pos, chunk});
-    std::memcpy(out.data(), data.data() + pos, n);
+    if (n) std::memcpy(out.data(), data.data() + pos, n);
     pos += n;
     return n;
   }

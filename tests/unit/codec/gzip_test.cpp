@@ -76,6 +76,14 @@ TEST(GzipCodec, RoundTripsEverySizeAndThreadCount) {
   }
 }
 
+TEST(GzipCodec, ToleratesTinyReadsAndWrites) {
+  const Buffer in = mixed_data(2 * kBlockSize + 3000, 17);
+  const Buffer z = compress(in, gz(2), 4093);
+  EXPECT_EQ(decompress(z, Codec::Gzip, 2, 7, 1), in);  // 7-byte input reads, 1-byte output reads
+  const Buffer small = mixed_data(3000, 18);
+  EXPECT_EQ(decompress(compress(small, gz(1), 1), Codec::Gzip, 1, 1, 5), small);
+}
+
 TEST(GzipCodec, RoundTripsEveryLevel) {
   const Buffer in = mixed_data(3 * kBlockSize + 999, 5);
   for (int level : {0, 1, 2, 3, 6, 9}) {
