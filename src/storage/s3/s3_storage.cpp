@@ -50,7 +50,9 @@ class S3Writer : public ObjectWriter {
         object_headers_(std::move(object_headers)),
         first_part_(first_part),
         threads_(std::max(1, threads)) {
-    buffer_.reserve(std::min<std::uint64_t>(first_part_, 1u << 20));
+    // Untouched pages of a reservation cost nothing, and a full reservation
+    // avoids copying as the part fills.
+    buffer_.reserve(first_part_);
   }
 
   ~S3Writer() override {
@@ -126,7 +128,7 @@ class S3Writer : public ObjectWriter {
     int number = ++part_number_;
     auto body = std::make_shared<std::vector<std::uint8_t>>(std::move(buffer_));
     buffer_ = {};
-    buffer_.reserve(std::min<std::uint64_t>(part_size_for(first_part_, number + 1), 1u << 20));
+    buffer_.reserve(part_size_for(first_part_, number + 1));
     in_flight_.push_back(std::async(std::launch::async, [this, number, body] {
       S3Request r;
       r.method = "PUT";
@@ -289,8 +291,17 @@ void S3Storage::create_bucket() {
 void S3Storage::check_writable(const std::string& name) {
   S3Request r;
   r.query = {{"list-type", "2"}, {"prefix", name}, {"max-keys", "1"}};
-  r.accept = {404};
+  r.accept = {403, 404};
   auto resp = client_.send(r);
+  if (resp.status == 403) {
+    // Credentials allowed to write but not to list: HEAD the name instead.
+    ErrorReply e = parse_error(resp.body);
+    if (e.code == "AccessDenied" && !stat(name)) return;
+    if (e.code == "AccessDenied")
+      throw Error(ErrorKind::Conflict, "S3: '" + name + "' already exists in bucket '" + client_.bucket() + "'");
+    Failure f = classify_failure(403, e, client_.bucket(), "", "GET");
+    throw Error(f.kind, f.message);
+  }
   if (resp.status == 404) {
     auto e = parse_error(resp.body);
     if (e.code != "NoSuchBucket") {
@@ -423,8 +434,8 @@ std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::stri
   s.glacier_tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;
   s.part_size = profile.part_size;
   // Transfers wait on the network, not the CPU: a few per object even on
-  // a small machine.
-  s.threads = std::clamp(profile.threads, 4, 16);
+  // a small machine, and few enough that parts in flight stay ~150 MiB.
+  s.threads = std::clamp(profile.threads, 4, 8);
   return std::make_unique<S3Storage>(std::move(s));
 }
 

@@ -1,0 +1,53 @@
+"""The s3 destination behind tests/e2e/faultproxy.py (in front of Swift):
+injected 500/503 replies, stalls and dropped connections are retried and
+backups and restores still come out byte for byte; a permanent failure
+gives one clear error, no catalog row and no multipart upload left open."""
+import os
+
+from faultproxy import FaultProxy
+from harness import BakthatTestCase, servers
+from s3util import aws, new_bucket, open_uploads, swift_profile
+
+FAST_RETRIES = {"BAKTHAT_RETRY_DELAY_MS": "50", "BAKTHAT_HTTP_TIMEOUT": "2"}
+
+
+class S3FaultsTest(BakthatTestCase):
+    def setUp(self):
+        super().setUp()
+        self.bucket = new_bucket("faults")
+        self.target = servers()["S3_ENDPOINT"].split("://", 1)[1]
+        self.data = os.path.join(self.work, "data.bin")
+        with open(self.data, "wb") as f:
+            for i in range(24):
+                f.write(os.urandom(1 << 20))
+
+    def test_transient_faults_are_survived(self):
+        with FaultProxy(self.target, seed=11, fail=0.15, stall=0.05, stall_seconds=3, drop=0.05,
+                        drop_body=0.1) as proxy:
+            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
+                                            part_size=5242880, compress="false"))
+            self.ok("backup", self.data, "-d", "s3", env=FAST_RETRIES)
+            out = os.path.join(self.work, "out")
+            self.ok("restore", "data.bin", "-d", "s3", "-o", out, env=FAST_RETRIES)
+            self.ok("verify", "data.bin", "-d", "s3", env=FAST_RETRIES)
+            self.assertGreater(proxy.faults(), 3, proxy.stats)
+        with open(self.data, "rb") as a, open(os.path.join(out, "data.bin"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        self.assertEqual(open_uploads("swift", self.bucket), [])
+
+    def test_permanent_failure_is_clear_and_leaves_nothing(self):
+        with FaultProxy(self.target, always_fail=r"partNumber=3&") as proxy:
+            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
+                                            part_size=5242880, compress="false"))
+            r = self.fails("backup", self.data, "-d", "s3", env=dict(FAST_RETRIES, BAKTHAT_RETRY_ATTEMPTS="3"))
+            self.assertGreaterEqual(proxy.stats["always_fail"], 3)
+        err = r.errtext.strip().splitlines()
+        self.assertTrue(any("S3:" in l and "InternalError" in l for l in err), r.errtext)
+        self.assertEqual(self.ok("show").text.strip(), "")
+        self.assertEqual(open_uploads("swift", self.bucket), [])
+        self.assertIsNone(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket).get("Contents"))
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
