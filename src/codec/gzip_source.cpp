@@ -10,6 +10,7 @@
 #include "codec/gzip_member.hpp"
 #include "codec/ordered_pool.hpp"
 #include "codec/stages.hpp"
+#include "util/peek_source.hpp"
 
 namespace bakthat::codec {
 namespace {
@@ -112,20 +113,11 @@ class GzipSource : public Source {
     pos_ += from_buf;
     if (from_buf < *size) {
       const std::size_t rest = *size - from_buf;
-      if (util_read_full(MutableBytes(m.in.data() + from_buf, rest)) != rest) truncated();
+      if (util::read_full(in_, MutableBytes(m.in.data() + from_buf, rest)) != rest) truncated();
     }
     pool_.submit();
     seen_member_ = true;
     return true;
-  }
-  std::size_t util_read_full(MutableBytes out) {
-    std::size_t done = 0;
-    while (done < out.size() && !eof_) {
-      const std::size_t got = in_.read(out.subspan(done));
-      if (got == 0) eof_ = true;
-      done += got;
-    }
-    return done;
   }
 
   // --- streaming inflate (ISA-L) -------------------------------------------
