@@ -280,6 +280,15 @@ TEST(S3Swift, PresignedUrlsWorkAndExpire) {
   EXPECT_EQ(resp.status, 200) << resp.body;
   EXPECT_EQ(resp.body, std::string(data.begin(), data.end()));
 
+  // The curl command line, which knows nothing of S3, fetches it too.
+  std::string file = "/tmp/bakthat-presign-" + std::to_string(::getpid());
+  std::string cmd = "curl -sf -o " + file + " '" + r.url + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream fetched(file, std::ios::binary);
+  std::string got((std::istreambuf_iterator<char>(fetched)), std::istreambuf_iterator<char>());
+  std::remove(file.c_str());
+  EXPECT_EQ(got, std::string(data.begin(), data.end()));
+
   r.url = st.presign("shared file+.tgz", "GET", 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   EXPECT_EQ(c.perform(r).status, 403);
