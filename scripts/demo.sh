@@ -26,5 +26,5 @@ echo "== bakthat restore sample -o restored"
 echo "== diff -r sample restored/sample"
 diff -r --no-dereference sample restored/sample
 echo "== the stored object is a plain .tgz:"
-tar -tzf "$XDG_DATA_HOME"/bakthat/store/sample.*.tgz | head -5
+tar -tzf "$XDG_DATA_HOME"/bakthat/store/sample.*.tgz | sed -n 1,5p
 echo "demo: backup and restore are identical"

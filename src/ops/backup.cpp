@@ -94,7 +94,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
       writer = store.create(stored, std::nullopt);
       break;
     } catch (const Error& e) {
-      if (e.kind() != ErrorKind::Conflict || attempt > 30) throw;
+      if (e.kind() != ErrorKind::Conflict || attempt > 300) throw;
       ++when;
     }
   }

@@ -102,7 +102,7 @@ class LocalRoundTrip(BakthatTestCase):
         self.assertFalse(meta["is_enc"])
         self.assertEqual(meta["compression"], "gzip")
         self.assertTrue(meta["client"])
-        self.assertGreater(meta["original_size"], 600000)
+        self.assertGreater(meta["original_size"], 550000)
         path = os.path.join(self.store_dir(), stored)
         self.assertEqual(size, os.path.getsize(path))
         import hashlib
@@ -134,8 +134,9 @@ class LocalRoundTrip(BakthatTestCase):
         data[len(data) // 2] ^= 0x40
         os.chmod(obj, 0o600)
         open(obj, "wb").write(data)
-        r = self.fails("verify", "tree")
+        r = self.fails("-q", "verify", "tree")
         self.assertEqual(len(r.errtext.strip().splitlines()), 1, r.errtext)
+        self.assertIn("damaged", r.errtext)
 
     def test_restore_refuses_to_overwrite(self):
         src = self.backup_tree()
@@ -372,16 +373,17 @@ class LocalFailures(BakthatTestCase):
     def test_sigkill_leaves_no_row_and_no_object(self):
         src = os.path.join(self.work, "big")
         os.makedirs(src)
-        for i in range(8):
+        chunk = os.urandom(16 * 1024 * 1024)
+        for i in range(40):
             with open(os.path.join(src, "f%d" % i), "wb") as f:
-                f.write(os.urandom(40 * 1024 * 1024))
+                f.write(chunk[i:] + chunk[:i])
         import harness
-        for delay in (0.3, 1.0, 2.0):
+        for delay in (0.2, 0.7, 1.5):
             proc = subprocess.Popen([harness.BIN, "backup", "big", "--prompt", "no"], cwd=self.work,
                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(delay)
             proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            self.assertEqual(proc.wait(), -signal.SIGKILL, "the backup ended before it was killed")
             finals = [n for n in os.listdir(self.store_dir()) if not n.startswith(".")] \
                 if os.path.exists(self.store_dir()) else []
             self.assertEqual(finals, [], "delay %s" % delay)
