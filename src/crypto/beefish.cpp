@@ -5,7 +5,6 @@
 #include <openssl/provider.h>
 
 #include <cstring>
-#include <mutex>
 
 #include "bakthat/errors.hpp"
 #include "crypto/primitives.hpp"
@@ -19,14 +18,20 @@ constexpr std::size_t kBlock = 8;
 const char* const kWrong = "wrong password or not a bakthat archive";
 
 // Blowfish lives in OpenSSL's legacy provider; loading a provider disables
-// the implicit default one, so load both, once per process.
+// the implicit default one, so load both, once per process (unloaded at
+// exit, before OpenSSL's own cleanup, which was registered earlier).
 void load_legacy_provider() {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] {
-    ok = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr && OSSL_PROVIDER_load(nullptr, "default") != nullptr;
-  });
-  if (!ok) throw Error(ErrorKind::Unsupported, "reading bakthat 0.6 archives needs OpenSSL's legacy provider (Blowfish)");
+  struct Providers {
+    OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
+    OSSL_PROVIDER* fallback = OSSL_PROVIDER_load(nullptr, "default");
+    ~Providers() {
+      if (legacy) OSSL_PROVIDER_unload(legacy);
+      if (fallback) OSSL_PROVIDER_unload(fallback);
+    }
+  };
+  static const Providers providers;
+  if (!providers.legacy || !providers.fallback)
+    throw Error(ErrorKind::Unsupported, "reading bakthat 0.6 archives needs OpenSSL's legacy provider (Blowfish)");
 }
 
 struct CipherCtx {

@@ -25,7 +25,7 @@ struct SpanSource : Source {
   std::size_t pos = 0;
   std::size_t read(MutableBytes out) override {
     std::size_t n = std::min({out.size(), data.size() - pos, step});
-    std::memcpy(out.data(), data.data() + pos, n);
+    if (n > 0) std::memcpy(out.data(), data.data() + pos, n);
     pos += n;
     return n;
   }
