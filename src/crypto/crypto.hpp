@@ -45,8 +45,9 @@ Envelope detect(Bytes head);
 // armored), else beefish (the variant is chosen by which one decrypts the
 // first block to gzip magic). Wrong password / identity throws
 // ErrorKind::Crypto ("wrong password or not encrypted for this identity");
-// any damage throws ErrorKind::Corrupt naming the byte offset. No plaintext
-// of a chunk is returned before that chunk authenticated.
+// any damage throws ErrorKind::Corrupt naming the byte offset (in the
+// object; for armored input, in its decoded bytes). No plaintext of a chunk
+// is returned before that chunk authenticated.
 std::unique_ptr<Source> make_decryptor(Source& in, const DecryptOptions& options);
 
 // A fresh age X25519 key: identity "AGE-SECRET-KEY-1..." (secret) and its

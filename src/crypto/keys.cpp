@@ -62,6 +62,10 @@ std::vector<X25519Identity> load_identity_file(const std::string& path) {
     if (total > kMaxKeyFile) throw Error(ErrorKind::Usage, "identity file '" + path + "' is too large");
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
+    if (line.starts_with("age-encryption.org/") || line.starts_with("-----BEGIN AGE"))
+      throw Error(ErrorKind::Unsupported, "identity file '" + path + "' is itself age-encrypted; decrypt it first");
+    if (line.starts_with("-----BEGIN") || line.starts_with("ssh-"))
+      throw Error(ErrorKind::Unsupported, "identity file '" + path + "' holds an SSH key; only age X25519 keys are supported");
     try {
       out.push_back(parse_identity(line));
     } catch (const Error& e) {

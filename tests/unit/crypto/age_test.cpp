@@ -199,6 +199,10 @@ TEST_F(AgeTest, IdentityFiles) {
   expect_kind([&] { detail::load_identity_file((dir_ / "missing").string()); }, ErrorKind::NotFound);
   expect_kind([&] { detail::load_identity_file(write_file("bad", "not a key\n")); }, ErrorKind::Usage);
   expect_kind([&] { detail::load_identity_file(write_file("empty", "# nothing\n\n")); }, ErrorKind::Usage);
+  expect_kind([&] { detail::load_identity_file(write_file("ssh", "-----BEGIN OPENSSH PRIVATE KEY-----\n")); },
+              ErrorKind::Unsupported);
+  expect_kind([&] { detail::load_identity_file(write_file("enc", "age-encryption.org/v1\n")); },
+              ErrorKind::Unsupported);
 }
 
 // ---- round trips ----
