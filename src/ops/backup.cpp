@@ -79,6 +79,7 @@ template <typename Produce>
 BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, const Plan& plan,
                               std::uint64_t total_hint, Produce produce) {
   Encryption enc = choose_encryption(ctx, options);
+  if (options.reduced_redundancy) ctx.set_storage_class("REDUCED_REDUNDANCY");
   Reporter& rep = ctx.reporter();
   Storage& store = ctx.storage();
   std::int64_t when = std::time(nullptr);

@@ -13,6 +13,11 @@ Context::Context(const Options& options)
   backend_hash_ = storage::backend_hash(profile_, destination_);
 }
 
+void Context::set_storage_class(const std::string& storage_class) {
+  profile_.s3_storage_class = storage_class;
+  profile_.glacier_storage_class = storage_class;
+}
+
 Catalog& Context::catalog() {
   if (!catalog_) catalog_ = std::make_unique<Catalog>(profile_.database);
   return *catalog_;

@@ -16,6 +16,8 @@ class Context {
   explicit Context(const Options& options);
 
   const Profile& profile() const { return profile_; }
+  // Overrides the storage class objects are created with (before storage()).
+  void set_storage_class(const std::string& storage_class);
   const std::string& destination() const { return destination_; }
   Catalog& catalog();
   Storage& storage();
