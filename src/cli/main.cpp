@@ -304,6 +304,11 @@ int Cli::run(int argc, char** argv) {
     }
     if (!g_.quiet) std::fprintf(stderr, "Stored %s (%s)\n", r.stored_filename.c_str(),
                                 cli::human_size(static_cast<std::uint64_t>(r.size)).c_str());
+    if (g_.verbose) {
+      std::uint64_t original = r.metadata.value("original_size", std::uint64_t{0});
+      std::fprintf(stderr, "  %s files, %s read, sha256 %s\n", r.metadata.value("files", nlohmann::json(0)).dump().c_str(),
+                   cli::human_size(original).c_str(), r.metadata.value("sha256", std::string()).c_str());
+    }
     if (r.metadata.contains("unreadable")) {
       std::fprintf(stderr, "bakthat: %zu file(s) could not be read and were left out\n",
                    r.metadata["unreadable"].size());
@@ -399,9 +404,12 @@ int Cli::run(int argc, char** argv) {
       }
     }
     for (auto it = values.begin(); it != values.end();) it = it->second.empty() ? values.erase(it) : std::next(it);
+    // Check the answers with the config reader before anything is written.
+    std::string yaml;
+    for (const auto& [k, v] : values) yaml += k + ": " + nlohmann::json(v).dump() + "\n";
+    load_profile({"", "", yaml.empty() ? std::string("{}") : yaml});
     std::string file = config_path(src);
     save_profile_keys(file, g_.profile.empty() ? "default" : g_.profile, values);
-    load_profile(src);  // checks what was written
     if (!g_.quiet) std::fprintf(stderr, "Config written in %s\n", file.c_str());
     return 0;
   }

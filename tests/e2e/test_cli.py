@@ -1,0 +1,85 @@
+"""The command line's own contract: configure, profiles, global options in
+either place, aliases, help and version, one-line errors."""
+import json
+import os
+import stat
+import subprocess
+
+from harness import BakthatTestCase
+
+
+class Configure(BakthatTestCase):
+    def test_flags_write_a_private_file(self):
+        self.ok("configure", "--access-key", "AK", "--secret-key", "SECRETVALUE", "--s3-bucket", "b",
+                "--region-name", "eu-west-1")
+        path = os.path.join(self.home, ".bakthat.yml")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        text = open(path).read()
+        self.assertIn("s3_bucket: b", text)
+        self.assertIn("eu-west-1", text)
+
+    def test_prompts_as_the_original(self):
+        answers = "AK\nSK\n\n\nlocal\n\n"
+        r = self.ok("configure", input=answers.encode())
+        self.assertIn("AWS Access Key", r.errtext)
+        self.assertNotIn("SK", r.out.decode())
+        text = open(os.path.join(self.home, ".bakthat.yml")).read()
+        self.assertIn("access_key: AK", text)
+        self.assertIn("default_destination: local", text)
+        self.assertIn("us-east-1", text)
+
+    def test_bad_answer_writes_nothing(self):
+        self.fails("configure", "--default-destination", "ftp")
+        self.assertFalse(os.path.exists(os.path.join(self.home, ".bakthat.yml")))
+
+    def test_profiles_and_config_path(self):
+        store_a = os.path.join(self.tmp, "store-a")
+        store_b = os.path.join(self.tmp, "store-b")
+        cfg = self.write_config("default:\n  local_path: %s\nother:\n  local_path: %s\n" % (store_a, store_b),
+                                path=os.path.join(self.tmp, "conf.yml"))
+        d = os.path.join(self.work, "d")
+        os.makedirs(d)
+        open(os.path.join(d, "f"), "w").write("x")
+        # global options after the command, as the original took them
+        self.ok("backup", "d", "--prompt", "no", "-c", cfg, "-p", "other")
+        self.assertEqual(len(os.listdir(store_b)), 1)
+        self.assertFalse(os.path.exists(store_a))
+        # and before it
+        self.ok("-c", cfg, "backup", "d", "--prompt", "no")
+        self.assertEqual(len(os.listdir(store_a)), 1)
+        rows = json.loads(self.ok("-c", cfg, "show", "--json").out)
+        self.assertEqual(len(rows), 2)
+        rows = json.loads(self.ok("-c", cfg, "show", "--json", "-p", "other").out)
+        self.assertEqual(len(rows), 1)
+        self.fails("-c", cfg, "-p", "missing", "show")
+
+    def test_rotation_prompt(self):
+        self.ok("configure_backups_rotation", input=b"3\n2\n1\nmonday\n")
+        text = open(os.path.join(self.home, ".bakthat.yml")).read()
+        self.assertIn("days: 3", text)
+        self.assertIn("first_week_day: 0", text)
+
+
+class Basics(BakthatTestCase):
+    def test_version_and_help(self):
+        self.assertIn("bakthat", self.ok("--version").text)
+        self.assertIn("backup", self.ok("--help").text)
+
+    def test_alias(self):
+        self.ok("delete-older-than", "x", "1D")
+        self.ok("rotate-backups", "--help")
+
+    def test_verbose_and_quiet(self):
+        d = os.path.join(self.work, "d")
+        os.makedirs(d)
+        open(os.path.join(d, "f"), "w").write("x")
+        r = self.ok("-q", "backup", "d", "--prompt", "no")
+        self.assertEqual(r.errtext, "")
+        r = self.ok("backup", "d", "--prompt", "no", "-v")
+        self.assertIn("sha256", r.errtext)
+        self.assertIn("Backing up", r.errtext)
+
+    def test_secret_never_printed(self):
+        self.write_config("default:\n  secret_key: TOPSECRETVALUE\n  threads: -1\n")
+        r = self.fails("show")
+        self.assertNotIn("TOPSECRETVALUE", r.errtext + r.text)
