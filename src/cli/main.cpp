@@ -15,6 +15,7 @@
 #include "bakthat/bakthat.hpp"
 #include "cli/terminal.hpp"
 #include "ops/pipeline.hpp"
+#include "util/time.hpp"
 
 namespace {
 
@@ -76,15 +77,6 @@ std::vector<std::string> read_recipients_file(const std::string& path) {
   return out;
 }
 
-std::string iso_date(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
-}
-
 nlohmann::json record_json(const BackupRecord& r) {
   return {{"id", r.id},           {"backend", r.backend},         {"backend_hash", r.backend_hash},
           {"backup_date", r.backup_date}, {"filename", r.filename}, {"is_deleted", r.is_deleted},
@@ -93,7 +85,7 @@ nlohmann::json record_json(const BackupRecord& r) {
 }
 
 std::string record_line(const BackupRecord& r) {
-  std::string line = iso_date(r.backup_date) + "\t" + r.backend + "\t" +
+  std::string line = util::format_utc(r.backup_date, "%Y-%m-%dT%H:%M:%S") + "\t" + r.backend + "\t" +
                      cli::human_size(static_cast<std::uint64_t>(r.size)) + "\t" + r.stored_filename;
   if (!r.tags.empty()) line += "\t(" + r.tags + ")";
   return line;

@@ -1,6 +1,6 @@
 #include "ops/names.hpp"
 
-#include <ctime>
+#include "util/time.hpp"
 
 namespace bakthat::ops {
 namespace {
@@ -11,14 +11,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-std::string utc_stamp(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-  return buf;
-}
+std::string utc_stamp(std::int64_t unix_seconds) { return util::format_utc(unix_seconds, "%Y%m%d%H%M%S"); }
 
 std::string stored_name(const std::string& base, std::int64_t when, const std::string& extension,
                         bool encrypted) {

@@ -160,23 +160,35 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   return result;
 }
 
+// The record `name` picks, how its bytes are wrapped, and how to decrypt
+// them (asking for the password now, before any download).
+struct Located {
+  BackupRecord record;
+  ops::NameInfo info;
+  std::optional<crypto::DecryptOptions> decrypt;
+};
+
+Located locate(ops::Context& ctx, const std::string& name, const Options& options) {
+  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
+  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
+  Located l{*rec, ops::parse_stored_name(rec->stored_filename), std::nullopt};
+  if (rec->metadata.value("is_enc", false)) l.info.encrypted = true;
+  if (l.info.encrypted) {
+    auto d = decrypt_options(ctx, options, std::nullopt);
+    d.password = password_for(rec->metadata, options, !d.identity_files.empty());
+    l.decrypt = d;
+  }
+  return l;
+}
+
 }  // namespace
 
 RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   ops::Context ctx(options);
   Reporter& rep = ctx.reporter();
-  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
-  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
+  Located found = locate(ctx, name, options);
+  const BackupRecord* rec = &found.record;
   const std::string& stored = rec->stored_filename;
-  ops::NameInfo info = ops::parse_stored_name(stored);
-  if (rec->metadata.value("is_enc", false)) info.encrypted = true;
-
-  std::optional<crypto::DecryptOptions> decrypt;
-  if (info.encrypted) {
-    auto d = decrypt_options(ctx, options, std::nullopt);
-    d.password = password_for(rec->metadata, options, !d.identity_files.empty());
-    decrypt = d;
-  }
   rep.message("Restoring " + stored);
 
   Storage& store = ctx.storage();
@@ -200,7 +212,7 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   rep.progress_start("Downloading", static_cast<std::uint64_t>(rec->size));
   ops::HashingSource hashed(progress, rec->metadata.value("sha256", std::string()));
   std::string stream_name = rec->filename;
-  RestoreResult delivered = deliver(hashed, info, stream_name, options, rep, decrypt, false);
+  RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, false);
   rep.progress_end();
   result.restored = delivered.restored;
   return result;
@@ -248,16 +260,10 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
 BackupRecord verify(const std::string& name, const Options& options) {
   ops::Context ctx(options);
   Reporter& rep = ctx.reporter();
-  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
-  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
-  ops::NameInfo info = ops::parse_stored_name(rec->stored_filename);
-  if (rec->metadata.value("is_enc", false)) info.encrypted = true;
-  std::optional<crypto::DecryptOptions> decrypt;
-  if (info.encrypted) {
-    auto d = decrypt_options(ctx, options, std::nullopt);
-    d.password = password_for(rec->metadata, options, !d.identity_files.empty());
-    decrypt = d;
-  }
+  Located found = locate(ctx, name, options);
+  const BackupRecord* rec = &found.record;
+  const ops::NameInfo& info = found.info;
+  const auto& decrypt = found.decrypt;
   rep.message("Verifying " + rec->stored_filename);
   auto src = ctx.storage().open(rec->stored_filename);
   ops::HashingSource hashed(*src, rec->metadata.value("sha256", std::string()));

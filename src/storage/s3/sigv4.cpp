@@ -7,6 +7,7 @@
 
 #include "bakthat/errors.hpp"
 #include "util/bytes.hpp"
+#include "util/time.hpp"
 
 namespace bakthat::storage::s3 {
 namespace {
@@ -150,13 +151,6 @@ std::string presign_query(const SigningKeys& keys, std::string_view amz_date,
   return canonical_query(in.query) + "&X-Amz-Signature=" + sig;
 }
 
-std::string amz_date(std::int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[20];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string amz_date(std::int64_t unix_seconds) { return util::format_utc(unix_seconds, "%Y%m%dT%H%M%SZ"); }
 
 }  // namespace bakthat::storage::s3
