@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ struct BackupOptions : Options {
   std::vector<std::string> tags;
   std::string exclude_file;       // instead of .bakthatexclude / .gitignore
   bool reduced_redundancy = false;
+  std::optional<bool> compress;   // overrides the profile's `compress`
+  // Added to the catalog row's metadata (never replacing the keys bakthat
+  // sets); KeyValue marks its rows with it.
+  std::map<std::string, nlohmann::json> extra_metadata;
 };
 
 // Backs up a file or directory. The catalog row is written only once the
@@ -151,3 +156,9 @@ std::vector<RetentionDecision> rotate_backups(const std::string& name,
                                               const RetentionOptions& options);
 
 }  // namespace bakthat
+
+// The rest of the library: events, KeyValue and BakHelper (after the
+// declarations above, which they use).
+#include "bakthat/events.hpp"
+#include "bakthat/bak_helper.hpp"
+#include "bakthat/key_value.hpp"

@@ -10,6 +10,7 @@
 
 #include "archive/archive.hpp"
 #include "crypto/crypto.hpp"
+#include "events/scope.hpp"
 #include "ops/context.hpp"
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
@@ -139,6 +140,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
                 {"original_size", progress.count()},
                 {"format", plan.layout == Layout::Tar ? "tar" : "stream"}};
   for (auto& [k, v] : extra.items()) r.metadata[k] = v;
+  for (const auto& [k, v] : options.extra_metadata) if (!r.metadata.contains(k)) r.metadata[k] = v;
   if (!writer->stored().provider_id.empty()) r.metadata["provider_id"] = writer->stored().provider_id;
   try {
     r.id = ctx.catalog().insert(r);
@@ -166,6 +168,8 @@ std::uint64_t tree_size(const std::string& root) {
 
 BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   ops::Context ctx(options);
+  events::Scope ev("backup", path_in, ctx.profile(), ctx.destination(), ctx.reporter());
+  const bool compress = options.compress.value_or(ctx.profile().compress);
   std::string path = path_in.empty() ? "." : path_in;
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0)
@@ -188,17 +192,17 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     plan.store_as_is = true;
     plan.layout = Layout::Tar;
     if (options.custom_name.empty()) plan.filename = plan.base = untgz;
-  } else if (!ctx.profile().compress && S_ISREG(st.st_mode)) {
+  } else if (!compress && S_ISREG(st.st_mode)) {
     plan.store_as_is = true;
     plan.layout = Layout::Stream;
-  } else if (!ctx.profile().compress) {
+  } else if (!compress) {
     plan.codec = codec::Codec::None;
   }
 
   ctx.reporter().message("Backing up " + absolute);
   std::uint64_t total = tree_size(absolute);
 
-  return store_and_record(ctx, options, plan, total, [&](Sink& out) -> nlohmann::json {
+  return ev.done(store_and_record(ctx, options, plan, total, [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out);
@@ -215,23 +219,24 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     nlohmann::json extra = {{"files", stats.files}};
     if (!stats.unreadable.empty()) extra["unreadable"] = stats.unreadable;
     return extra;
-  });
+  }));
 }
 
 BackupRecord backup_stream(Source& in, const std::string& name, const BackupOptions& options) {
   ops::Context ctx(options);
+  events::Scope ev("backup", name, ctx.profile(), ctx.destination(), ctx.reporter());
   if (name.empty() || name.find('/') != std::string::npos)
     throw Error(ErrorKind::Usage, "a stream backup needs a name without '/' (--name NAME)");
   Plan plan;
   plan.filename = plan.base = name;
   plan.layout = Layout::Stream;
-  plan.codec = ctx.profile().compress ? profile_codec(ctx.profile()) : codec::Codec::None;
+  plan.codec = options.compress.value_or(ctx.profile().compress) ? profile_codec(ctx.profile()) : codec::Codec::None;
   ctx.reporter().message("Backing up " + name + " from standard input");
-  return store_and_record(ctx, options, plan, 0, [&](Sink& out) -> nlohmann::json {
+  return ev.done(store_and_record(ctx, options, plan, 0, [&](Sink& out) -> nlohmann::json {
     ops::copy(in, out);
     out.finish();
     return {{"files", 1}};
-  });
+  }));
 }
 
 }  // namespace bakthat

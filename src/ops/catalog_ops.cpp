@@ -1,6 +1,7 @@
 // show(), ls() and remove(): catalog and store listing and deletion.
 #include <ctime>
 
+#include "events/scope.hpp"
 #include "ops/context.hpp"
 
 namespace bakthat {
@@ -22,6 +23,7 @@ std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options) {
 
 BackupRecord remove(const std::string& name, const Options& options) {
   ops::Context ctx(options);
+  events::Scope ev("delete", name, ctx.profile(), ctx.destination(), ctx.reporter());
   auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   ctx.reporter().message("Deleting " + rec->stored_filename);
@@ -34,7 +36,7 @@ BackupRecord remove(const std::string& name, const Options& options) {
   ctx.catalog().mark_deleted(rec->id);
   rec->is_deleted = true;
   rec->last_updated = std::time(nullptr);
-  return *rec;
+  return ev.done(*rec);
 }
 
 }  // namespace bakthat

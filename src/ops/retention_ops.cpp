@@ -5,6 +5,7 @@
 #include <ctime>
 #include <limits>
 
+#include "events/scope.hpp"
 #include "ops/context.hpp"
 #include "retention/retention.hpp"
 
@@ -86,6 +87,7 @@ std::vector<RetentionDecision> delete_older_than(const std::string& name, const 
                                                  const RetentionOptions& options) {
   const std::int64_t seconds = parse_interval(interval);
   ops::Context ctx(options);
+  events::Scope ev("delete_older_than", name, ctx.profile(), ctx.destination(), ctx.reporter());
   const std::int64_t now = now_of(options);
   const std::int64_t cutoff =
       now < std::numeric_limits<std::int64_t>::min() + seconds ? std::numeric_limits<std::int64_t>::min()
@@ -96,11 +98,12 @@ std::vector<RetentionDecision> delete_older_than(const std::string& name, const 
     if (d.keep) d.reasons.push_back("within " + interval);
   }
   carry_out(ctx, decisions, options.dry_run);
-  return decisions;
+  return ev.done(std::move(decisions));
 }
 
 std::vector<RetentionDecision> rotate_backups(const std::string& name, const RetentionOptions& options) {
   ops::Context ctx(options);
+  events::Scope ev("rotate_backups", name, ctx.profile(), ctx.destination(), ctx.reporter());
   const Rotation& rotation = ctx.profile().rotation;
   if (!rotation.configured()) {
     const std::string& profile = ctx.profile().name;
@@ -120,7 +123,7 @@ std::vector<RetentionDecision> rotate_backups(const std::string& name, const Ret
     decisions[i].reasons = std::move(reasons[i]);
   }
   carry_out(ctx, decisions, options.dry_run);
-  return decisions;
+  return ev.done(std::move(decisions));
 }
 
 }  // namespace bakthat
