@@ -14,6 +14,7 @@
 #include "archive/archive.hpp"
 #include "archive/single_entry.hpp"
 #include "crypto/crypto.hpp"
+#include "events/scope.hpp"
 #include "ops/context.hpp"
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
@@ -185,6 +186,7 @@ Located locate(ops::Context& ctx, const std::string& name, const Options& option
 
 RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   ops::Context ctx(options);
+  events::Scope ev("restore", name, ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
   Located found = locate(ctx, name, options);
   const BackupRecord* rec = &found.record;
@@ -200,7 +202,7 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
     if (!options.wait) {
       result.state = r == Readiness::RetrievalStarted ? RestoreState::RetrievalStarted
                                                        : RestoreState::RetrievalInProgress;
-      return result;
+      return ev.done(std::move(result));
     }
     ops::check_cancel();
     std::this_thread::sleep_for(std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
@@ -215,11 +217,12 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, false);
   rep.progress_end();
   result.restored = delivered.restored;
-  return result;
+  return ev.done(std::move(result));
 }
 
 RestoreResult restore_file(const std::string& file, const RestoreOptions& options) {
   ops::Context ctx(options);
+  events::Scope ev("restore", file, ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
   auto src = storage::open_file_source(file);
   util::PeekSource peeked(*src);
@@ -254,7 +257,7 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
       stream_name.resize(stream_name.size() - s.size());
   }
   RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, true);
-  return result;
+  return ev.done(std::move(result));
 }
 
 BackupRecord verify(const std::string& name, const Options& options) {
