@@ -24,7 +24,7 @@ std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options) {
 BackupRecord remove(const std::string& name, const Options& options) {
   ops::Context ctx(options);
   events::Scope ev("delete", name, ctx.profile(), ctx.destination(), ctx.reporter());
-  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
+  auto rec = ctx.catalog().latest(name, ctx.destination(), ctx.backend_hash());
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   ctx.reporter().message("Deleting " + rec->stored_filename);
   try {

@@ -170,7 +170,8 @@ struct Located {
 };
 
 Located locate(ops::Context& ctx, const std::string& name, const Options& options) {
-  auto rec = ctx.catalog().latest(name, ctx.destination(), std::nullopt);
+  // Only this profile's store holds the object, so only its rows match.
+  auto rec = ctx.catalog().latest(name, ctx.destination(), ctx.backend_hash());
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   Located l{*rec, ops::parse_stored_name(rec->stored_filename), std::nullopt};
   if (rec->metadata.value("is_enc", false)) l.info.encrypted = true;
@@ -213,7 +214,10 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   ops::ProgressSource progress(*src, rep);
   rep.progress_start("Downloading", static_cast<std::uint64_t>(rec->size));
   ops::HashingSource hashed(progress, rec->metadata.value("sha256", std::string()));
-  std::string stream_name = rec->filename;
+  // A stream is restored under its catalog name, which must stay inside the target.
+  std::string stream_name = ops::last_component(rec->filename);
+  if (stream_name.empty() || stream_name == "." || stream_name == "..")
+    throw Error(ErrorKind::Unsafe, "cannot restore a stream named '" + rec->filename + "'");
   RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, false);
   rep.progress_end();
   result.restored = delivered.restored;
