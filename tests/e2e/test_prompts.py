@@ -1,0 +1,103 @@
+"""What a person at a terminal sees: password prompts (asked twice on
+backup, before any download on restore) and the progress bar."""
+import os
+import sqlite3
+
+import pexpect
+
+import harness
+from harness import BakthatTestCase, tree_digest
+
+
+class TerminalPrompts(BakthatTestCase):
+    def spawn(self, *args):
+        return pexpect.spawn(harness.BIN, list(args), cwd=self.work, env=self.env, timeout=120)
+
+    def make_dir(self, name="d", size=3000000):
+        d = os.path.join(self.work, name)
+        os.makedirs(d)
+        with open(os.path.join(d, "data"), "wb") as f:
+            f.write(os.urandom(size))
+        return d
+
+    def rows(self):
+        if not os.path.exists(self.catalog_path()):
+            return 0
+        db = sqlite3.connect(self.catalog_path())
+        try:
+            return db.execute("select count(*) from backups").fetchone()[0]
+        finally:
+            db.close()
+
+    def test_password_twice_then_restore_asks_first(self):
+        src = self.make_dir()
+        self.write_config("default:\n  scrypt_work_factor: 12\n")
+        p = self.spawn("backup", "d")
+        p.expect("Password")
+        p.sendline("s3cret pass")
+        p.expect("confirmation")
+        p.sendline("s3cret pass")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertEqual(p.exitstatus, 0, p.before)
+        stored = os.listdir(self.store_dir())
+        self.assertEqual(len(stored), 1)
+        self.assertTrue(stored[0].endswith(".tgz.enc"))
+        out = os.path.join(self.tmp, "out")
+        p = self.spawn("restore", "d", "-o", out)
+        p.expect("Password")
+        self.assertNotIn(b"Downloading", p.before)
+        p.sendline("s3cret pass")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "d")))
+
+    def test_wrong_password_at_restore_writes_nothing(self):
+        self.make_dir()
+        self.write_config("default:\n  scrypt_work_factor: 12\n")
+        self.ok("backup", "d", env={"BAKTHAT_PASSWORD": "right"})
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        p = self.spawn("restore", "d", "-o", out)
+        p.expect("Password")
+        p.sendline("wrong")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertNotEqual(p.exitstatus, 0)
+        self.assertIn(b"wrong password", p.before)
+        self.assertEqual(os.listdir(out), [])
+
+    def test_mismatch_stores_nothing(self):
+        self.make_dir()
+        p = self.spawn("backup", "d")
+        p.expect("Password")
+        p.sendline("one")
+        p.expect("confirmation")
+        p.sendline("two")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertNotEqual(p.exitstatus, 0)
+        self.assertIn(b"do not match", p.before)
+        self.assertFalse(os.path.exists(self.store_dir()) and os.listdir(self.store_dir()))
+        self.assertEqual(self.rows(), 0)
+
+    def test_empty_password_means_no_encryption(self):
+        self.make_dir()
+        p = self.spawn("backup", "d")
+        p.expect("Password")
+        p.sendline("")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertTrue(os.listdir(self.store_dir())[0].endswith(".tgz"))
+
+    def test_progress_bar_on_a_terminal(self):
+        self.make_dir(size=40000000)
+        p = self.spawn("backup", "d", "--prompt", "no")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertRegex(p.before.decode(), r"Uploading .*\] 100%")
+        self.assertIn("/s", p.before.decode())
+        self.assertNotIn("Upload completion", p.before.decode())
