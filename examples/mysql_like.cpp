@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
     bh.run_to_file({"seq", "1", "100000"}, "dump.sql");
     std::cout << "dump.sql: " << fs::file_size("dump.sql") << " bytes\n";
     bakthat::BackupRecord rec = bh.backup();
-    std::cout << "stored " << rec.stored_filename << " (encrypted: " << rec.metadata.value("is_enc", false)
-              << ")\n";
+    std::cout << "stored " << rec.stored_filename << " (encrypted: " << std::boolalpha
+              << rec.metadata.value("is_enc", false) << ")\n";
     bh.rotate();
 
     // A command that fails stops the script with its exit status.
