@@ -1,0 +1,89 @@
+#include "storage/swift/client.hpp"
+
+#include <algorithm>
+
+namespace bakthat::storage::swift {
+namespace {
+
+std::string what_of(const std::string& container, const std::string& object) {
+  if (container.empty()) return "the account";
+  if (object.empty()) return "container '" + container + "'";
+  return "'" + object + "' in container '" + container + "'";
+}
+
+// Swift's error bodies are short HTML or text: keep their first line.
+std::string first_line(const std::string& body) {
+  std::string line = body.substr(0, body.find('\n'));
+  if (line.find('<') != std::string::npos) return "";
+  return line.size() > 200 ? line.substr(0, 200) : line;
+}
+
+}  // namespace
+
+Failure classify_failure(long status, const std::string& body, const std::string& method,
+                         const std::string& container, const std::string& object) {
+  const std::string tag = " (" + std::to_string(status) + ")";
+  if (status >= 500 || status == 429 || status == 408 || status == 498)
+    return {ErrorKind::Storage, "Swift: " + method + " " + what_of(container, object) +
+                                    " failed, server busy or failing" + tag, true};
+  if (status == 404 && !object.empty())
+    return {ErrorKind::NotFound, "Swift: no object " + what_of(container, object), false};
+  if (status == 404 && !container.empty())
+    return {ErrorKind::NotFound, "Swift: container '" + container + "' does not exist", false};
+  if (status == 401 || status == 403)
+    return {ErrorKind::Auth, "Swift: access denied to " + what_of(container, object) + tag, false};
+  // The body arrived damaged: another try sends it again.
+  if (status == 422)
+    return {ErrorKind::Storage, "Swift: the server's checksum of " + what_of(container, object) +
+                                    " does not match what was sent" + tag, true};
+  if (status == 413)
+    return {ErrorKind::Storage, "Swift: " + what_of(container, object) + " is larger than the server allows" + tag,
+            false};
+  std::string detail = first_line(body);
+  return {ErrorKind::Storage, "Swift: " + method + " " + what_of(container, object) + " failed" +
+                                  (detail.empty() ? "" : ": " + detail) + tag, false};
+}
+
+Client::Client(Credentials credentials, retry::Policy policy)
+    : credentials_(std::move(credentials)), policy_(policy), pool_(http::default_options("Swift")) {}
+
+Session Client::session() {
+  std::lock_guard lock(mutex_);
+  if (!session_) session_ = retry::run(policy_, [&] { return authenticate(pool_, credentials_); });
+  return *session_;
+}
+
+void Client::forget(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  if (session_ && session_->token == token) session_.reset();
+}
+
+http::Response Client::send_once(const SwiftRequest& r) {
+  http::Response resp;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Session s = session();
+    http::Request req;
+    req.method = r.method;
+    req.url = object_url(s.storage_url, r.container, r.object, r.query);
+    req.headers = r.headers;
+    req.headers.emplace_back("X-Auth-Token", s.token);
+    req.body = r.body;
+    req.send_body = r.send_body;
+    req.on_body = r.on_body;
+    req.cancel = r.cancel;
+    resp = pool_.perform(req);
+    if (resp.status != 401) break;
+    forget(s.token);  // expired or revoked: log in again, once
+  }
+  if (resp.status >= 200 && resp.status < 300) return resp;
+  if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
+  Failure f = classify_failure(resp.status, resp.body, r.method, r.container, r.object);
+  if (f.transient) throw retry::TransientError(f.message);
+  throw Error(f.kind, f.message);
+}
+
+http::Response Client::send(const SwiftRequest& request) {
+  return retry::run(policy_, [&] { return send_once(request); });
+}
+
+}  // namespace bakthat::storage::swift

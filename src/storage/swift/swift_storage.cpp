@@ -1,0 +1,425 @@
+#include "storage/swift/swift_storage.hpp"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <random>
+
+#include "util/bytes.hpp"
+
+namespace bakthat::storage::swift {
+namespace {
+
+std::string md5_hex(Bytes data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr))
+    throw Error(ErrorKind::Storage, "MD5 failed");
+  return util::hex(Bytes(md, len));
+}
+
+// Unique per upload, so an abandoned upload's segments never mix with a
+// later one's.
+std::string new_upload_id() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  std::random_device rd;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%lld.%06lld-%08x", static_cast<long long>(us / 1000000),
+                static_cast<long long>(us % 1000000), rd());
+  return buf;
+}
+
+// Waits for every future, keeping none of their errors: used when an
+// operation is already failing or being abandoned.
+template <class T>
+void drain(std::deque<std::future<T>>& futures) {
+  for (auto& f : futures) {
+    try {
+      if (f.valid()) f.get();
+    } catch (...) {
+    }
+  }
+  futures.clear();
+}
+
+class SwiftWriter : public ObjectWriter {
+ public:
+  SwiftWriter(Client& client, std::function<void()> ensure_segments, std::string container,
+              std::string name, std::uint64_t first_segment, int threads)
+      : client_(client),
+        ensure_segments_(std::move(ensure_segments)),
+        container_(std::move(container)),
+        segments_container_(segment_container(container_)),
+        name_(std::move(name)),
+        first_segment_(first_segment),
+        threads_(std::max(1, threads)) {
+    buffer_.reserve(first_segment_);
+  }
+
+  ~SwiftWriter() override {
+    if (finished_) return;
+    cancel_ = true;
+    drain(in_flight_);
+    // Every segment started may have landed; 404 for those that did not.
+    for (int i = 0; i < shipped_; ++i) {
+      try {
+        SwiftRequest r;
+        r.method = "DELETE";
+        r.container = segments_container_;
+        r.object = segment_name(name_, upload_id_, i);
+        r.accept = {404};
+        client_.send(r);
+      } catch (...) {
+        // Nothing more can be done here: the segments stay unreferenced.
+      }
+    }
+  }
+
+  void write(Bytes data) override {
+    while (!data.empty()) {
+      // A full buffer ships only once more data comes, so an object of
+      // exactly one segment is still a plain object.
+      if (buffer_.size() == segment_size_for(first_segment_, shipped_)) ship_segment();
+      std::uint64_t room = segment_size_for(first_segment_, shipped_) - buffer_.size();
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(room, data.size()));
+      buffer_.insert(buffer_.end(), data.begin(), data.begin() + n);
+      data = data.subspan(n);
+      size_ += n;
+    }
+  }
+
+  void finish() override {
+    if (shipped_ == 0) {
+      put_whole();
+    } else {
+      if (!buffer_.empty()) ship_segment();
+      while (!in_flight_.empty()) collect_oldest();
+      put_manifest();
+    }
+    stored_.name = name_;
+    stored_.size = size_;
+    finished_ = true;
+  }
+
+  const StoredObject& stored() const override { return stored_; }
+
+ private:
+  void put_whole() {
+    SwiftRequest r;
+    r.method = "PUT";
+    r.container = container_;
+    r.object = name_;
+    r.headers = {{"ETag", md5_hex(buffer_)}, {"Content-Type", "application/octet-stream"}};
+    r.body = buffer_;
+    r.send_body = true;
+    stored_.provider_id = client_.send(r).header("etag");
+  }
+
+  void ship_segment() {
+    if (shipped_ == 0) {
+      ensure_segments_();
+      upload_id_ = new_upload_id();
+    }
+    if (shipped_ >= kMaxSegments)
+      throw Error(ErrorKind::Storage, "Swift: '" + name_ + "' needs more than " + std::to_string(kMaxSegments) +
+                                          " segments; raise part_size");
+    while (static_cast<int>(in_flight_.size()) >= threads_) collect_oldest();
+    int index = shipped_++;
+    auto body = std::make_shared<std::vector<std::uint8_t>>(std::move(buffer_));
+    buffer_ = {};
+    buffer_.reserve(segment_size_for(first_segment_, shipped_));
+    in_flight_.push_back(std::async(std::launch::async, [this, index, body] {
+      Segment s{segments_container_, segment_name(name_, upload_id_, index), md5_hex(*body), body->size()};
+      SwiftRequest r;
+      r.method = "PUT";
+      r.container = s.container;
+      r.object = s.name;
+      r.headers = {{"ETag", s.etag}};
+      r.body = *body;
+      r.send_body = true;
+      r.cancel = &cancel_;
+      client_.send(r);
+      return s;
+    }));
+  }
+
+  void collect_oldest() {
+    auto f = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    segments_.push_back(f.get());
+  }
+
+  void put_manifest() {
+    std::string manifest = slo_manifest(segments_);
+    SwiftRequest r;
+    r.method = "PUT";
+    r.container = container_;
+    r.object = name_;
+    r.query = {{"multipart-manifest", "put"}};
+    r.headers = {{"Content-Type", "application/octet-stream"}};
+    r.body = util::as_bytes(manifest);
+    r.send_body = true;
+    stored_.provider_id = client_.send(r).header("etag");
+  }
+
+  Client& client_;
+  std::function<void()> ensure_segments_;
+  std::string container_, segments_container_, name_;
+  std::uint64_t first_segment_;
+  int threads_;
+  std::vector<std::uint8_t> buffer_;
+  std::uint64_t size_ = 0;
+  int shipped_ = 0;  // segments started
+  std::string upload_id_;
+  std::deque<std::future<Segment>> in_flight_;
+  std::vector<Segment> segments_;  // in order: futures are collected oldest first
+  std::atomic<bool> cancel_{false};
+  bool finished_ = false;
+  StoredObject stored_;
+};
+
+// Reads an object of known size as consecutive ranges, several in flight.
+// A range whose transfer drops is resumed from the byte reached.
+class SwiftReader : public Source {
+ public:
+  SwiftReader(Client& client, std::string container, std::string name, std::uint64_t size,
+              std::uint64_t chunk, int window)
+      : client_(client),
+        container_(std::move(container)),
+        name_(std::move(name)),
+        size_(size),
+        chunk_(chunk),
+        window_(std::max(1, window)) {
+    schedule();
+  }
+
+  ~SwiftReader() override {
+    cancel_ = true;
+    drain(in_flight_);
+  }
+
+  std::size_t read(MutableBytes out) override {
+    while (pos_ == current_.size()) {
+      if (in_flight_.empty()) return 0;
+      auto f = std::move(in_flight_.front());
+      in_flight_.pop_front();
+      current_ = f.get();
+      pos_ = 0;
+      schedule();
+    }
+    std::size_t n = std::min(out.size(), current_.size() - pos_);
+    std::copy_n(current_.data() + pos_, n, out.data());
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  void schedule() {
+    while (static_cast<int>(in_flight_.size()) < window_ && next_start_ < size_) {
+      std::uint64_t start = next_start_;
+      std::uint64_t len = std::min(chunk_, size_ - start);
+      next_start_ += len;
+      in_flight_.push_back(std::async(std::launch::async, [this, start, len] { return fetch(start, len); }));
+    }
+  }
+
+  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len) {
+    std::vector<std::uint8_t> data;
+    data.reserve(len);
+    retry::run(client_.policy(), [&] {
+      SwiftRequest r;
+      r.container = container_;
+      r.object = name_;
+      r.headers = {{"Range", "bytes=" + std::to_string(start + data.size()) + "-" +
+                                 std::to_string(start + len - 1)}};
+      r.cancel = &cancel_;
+      r.on_body = [&](Bytes b) {
+        if (data.size() + b.size() > len)
+          throw Error(ErrorKind::Storage, "Swift: '" + name_ + "' sent more bytes than the range asked");
+        data.insert(data.end(), b.begin(), b.end());
+      };
+      client_.send_once(r);
+      if (data.size() != len)
+        throw retry::TransientError("Swift: '" + name_ + "' ended early (changed while being read?)");
+    });
+    return data;
+  }
+
+  Client& client_;
+  std::string container_, name_;
+  std::uint64_t size_, chunk_;
+  int window_;
+  std::uint64_t next_start_ = 0;
+  std::deque<std::future<std::vector<std::uint8_t>>> in_flight_;
+  std::vector<std::uint8_t> current_;
+  std::size_t pos_ = 0;
+  std::atomic<bool> cancel_{false};
+};
+
+}  // namespace
+
+SwiftStorage::SwiftStorage(Settings settings)
+    : settings_(std::move(settings)), client_(settings_.credentials, settings_.retry) {}
+
+void SwiftStorage::not_found(const std::string& name) const {
+  throw Error(ErrorKind::NotFound, "Swift: no object '" + name + "' in container '" + settings_.container + "'");
+}
+
+void SwiftStorage::ensure_container(const std::string& container) {
+  SwiftRequest head;
+  head.method = "HEAD";
+  head.container = container;
+  head.accept = {404};
+  if (client_.send(head).status != 404) return;
+  SwiftRequest put;
+  put.method = "PUT";
+  put.container = container;
+  put.send_body = true;
+  client_.send(put);
+}
+
+std::unique_ptr<ObjectWriter> SwiftStorage::create(const std::string& name,
+                                                   std::optional<std::uint64_t> size_hint) {
+  ensure_container(settings_.container);
+  if (stat(name))
+    throw Error(ErrorKind::Conflict, "Swift: '" + name + "' already exists in container '" + settings_.container + "'");
+  return std::make_unique<SwiftWriter>(
+      client_, [this] { ensure_container(segment_container(settings_.container)); }, settings_.container, name,
+      first_segment_size(settings_.segment_size, size_hint), settings_.threads);
+}
+
+std::unique_ptr<Source> SwiftStorage::open(const std::string& name) {
+  auto info = stat(name);
+  if (!info) not_found(name);
+  return std::make_unique<SwiftReader>(client_, settings_.container, name, info->size, settings_.read_chunk,
+                                       std::min(settings_.threads, 4));
+}
+
+void SwiftStorage::remove(const std::string& name) {
+  SwiftRequest head;
+  head.method = "HEAD";
+  head.container = settings_.container;
+  head.object = name;
+  head.accept = {404};
+  auto info = client_.send(head);
+  if (info.status == 404) not_found(name);
+  SwiftRequest r;
+  r.method = "DELETE";
+  r.container = settings_.container;
+  r.object = name;
+  std::string slo = info.header("x-static-large-object");
+  std::transform(slo.begin(), slo.end(), slo.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (slo != "true") {
+    client_.send(r);
+    return;
+  }
+  // The bulk delete answers 200 and tells in its body how it went.
+  r.query = {{"multipart-manifest", "delete"}};
+  r.headers = {{"Accept", "application/json"}};
+  std::string failure = bulk_delete_failure(client_.send(r).body);
+  if (!failure.empty())
+    throw Error(ErrorKind::Storage, "Swift: deleting large object '" + name + "' and its segments failed: " + failure);
+}
+
+std::vector<ObjectInfo> SwiftStorage::list(const std::string& prefix) {
+  std::vector<ObjectInfo> out;
+  std::string marker;
+  for (;;) {
+    SwiftRequest r;
+    r.container = settings_.container;
+    r.query = {{"format", "json"}, {"limit", std::to_string(settings_.list_page_size)}};
+    if (!prefix.empty()) r.query.emplace_back("prefix", prefix);
+    if (!marker.empty()) r.query.emplace_back("marker", marker);
+    r.accept = {404};
+    auto resp = client_.send(r);
+    if (resp.status == 404) return {};  // no container yet: nothing stored
+    auto page = parse_listing(resp.body);
+    for (auto& o : page) out.push_back(std::move(o));
+    if (static_cast<int>(page.size()) < settings_.list_page_size) break;
+    marker = out.back().name;
+  }
+  // Swift lists in UTF-8 byte order already; sorting keeps the contract
+  // whatever a proxy does.
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+std::optional<ObjectInfo> SwiftStorage::stat(const std::string& name) {
+  SwiftRequest r;
+  r.method = "HEAD";
+  r.container = settings_.container;
+  r.object = name;
+  r.accept = {404};
+  auto resp = client_.send(r);
+  if (resp.status == 404) return std::nullopt;
+  ObjectInfo info;
+  info.name = name;
+  info.size = std::strtoull(resp.header("content-length").c_str(), nullptr, 10);
+  std::string lm = resp.header("last-modified");
+  info.modified = lm.empty() ? 0 : static_cast<std::int64_t>(curl_getdate(lm.c_str(), nullptr));
+  if (info.modified < 0) info.modified = 0;
+  return info;
+}
+
+std::string SwiftStorage::presign(const std::string& name, const std::string& method,
+                                  std::int64_t expires_seconds) {
+  if (expires_seconds < 1)
+    throw Error(ErrorKind::Usage, "a presigned URL must expire at least 1 second from now");
+  if (method != "GET" && method != "PUT" && method != "DELETE" && method != "HEAD")
+    throw Error(ErrorKind::Usage, "presigned URLs are for GET, PUT, DELETE or HEAD, not " + method);
+  // The TempURL key is the account's (or the container's) metadata.
+  std::string key;
+  for (const std::string& container : {std::string(), settings_.container}) {
+    SwiftRequest r;
+    r.method = "HEAD";
+    r.container = container;
+    r.accept = {404};
+    auto resp = client_.send(r);
+    const std::string level = container.empty() ? "account" : "container";
+    key = resp.header("x-" + level + "-meta-temp-url-key");
+    if (key.empty()) key = resp.header("x-" + level + "-meta-temp-url-key-2");
+    if (!key.empty()) break;
+  }
+  if (key.empty())
+    throw Error(ErrorKind::Unsupported,
+                "Swift: presigned (TempURL) links need a key on the account; set one with "
+                "`swift post -m Temp-URL-Key:<secret>`");
+  Session s = client_.session();
+  auto expires = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count() + expires_seconds;
+  std::string path = url_path(s.storage_url) + "/" + settings_.container + "/" + name;
+  return object_url(s.storage_url, settings_.container, name) + "?" +
+         temp_url_query(key, method, expires, path);
+}
+
+std::unique_ptr<Storage> make_swift_storage(const Profile& profile) {
+  if (profile.s3_bucket.empty())
+    throw Error(ErrorKind::Config, "the swift destination needs s3_bucket (the container) in the profile");
+  if (profile.s3_bucket.find('/') != std::string::npos)
+    throw Error(ErrorKind::Config, "a Swift container name cannot contain '/': '" + profile.s3_bucket + "'");
+  if (profile.auth_url.empty())
+    throw Error(ErrorKind::Config, "the swift destination needs auth_url in the profile");
+  if (profile.access_key.empty() || profile.secret_key.empty())
+    throw Error(ErrorKind::Config, "the swift destination needs access_key (user) and secret_key (key)");
+  Settings s;
+  s.credentials.auth_url = profile.auth_url;
+  s.credentials.version = profile.auth_version.empty() ? "1" : profile.auth_version;
+  s.credentials.user = profile.access_key;
+  s.credentials.key = profile.secret_key;
+  s.credentials.region = profile.region_name;
+  s.retry = retry::default_policy();
+  s.container = profile.s3_bucket;
+  s.segment_size = profile.part_size;
+  // Like s3: transfers wait on the network, and few enough segments are in
+  // flight that memory stays bounded.
+  s.threads = std::clamp(profile.threads, 4, 8);
+  return std::make_unique<SwiftStorage>(std::move(s));
+}
+
+}  // namespace bakthat::storage::swift

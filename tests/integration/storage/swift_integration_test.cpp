@@ -1,0 +1,266 @@
+// The swift destination against a real OpenStack Swift (tempauth) on
+// 127.0.0.1 started by tests/servers/up.sh: plain objects, Static Large
+// Objects and their segments, listing pages, odd names, errors, TempURLs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "storage/http/http.hpp"
+#include "storage/swift/swift_storage.hpp"
+#include "util/bytes.hpp"
+
+namespace swift = bakthat::storage::swift;
+namespace http = bakthat::storage::http;
+using bakthat::Error;
+using bakthat::ErrorKind;
+
+namespace {
+
+std::map<std::string, std::string> servers() {
+  const char* e = std::getenv("BAKTHAT_SERVERS_ENV");
+  std::string path = e ? e : "/tmp/bakthat-servers.env";
+  if (!std::ifstream(path)) {
+    std::string cmd = std::string(BAKTHAT_SOURCE_DIR) + "/tests/servers/up.sh";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot start the test servers");
+  }
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  return out;
+}
+
+std::string unique_container(const std::string& what) {
+  static int n = 0;
+  return "bakthat-it-swift-" + what + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+swift::Settings settings(const std::string& container) {
+  auto env = servers();
+  swift::Settings s;
+  s.credentials = {env["SWIFT_AUTH_URL"], "1", env["SWIFT_USER"], env["SWIFT_KEY"], ""};
+  s.retry.first_delay = std::chrono::milliseconds(50);
+  s.retry.max_attempts = 3;
+  s.container = container;
+  return s;
+}
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint8_t> v(n);
+  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
+  return v;
+}
+
+// Writes data in uneven slices, as a pipeline would.
+bakthat::StoredObject put(bakthat::Storage& s, const std::string& name, const std::vector<std::uint8_t>& data) {
+  auto w = s.create(name, std::nullopt);
+  std::size_t pos = 0, step = 1;
+  while (pos < data.size()) {
+    std::size_t n = std::min(step, data.size() - pos);
+    w->write(bakthat::Bytes(data.data() + pos, n));
+    pos += n;
+    step = step * 3 + 7;
+  }
+  w->finish();
+  return w->stored();
+}
+
+std::vector<std::uint8_t> get(bakthat::Storage& s, const std::string& name) {
+  auto src = s.open(name);
+  std::vector<std::uint8_t> out, buf(77777);
+  while (std::size_t n = src->read(buf)) out.insert(out.end(), buf.begin(), buf.begin() + n);
+  return out;
+}
+
+std::vector<std::string> names(const std::vector<bakthat::ObjectInfo>& infos) {
+  std::vector<std::string> out;
+  for (const auto& i : infos) out.push_back(i.name);
+  return out;
+}
+
+}  // namespace
+
+TEST(SwiftIntegration, SmallAndEmptyRoundTrip) {
+  auto c = unique_container("small");
+  swift::SwiftStorage s(settings(c));
+  EXPECT_TRUE(s.list("").empty());  // no container yet
+  auto data = random_bytes(100000, 1);
+  auto stored = put(s, "small.bin", data);
+  EXPECT_EQ(stored.size, data.size());
+  EXPECT_FALSE(stored.provider_id.empty());
+  put(s, "empty", {});
+  EXPECT_EQ(get(s, "small.bin"), data);
+  EXPECT_TRUE(get(s, "empty").empty());
+  auto info = s.stat("small.bin");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_GT(info->modified, 1600000000);
+  auto listed = s.list("");
+  ASSERT_EQ(names(listed), (std::vector<std::string>{"empty", "small.bin"}));
+  EXPECT_EQ(listed[1].size, data.size());
+  EXPECT_GT(listed[1].modified, 1600000000);
+  EXPECT_EQ(s.kind(), "swift");
+  EXPECT_EQ(s.location(), "swift://" + c);
+}
+
+TEST(SwiftIntegration, LargeObjectIsSegmentedAndAppearsAtFinish) {
+  auto c = unique_container("large");
+  auto st = settings(c);
+  st.segment_size = swift::kMinSegmentSize;
+  st.read_chunk = 300000;  // several ranges in flight, across segment ends
+  swift::SwiftStorage s(st);
+  swift::SwiftStorage segments(settings(swift::segment_container(c)));
+  auto data = random_bytes(3 * swift::kMiB + 12345, 2);
+
+  auto w = s.create("big one", data.size());
+  w->write(data);
+  EXPECT_FALSE(s.stat("big one"));  // segments uploaded, no object yet
+  w->finish();
+  EXPECT_EQ(w->stored().size, data.size());
+  EXPECT_EQ(segments.list("big one/").size(), 4u);
+  auto info = s.stat("big one");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, data.size());
+  EXPECT_EQ(get(s, "big one"), data);
+  auto listed = s.list("");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "big one");
+  EXPECT_EQ(listed[0].size, data.size());  // the whole object, not its manifest
+
+  // Exactly one segment's worth stays a plain object.
+  auto one = random_bytes(swift::kMinSegmentSize, 3);
+  put(s, "exact", one);
+  EXPECT_EQ(get(s, "exact"), one);
+  EXPECT_TRUE(segments.list("exact/").empty());
+
+  s.remove("big one");
+  EXPECT_FALSE(s.stat("big one"));
+  EXPECT_TRUE(segments.list("big one/").empty());
+}
+
+TEST(SwiftIntegration, AbandonedWriterDeletesItsSegments) {
+  auto c = unique_container("abandon");
+  auto st = settings(c);
+  st.segment_size = swift::kMinSegmentSize;
+  swift::SwiftStorage s(st);
+  swift::SwiftStorage segments(settings(swift::segment_container(c)));
+  {
+    auto w = s.create("gone", std::nullopt);
+    w->write(random_bytes(2 * swift::kMiB + 5, 4));
+  }
+  EXPECT_FALSE(s.stat("gone"));
+  EXPECT_TRUE(segments.list("gone/").empty());
+}
+
+TEST(SwiftIntegration, SpecialNames) {
+  auto c = unique_container("names");
+  swift::SwiftStorage s(settings(c));
+  std::vector<std::string> odd = {"a b+c%d", "h\xC3\xA9llo w\xC3\xB6rld \xE2\x98\x83.tgz", "dir/../x",
+                                  "q?x#y&z=1;", "plus+%2B"};
+  unsigned seed = 10;
+  for (const auto& n : odd) {
+    auto data = random_bytes(1000 + seed, seed);
+    put(s, n, data);
+    EXPECT_EQ(get(s, n), data) << n;
+    ++seed;
+  }
+  auto listed = names(s.list(""));
+  auto sorted = odd;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(listed, sorted);
+  EXPECT_EQ(names(s.list("h\xC3\xA9")), (std::vector<std::string>{odd[1]}));
+  for (const auto& n : odd) s.remove(n);
+  EXPECT_TRUE(s.list("").empty());
+}
+
+TEST(SwiftIntegration, ListingPagesAndPrefix) {
+  auto c = unique_container("pages");
+  auto st = settings(c);
+  st.list_page_size = 3;
+  swift::SwiftStorage s(st);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 7; ++i) {
+    std::string n = "p/" + std::to_string(i);
+    put(s, n, {static_cast<std::uint8_t>(i)});
+    expected.push_back(n);
+  }
+  put(s, "other", {1});
+  EXPECT_EQ(names(s.list("p/")), expected);
+  EXPECT_EQ(s.list("").size(), 8u);
+  EXPECT_TRUE(s.list("zzz").empty());
+}
+
+TEST(SwiftIntegration, ConflictsAndMissingObjects) {
+  auto c = unique_container("errors");
+  swift::SwiftStorage s(settings(c));
+  put(s, "x", {1, 2, 3});
+  try {
+    s.create("x", std::nullopt);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Conflict);
+  }
+  try {
+    s.open("nope");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
+    EXPECT_EQ(std::string(e.what()), "Swift: no object 'nope' in container '" + c + "'");
+  }
+  EXPECT_THROW(s.remove("nope"), Error);
+  EXPECT_FALSE(s.stat("nope"));
+}
+
+TEST(SwiftIntegration, WrongKeyIsAuthError) {
+  auto st = settings(unique_container("auth"));
+  st.credentials.key = "wrong";
+  swift::SwiftStorage s(st);
+  try {
+    s.list("");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Auth);
+    std::string m = e.what();
+    EXPECT_NE(m.find("authentication failed for user 'test:tester'"), std::string::npos) << m;
+    EXPECT_NE(m.find("(401)"), std::string::npos) << m;
+    EXPECT_EQ(m.find("wrong"), std::string::npos) << m;  // never the key
+  }
+}
+
+TEST(SwiftIntegration, TempUrlWithContainerKey) {
+  auto c = unique_container("tempurl");
+  auto st = settings(c);
+  swift::SwiftStorage s(st);
+  auto data = random_bytes(5000, 20);
+  put(s, "shared file+1", data);
+  // No key on the account (the test server's) nor the container yet.
+  bool account_has_key = false;
+  try {
+    s.presign("shared file+1", "GET", 60);
+    account_has_key = true;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+  }
+  swift::Client client(st.credentials, st.retry);
+  swift::SwiftRequest r;
+  r.method = "POST";
+  r.container = c;
+  r.headers = {{"X-Container-Meta-Temp-URL-Key", "k3y"}};
+  r.send_body = true;
+  client.send(r);
+  if (account_has_key) GTEST_SKIP() << "the account has a TempURL key of its own";
+  std::string url = s.presign("shared file+1", "GET", 60);
+  http::Client plain(http::default_options("test"));
+  http::Request get;
+  get.url = url;
+  auto resp = plain.perform(get);
+  ASSERT_EQ(resp.status, 200) << url;
+  EXPECT_EQ(resp.body, std::string(data.begin(), data.end()));
+  get.url = url + "x";  // damaged signature
+  EXPECT_EQ(plain.perform(get).status, 401);
+}
