@@ -276,6 +276,18 @@ void Catalog::remove_inventory(const std::string& filename) {
   tx.commit();
 }
 
+std::vector<std::pair<std::string, std::string>> Catalog::inventory(const std::string& prefix) const {
+  std::lock_guard guard(impl_->lock);
+  // substr, not LIKE: names may hold % and _.
+  Statement s(impl_->db,
+              "SELECT filename, archive_id FROM inventory WHERE substr(filename, 1, length(?1)) = ?1 "
+              "ORDER BY filename, id");
+  s.bind(1, prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (s.step()) out.emplace_back(s.text(0), s.text(1));
+  return out;
+}
+
 void Catalog::put_job(const std::string& filename, const std::string& job_id) {
   std::lock_guard guard(impl_->lock);
   Db& db = impl_->db;
