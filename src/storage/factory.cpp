@@ -1,6 +1,7 @@
 #include "storage/factory.hpp"
 
 #include "bakthat/errors.hpp"
+#include "storage/glacier/glacier_storage.hpp"
 #include "storage/local/local_storage.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "storage/swift/swift_storage.hpp"
@@ -15,9 +16,8 @@ std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string&
   // vault, `glacier` is the S3 bucket in an archive storage class.
   if (destination == "glacier" && profile.glacier_vault.empty())
     return s3::make_s3_storage(profile, "glacier", profile.glacier_storage_class);
+  if (destination == "glacier") return glacier::make_glacier_storage(profile);
   if (destination == "swift") return swift::make_swift_storage(profile);
-  if (destination == "glacier")
-    throw Error(ErrorKind::Unsupported, "the " + destination + " destination is not available in this build");
   throw Error(ErrorKind::Usage, "unknown destination '" + destination +
                                     "' (choose local, s3, glacier or swift)");
 }

@@ -81,7 +81,18 @@ class GlacierWriter : public ObjectWriter {
                    {"x-amz-part-size", std::to_string(part_size_)}};
       r.send_body = true;
       r.subject = "upload of " + in_quotes(name_);
-      upload_id_ = client_.send(r).header("x-amz-multipart-upload-id");
+      r.accept = {404};
+      auto resp = client_.send(r);
+      if (resp.status == 404) {
+        // AWS answers a missing vault in JSON; a bare 404 is a server
+        // without multipart uploads (moto).
+        Failure f = classify_failure(404, parse_error(resp), client_.vault(), "", "POST");
+        if (!parse_error(resp).code.empty()) throw Error(f.kind, f.message);
+        throw Error(ErrorKind::Unsupported,
+                    "Glacier: the server of vault '" + client_.vault() +
+                        "' has no multipart uploads (HTTP 404); set part_size above the archive's size");
+      }
+      upload_id_ = resp.header("x-amz-multipart-upload-id");
       if (upload_id_.empty())
         throw Error(ErrorKind::Storage, "Glacier: no upload id for " + in_quotes(name_));
     }
