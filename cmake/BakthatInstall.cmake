@@ -18,6 +18,17 @@ foreach(part IN LISTS BAKTHAT_PARTS)
   endforeach()
 endforeach()
 list(REMOVE_DUPLICATES _bakthat_deps)
+# bakthatConfig.cmake.in and bakthat.pc.in must provide each of them: a part
+# that gains a dependency must be added there too.
+set(_bakthat_known nlohmann_json::nlohmann_json Threads::Threads OpenSSL::Crypto CURL::libcurl
+    pugixml::pugixml isal::isal PkgConfig::LIBARCHIVE PkgConfig::LIBDEFLATE PkgConfig::ZSTD
+    PkgConfig::ZLIB PkgConfig::SQLITE PkgConfig::YAMLCPP ${CMAKE_DL_LIBS})
+foreach(dep IN LISTS _bakthat_deps)
+  if(NOT dep IN_LIST _bakthat_known)
+    message(WARNING "bakthat: '${dep}' is not provided by cmake/bakthatConfig.cmake.in and "
+                    "cmake/bakthat.pc.in: the installed library will not link until they are updated")
+  endif()
+endforeach()
 foreach(dep IN LISTS _bakthat_deps)
   target_link_libraries(bakthat INTERFACE "$<INSTALL_INTERFACE:${dep}>")
 endforeach()

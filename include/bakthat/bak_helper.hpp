@@ -7,7 +7,9 @@
 // removes the temporary one, never following symbolic links out of it.
 //
 // The working directory belongs to the whole process: use one BakHelper at a
-// time, and not while other threads depend on the working directory.
+// time, and not while other threads depend on the working directory. Relative
+// paths in the configuration (local_path, database...) are read after the
+// change, from the temporary directory: give absolute ones.
 //
 //   bakthat::BakHelperOptions o;
 //   o.tags = {"mysql"};
