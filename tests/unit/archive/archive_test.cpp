@@ -510,6 +510,29 @@ TEST_F(ArchiveTest, SymlinksPointingOutsideAreKeptAsLinks) {
   EXPECT_EQ(fs::read_symlink(scratch.path / "out" / "d" / "up"), "../..");
 }
 
+TEST_F(ArchiveTest, EntriesReplacingASymlinkDoNotFollowIt) {
+  // A later entry of the same name replaces the link itself; nothing is
+  // written, chmod-ed or touched where the link pointed.
+  fs::path outside = scratch.path / "outside";
+  fs::create_directories(outside);
+  fs::permissions(outside, fs::perms::owner_all);
+  write_file(outside / "victim", "untouched");
+  auto before_outside = describe(outside);
+  auto tar = raw_tar({raw_symlink("d", outside.string()), raw_dir("d"), raw_file("d/x", "inside"),
+                      raw_symlink("f", (outside / "victim").string()), raw_file("f", "new"),
+                      raw_symlink("h", outside.string()), raw_hardlink("h", "f")});
+  fs::path out = scratch.path / "out";
+  fs::create_directory(out);
+  extract(tar, out);
+  EXPECT_EQ(describe(outside), before_outside);
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(out / "d")));
+  EXPECT_EQ(read_file(out / "d" / "x"), "inside");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(out / "f")));
+  EXPECT_EQ(read_file(out / "f"), "new");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(out / "h")));
+  EXPECT_TRUE(fs::equivalent(out / "h", out / "f"));
+}
+
 TEST_F(ArchiveTest, ExistingNamesNeedForce) {
   make_tree(src() / "tree");
   auto tar = tar_of(src() / "tree", "tree");

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# bench/run.sh [--size MB] [--runs N] [BAKTHAT] [SECTION ...]
+#
+# Times bakthat against the tools it is measured by, in the same run, on the
+# same data set, page cache warm, and prints a markdown table and the ratios
+# of the performance targets with PASS/FAIL (medians of N runs, default 3).
+#
+# BAKTHAT: the CLI binary (default $BAKTHAT, else build/bakthat); bench
+# programs are taken from its build directory (bench/crypto_bench).
+# Sections (default: all but s3; `make bench` runs them all but s3):
+#   gzip    bakthat backup/restore (local store) vs tar|pigz -6 -p 2, tar -xzf
+#   restic  restic backup/restore to a local repository
+#   zstd    bakthat with compression: zstd vs tar|zstd -3 -T2
+#   enc     bakthat backup/restore with a password (age, scrypt 2^18, the
+#           default; and 2^10, to show the cost of the stream apart from the KDF)
+#   rss     peak RSS of bakthat backup of a 256 MB set (the 1024 MB one comes
+#           from `gzip`, or is measured here if gzip is not run)
+#   crypto  bench/crypto_bench: the age encryptor alone, one core
+#   s3      bakthat to the Swift S3 API (tests/servers/up.sh) vs aws s3 cp
+#
+# The data set is made by bench/make-dataset.sh into $BENCH_DIR/data-<MB>
+# (BENCH_DIR defaults to /tmp/bakthat-bench) and reused while its digest
+# matches the one recorded when it was made. Every restore is checked exact
+# with bench/tree-digest.py. Results: $BENCH_DIR/out/ (results.tsv, per-run
+# logs, results.md). Env: TMO (1800 s bound on each timed command).
+# Every timed command runs as: sync; /usr/bin/time timeout $TMO CMD (wall,
+# user+sys CPU of the whole pipeline, max RSS of its largest process).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+SIZE=1024
+RUNS=3
+BAK=${BAKTHAT:-}
+WHAT=()
+usage() { sed -n '2,3p' "$0" | sed 's/^# //' >&2; exit 2; }
+while (($#)); do
+  case $1 in
+    --size) SIZE=${2:?}; shift 2 ;;
+    --runs) RUNS=${2:?}; shift 2 ;;
+    -h|--help) usage ;;
+    gzip|restic|zstd|enc|rss|crypto|s3) WHAT+=("$1"); shift ;;
+    *) if [ -x "$1" ] && [ -f "$1" ]; then BAK=$1; shift; else echo "run.sh: unknown argument $1" >&2; usage; fi ;;
+  esac
+done
+((${#WHAT[@]})) || WHAT=(gzip restic zstd enc rss crypto)
+BAK=$(realpath "${BAK:-$ROOT/build/bakthat}") || exit 1
+[ -x "$BAK" ] || { echo "run.sh: no bakthat binary at $BAK (make build)" >&2; exit 1; }
+BUILD=$(dirname "$BAK")
+B=${BENCH_DIR:-/tmp/bakthat-bench}
+O=$B/out          # results of this run
+W=$B/work         # scratch: outputs, homes, restore targets
+TMO=${TMO:-1800}
+has() { local s; for s in "${WHAT[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+need() { command -v "$1" >/dev/null || { echo "run.sh: $1 is missing (scripts/install-deps.sh --bench)" >&2; exit 1; }; }
+need /usr/bin/time; need python3; need pigz; need zstd
+has restic && need restic
+mkdir -p "$B"
+rm -rf "$O" "$W"; mkdir -p "$O/logs" "$W/trash"
+TRASHED=0
+trap 'rm -rf "$W"' EXIT
+
+# dataset SIZE_MB: path of the data set, made (or remade) unless its digest
+# still matches.
+dataset() {
+  local mb=$1 d=$B/data-$1 dg=$B/data-$1.digest
+  if [ -d "$d" ] && [ -s "$dg" ]; then
+    if [ "$(python3 "$HERE/tree-digest.py" "$d")" = "$(tail -3 "$dg")" ]; then echo "$d"; return; fi
+    echo "run.sh: $d does not match its digest, making it again" >&2
+  fi
+  rm -rf "$d" "$dg"
+  echo "run.sh: making the $mb MB data set in $d (a few minutes)" >&2
+  "$HERE/make-dataset.sh" "$d" "$mb" >"$dg.tmp" 2>"$O/logs/make-dataset-$mb.log" || { cat "$O/logs/make-dataset-$mb.log" >&2; exit 1; }
+  mv "$dg.tmp" "$dg"
+  echo "$d"
+}
+DATA=$(dataset "$SIZE") || exit 1
+DNAME=$(basename "$DATA"); DPARENT=$(dirname "$DATA")
+MB=$(du -sm --apparent-size "$DATA" | cut -f1)
+MANIFEST=$(awk '/^manifest/{print $2}' "$B/data-$SIZE.digest")
+warm() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
+warm "$DATA"
+
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }   # USER_HZ=100
+# measure TOOL OP MB CMD...: one timed run of CMD, a row of results.tsv
+RUN=0
+measure() {
+  local tool=$1 op=$2 mb=$3; shift 3
+  local log="$O/logs/${tool// /_}.$op.$mb.$RUN.log"
+  sync
+  local b0 b1 rc
+  b0=$(busy)
+  /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" timeout "$TMO" "$@" >"$log" 2>&1
+  rc=$?
+  b1=$(busy)
+  read -r wall u s rss < <(tail -1 "$W/time.out")
+  local other; other=$(awk -v b="$((b1 - b0))" -v u="$u" -v s="$s" 'BEGIN{printf "%.1f", b / 100 - u - s}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$op" "$mb" "$RUN" "$wall" "$u" "$s" "$rss" "$rc" "$other" >>"$O/results.tsv"
+  printf '  %-14s %-8s %5s MB run %s: %6ss  cpu %ss  rss %s MB  rc %s  other-cpu %ss\n' \
+    "$tool" "$op" "$mb" "$RUN" "$wall" "$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}')" "$((rss / 1024))" "$rc" "$other"
+  [ "$rc" = 0 ] || { echo "    failed, see $log:" >&2; tail -3 "$log" >&2; }
+}
+size() { [ -e "$4" ] || return 0; printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(du -sb "$4" | cut -f1)" >>"$O/sizes.tsv"; }
+# verify TOOL OP DIR: is DIR an exact copy of the data set? It is then moved
+# aside and only deleted at the end: this disk's ext4 has no journal, and on
+# such a file system creating files soon after deleting thousands costs the
+# next restore seconds of kernel time (ext4 skips recently freed inodes).
+verify() {
+  local got; got=$(python3 "$HERE/tree-digest.py" "$3" | awk '/^manifest/{print $2}')
+  local ok=no; [ "$got" = "$MANIFEST" ] && ok=yes
+  printf '%s\t%s\t%s\n' "$1" "$2" "$ok" >>"$O/verify.tsv"
+  [ $ok = yes ] || echo "    $1 $2: restore NOT exact (manifest $got)" >&2
+  mv "$3" "$W/trash/$((++TRASHED))"
+}
+
+# A bakthat with its own HOME (catalog, config, local store) per variant.
+home() {  # home NAME [CONFIG-LINES]: fresh scratch HOME, path printed
+  local h=$W/home-$1
+  rm -rf "$h"; mkdir -p "$h/store"
+  { echo "default:"; echo "  local_path: $h/store"; [ -n "${2:-}" ] && echo "$2"; } >"$h/.bakthat.yml"
+  echo "$h"
+}
+bakcmd() {  # bakcmd HOME PASSWORD|- ARGS...: sets BAKCMD to run the CLI in that HOME
+  local h=$1 pw=$2; shift 2
+  BAKCMD=(env -u BAKTHAT_PASSWORD -u BAKTHAT_DB -u XDG_DATA_HOME -u AWS_ENDPOINT_URL HOME="$h")
+  [ "$pw" = - ] || BAKCMD+=(BAKTHAT_PASSWORD="$pw")
+  BAKCMD+=("$BAK" "$@")
+}
+stored() { find "$1/store" -type f -name "$DNAME.*" | head -1; }
+# bakthat_round TOOL HOME PASSWORD: a backup and a restore, timed and checked
+bakthat_round() {
+  local tool=$1 h=$2 pw=$3
+  rm -rf "$h/store"/* "$h/.bakthat.sqlite"*; mkdir -p "$W/restore"
+  bakcmd "$h" "$pw" backup "$DATA" --prompt no
+  measure "$tool" backup "$MB" "${BAKCMD[@]}"
+  [ "$RUN" = 1 ] && size "$tool" backup "$MB" "$(stored "$h")"
+  bakcmd "$h" "$pw" restore "$DNAME" -o "$W/restore" --prompt no
+  measure "$tool" restore "$MB" "${BAKCMD[@]}"
+  verify "$tool" restore "$W/restore/$DNAME"
+}
+
+if has crypto; then
+  echo "== crypto: the age encryptor alone"
+  CB=$BUILD/bench/crypto_bench
+  if [ -x "$CB" ]; then
+    "$CB" --mb 1024 --runs "$RUNS" | tee "$O/logs/crypto_bench.log" |
+      awk '/median/{print $4}' | sed 's/^/crypto_bench\tencrypt\t/' >>"$O/speed.tsv"
+  else
+    echo "  no $CB: cmake --build $(dirname "$BAK") --target crypto_bench" >&2
+  fi
+fi
+
+has gzip && HG=$(home gzip)
+has zstd && HZ=$(home zstd "  compression: zstd")
+has enc && HE=$(home enc) && HE10=$(home enc10 "  scrypt_work_factor: 10")
+PW=bench-password-not-secret
+export RESTIC_PASSWORD=bench RESTIC_REPOSITORY=$W/restic-repo
+for RUN in $(seq "$RUNS"); do
+  echo "== run $RUN of $RUNS ($MB MB, $DATA)"
+  if has gzip; then
+    measure "tar+pigz" backup "$MB" bash -c "tar -C '$DPARENT' -cf - '$DNAME' | pigz -6 -p 2 > '$W/out.tgz'"
+    [ "$RUN" = 1 ] && size "tar+pigz" backup "$MB" "$W/out.tgz"
+    mkdir -p "$W/restore"
+    measure "tar+pigz" restore "$MB" tar -xzf "$W/out.tgz" -C "$W/restore"
+    verify "tar+pigz" restore "$W/restore/$DNAME"; rm -f "$W/out.tgz"
+    bakthat_round bakthat "$HG" -
+  fi
+  if has restic; then
+    rm -rf "$RESTIC_REPOSITORY" "$W/restic-cache"
+    restic --cache-dir "$W/restic-cache" init >"$O/logs/restic-init.log" 2>&1 || { echo "restic init failed" >&2; exit 1; }
+    measure restic backup "$MB" restic --cache-dir "$W/restic-cache" backup "$DATA"
+    [ "$RUN" = 1 ] && size restic backup "$MB" "$RESTIC_REPOSITORY"
+    measure restic restore "$MB" restic --cache-dir "$W/restic-cache" restore latest --target "$W/restore"
+    verify restic restore "$W/restore$DATA"; rm -rf "$RESTIC_REPOSITORY" "$W/restic-cache"
+  fi
+  if has zstd; then
+    measure "tar+zstd" backup "$MB" bash -c "tar -C '$DPARENT' -cf - '$DNAME' | zstd -q -3 -T2 > '$W/out.tar.zst'"
+    [ "$RUN" = 1 ] && size "tar+zstd" backup "$MB" "$W/out.tar.zst"
+    rm -f "$W/out.tar.zst"
+    bakthat_round "bakthat zstd" "$HZ" -
+  fi
+  if has enc; then
+    bakthat_round "bakthat age" "$HE" "$PW"
+    bakthat_round "bakthat age10" "$HE10" "$PW"  # the same with a cheap KDF: the stream's own cost
+  fi
+done
+
+if has rss; then
+  D256=$(dataset 256) || exit 1
+  warm "$D256"
+  H=$(home rss)
+  for RUN in $(seq "$RUNS"); do
+    rm -rf "$H/store"/* "$H/.bakthat.sqlite"*
+    bakcmd "$H" - backup "$D256" --prompt no
+    measure bakthat backup 256 "${BAKCMD[@]}"
+    if ! has gzip; then
+      rm -rf "$H/store"/* "$H/.bakthat.sqlite"*
+      bakcmd "$H" - backup "$DATA" --prompt no
+      measure bakthat backup "$MB" "${BAKCMD[@]}"
+    fi
+  done
+fi
+
+if has s3; then
+  # shellcheck source=/dev/null
+  "$ROOT/tests/servers/up.sh" >"$O/logs/servers.log" 2>&1 || { echo "run.sh: test servers did not start" >&2; exit 1; }
+  . /tmp/bakthat-servers.env
+  source "$HERE/s3.sh"
+fi
+
+python3 "$HERE/summarize.py" "$O" "$MB"
