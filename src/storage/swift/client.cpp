@@ -44,8 +44,11 @@ Failure classify_failure(long status, const std::string& body, const std::string
                                   (detail.empty() ? "" : ": " + detail) + tag, false};
 }
 
-Client::Client(Credentials credentials, retry::Policy policy)
-    : credentials_(std::move(credentials)), policy_(policy), pool_(http::default_options("Swift")) {}
+Client::Client(Credentials credentials, retry::Policy policy, std::optional<Session> session)
+    : credentials_(std::move(credentials)),
+      policy_(policy),
+      pool_(http::default_options("Swift")),
+      session_(std::move(session)) {}
 
 Session Client::session() {
   std::lock_guard lock(mutex_);

@@ -43,7 +43,8 @@ Failure classify_failure(long status, const std::string& body, const std::string
 
 class Client {
  public:
-  Client(Credentials credentials, retry::Policy policy);
+  // `session`, e.g. from an earlier login, is used until refused.
+  Client(Credentials credentials, retry::Policy policy, std::optional<Session> session = std::nullopt);
 
   // One attempt (plus one after a re-login on 401): throws
   // retry::TransientError or bakthat::Error on failure.

@@ -2,6 +2,9 @@
 // 127.0.0.1 started by tests/servers/up.sh: plain objects, Static Large
 // Objects and their segments, listing pages, odd names, errors, TempURLs.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +15,8 @@
 #include "storage/http/http.hpp"
 #include "storage/swift/swift_storage.hpp"
 #include "util/bytes.hpp"
+
+extern char** environ;
 
 namespace swift = bakthat::storage::swift;
 namespace http = bakthat::storage::http;
@@ -263,4 +268,125 @@ TEST(SwiftIntegration, TempUrlWithContainerKey) {
   EXPECT_EQ(resp.body, std::string(data.begin(), data.end()));
   get.url = url + "x";  // damaged signature
   EXPECT_EQ(plain.perform(get).status, 401);
+}
+
+TEST(SwiftIntegration, RefusedTokenLogsInAgainOnce) {
+  auto env = servers();
+  auto st = settings(unique_container("reauth"));
+  swift::Client client(st.credentials, st.retry, swift::Session{env["SWIFT_STORAGE_URL"], "AUTH_tkexpired"});
+  swift::SwiftRequest r;
+  r.method = "HEAD";  // the account
+  EXPECT_EQ(client.send(r).status, 204);
+  EXPECT_NE(client.session().token, "AUTH_tkexpired");
+
+  // A token refused even after a new login (here: the key changed) is an
+  // Auth error, not a loop.
+  st.credentials.key = "changed";
+  swift::Client stale(st.credentials, st.retry, swift::Session{env["SWIFT_STORAGE_URL"], "AUTH_tkexpired"});
+  try {
+    stale.send(r);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Auth) << e.what();
+  }
+}
+
+namespace {
+
+// tests/e2e/faultproxy.py as a child process in front of Swift.
+class Proxy {
+ public:
+  explicit Proxy(std::vector<std::string> args) {
+    std::string target = servers()["SWIFT_AUTH_URL"].substr(7);
+    target = target.substr(0, target.find('/'));  // host:port
+    std::vector<std::string> argv = {"python3", std::string(BAKTHAT_SOURCE_DIR) + "/tests/e2e/faultproxy.py",
+                                     "--target", target};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    if (posix_spawnp(&pid_, "python3", &fa, nullptr, cargv.data(), environ) != 0)
+      throw std::runtime_error("cannot start faultproxy.py");
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    FILE* out = fdopen(fds[0], "r");
+    char line[64] = {0};
+    if (!fgets(line, sizeof line, out)) throw std::runtime_error("faultproxy.py said nothing");
+    fclose(out);
+    port_ = std::atoi(line + 5);
+  }
+  ~Proxy() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+}  // namespace
+
+TEST(SwiftFaults, TransientFailuresAreRetried) {
+  std::string stats = "/tmp/bakthat-swift-faultproxy-" + std::to_string(::getpid()) + ".stats";
+  Proxy proxy({"--seed", "3", "--fail", "0.15", "--drop", "0.05", "--drop-body", "0.1", "--stall", "0.05",
+               "--stall-seconds", "1", "--stats", stats});
+  auto c = unique_container("faults");
+  auto st = settings(c);
+  // tempauth names the account URL after the Host it was asked on, so the
+  // storage requests go through the proxy too.
+  st.credentials.auth_url = proxy.origin() + "/auth/v1.0";
+  st.retry.max_attempts = 8;
+  st.segment_size = swift::kMinSegmentSize;
+  st.read_chunk = 400000;
+  swift::SwiftStorage s(st);
+  auto data = random_bytes(5 * swift::kMiB + 77, 30);
+  put(s, "flaky", data);
+  auto small = random_bytes(50000, 31);
+  put(s, "small", small);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(get(s, "flaky"), data);
+    EXPECT_EQ(get(s, "small"), small);
+  }
+  EXPECT_EQ(names(s.list("")), (std::vector<std::string>{"flaky", "small"}));
+  s.remove("flaky");
+  swift::SwiftStorage segments(settings(swift::segment_container(c)));
+  EXPECT_TRUE(segments.list("").empty());
+  std::string counts;
+  std::getline(std::ifstream(stats), counts);
+  counts = " " + counts;
+  std::remove(stats.c_str());
+  // Every kind of fault happened (the seed is fixed), so each was survived.
+  for (const char* kind : {" drop=", " drop_body=", " fail=", " stall="}) {
+    auto at = counts.find(kind);
+    ASSERT_NE(at, std::string::npos) << counts;
+    EXPECT_GT(std::atoi(counts.c_str() + at + std::string(kind).size()), 0) << counts;
+  }
+}
+
+TEST(SwiftFaults, PermanentSegmentFailureLeavesNothing) {
+  Proxy proxy({"--always-fail", "%2F00000002 "});  // the third segment
+  auto c = unique_container("permanent");
+  auto st = settings(c);
+  st.credentials.auth_url = proxy.origin() + "/auth/v1.0";
+  st.retry.max_attempts = 2;
+  st.segment_size = swift::kMinSegmentSize;
+  swift::SwiftStorage s(st);
+  try {
+    put(s, "doomed", random_bytes(4 * swift::kMiB, 40));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Storage);
+    EXPECT_NE(std::string(e.what()).find("server busy or failing (500)"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(s.stat("doomed"));
+  swift::SwiftStorage segments(settings(swift::segment_container(c)));
+  EXPECT_TRUE(segments.list("").empty());
 }
