@@ -74,9 +74,9 @@ class GlacierVaultTest(BakthatTestCase):
         )
         r = self.fails("backup", "data", "-d", "glacier",
                        env={"BAKTHAT_RETRY_ATTEMPTS": "2", "BAKTHAT_RETRY_DELAY_MS": "10"})
-        last = r.errtext.strip().splitlines()[-1]
-        self.assertTrue(last.startswith("bakthat: Glacier: cannot connect to http://127.0.0.1:9"), last)
-        self.assertNotIn("Glacier", r.errtext.strip().splitlines()[0] if len(r.errtext.strip().splitlines()) > 1 else "")
+        errors = [l for l in r.errtext.splitlines() if l.startswith("bakthat: ")]
+        self.assertEqual(len(errors), 1, r.errtext)
+        self.assertTrue(errors[0].startswith("bakthat: Glacier: cannot connect to http://127.0.0.1:9"), errors[0])
 
     def test_bad_tier_is_a_config_error(self):
         self.write_config(

@@ -145,9 +145,9 @@ class GlacierWriter : public ObjectWriter {
 // whether they honor Range (moto ignores it).
 class JobOutputReader : public Source {
  public:
-  JobOutputReader(Client& client, Catalog& catalog, std::string name, std::string job_id,
+  JobOutputReader(Client& client, Catalog& catalog, std::string name, JobStatus job,
                   std::uint64_t buffer_bytes)
-      : client_(client), catalog_(catalog), name_(std::move(name)), job_id_(std::move(job_id)),
+      : client_(client), catalog_(catalog), name_(std::move(name)), job_(std::move(job)),
         limit_(std::max<std::uint64_t>(buffer_bytes, 1)) {
     thread_ = std::thread([this] { produce(); });
   }
@@ -200,7 +200,7 @@ class JobOutputReader : public Source {
       http::Response resp = retry::run(client_.config().retry, [&] {
         std::uint64_t skip = delivered;
         GlacierRequest r;
-        r.path = "/jobs/" + job_id_ + "/output";
+        r.path = "/jobs/" + job_.job_id + "/output";
         r.subject = "retrieval job for " + in_quotes(name_);
         r.cancel = &cancel_flag_;
         r.on_body = [&](Bytes b) {
@@ -214,7 +214,13 @@ class JobOutputReader : public Source {
         };
         return client_.send_once(r);
       });
-      std::string expected = resp.header("x-amz-sha256-tree-hash");
+      // The job's description and the reply may each state the archive's
+      // tree hash (moto states neither).
+      std::string expected = job_.archive_tree_hash;
+      if (expected.empty()) expected = resp.header("x-amz-sha256-tree-hash");
+      if (job_.archive_size && delivered != job_.archive_size)
+        throw Error(ErrorKind::Corrupt, "Glacier: " + in_quotes(name_) + " arrived with " + std::to_string(delivered) +
+                                            " bytes instead of " + std::to_string(job_.archive_size));
       if (!expected.empty() && expected != hash.hex_digest())
         throw Error(ErrorKind::Corrupt, "Glacier: " + in_quotes(name_) +
                                             " arrived damaged (tree hash differs from the vault's)");
@@ -232,7 +238,8 @@ class JobOutputReader : public Source {
 
   Client& client_;
   Catalog& catalog_;
-  std::string name_, job_id_;
+  std::string name_;
+  JobStatus job_;
   std::uint64_t limit_;
   std::thread thread_;
   std::mutex mutex_;
@@ -289,10 +296,30 @@ void GlacierStorage::add_archive(const std::string& name, const std::string& arc
 std::unique_ptr<Source> GlacierStorage::open(const std::string& name) {
   archive_of(name);
   auto job = catalog_.job_id(name);
+  const std::string again = "; run restore to start a retrieval";
   if (!job)
     throw Error(ErrorKind::Storage, "Glacier: " + in_quotes(name) + " has not been retrieved from vault '" +
-                                        client_.vault() + "'; run restore to start a retrieval");
-  return std::make_unique<JobOutputReader>(client_, catalog_, name, *job, settings_.read_buffer);
+                                        client_.vault() + "'" + again);
+  auto status = describe_job(name, *job);
+  if (!status) {
+    catalog_.remove_job(name);
+    throw Error(ErrorKind::Storage, "Glacier: the retrieval job for " + in_quotes(name) + " has expired" + again);
+  }
+  if (status->status_code != "Succeeded")
+    throw Error(ErrorKind::Storage, "Glacier: the retrieval of " + in_quotes(name) + " is " +
+                                        (status->status_code == "InProgress" ? "still in progress; run restore again later"
+                                                                             : "not usable (" + status->status_code + ")" + again));
+  return std::make_unique<JobOutputReader>(client_, catalog_, name, std::move(*status), settings_.read_buffer);
+}
+
+std::optional<JobStatus> GlacierStorage::describe_job(const std::string& name, const std::string& job_id) {
+  GlacierRequest r;
+  r.path = "/jobs/" + job_id;
+  r.subject = "retrieval job for " + in_quotes(name);
+  r.accept = {404};
+  auto resp = client_.send(r);
+  if (resp.status == 404) return std::nullopt;
+  return parse_job(resp.body);
 }
 
 void GlacierStorage::remove(const std::string& name) {
@@ -351,18 +378,12 @@ Readiness GlacierStorage::start_retrieval(const std::string& name, const std::st
 Readiness GlacierStorage::prepare_read(const std::string& name) {
   std::string archive_id = archive_of(name);
   if (auto job = catalog_.job_id(name)) {
-    GlacierRequest r;
-    r.path = "/jobs/" + *job;
-    r.subject = "retrieval job for " + in_quotes(name);
-    r.accept = {404};
-    auto resp = client_.send(r);
-    if (resp.status != 404) {
-      JobStatus s = parse_job(resp.body);
-      if (s.status_code == "Succeeded") return Readiness::Ready;
-      if (s.status_code == "InProgress") return Readiness::RetrievalInProgress;
+    if (auto s = describe_job(name, *job)) {
+      if (s->status_code == "Succeeded") return Readiness::Ready;
+      if (s->status_code == "InProgress") return Readiness::RetrievalInProgress;
       catalog_.remove_job(name);
       throw Error(ErrorKind::Storage, "Glacier: the retrieval of " + in_quotes(name) + " failed" +
-                                          (s.status_message.empty() ? "" : ": " + s.status_message) +
+                                          (s->status_message.empty() ? "" : ": " + s->status_message) +
                                           "; run restore again to retry");
     }
     // Jobs expire a day after they complete: start another.

@@ -61,6 +61,8 @@ class GlacierStorage : public Storage {
  private:
   void ensure_vault();
   std::string archive_of(const std::string& name);  // throws NotFound
+  // nullopt when Glacier no longer knows the job (expired).
+  std::optional<JobStatus> describe_job(const std::string& name, const std::string& job_id);
   Readiness start_retrieval(const std::string& name, const std::string& archive_id);
   void copy_inventory();
   ObjectInfo info_of(const std::string& name);

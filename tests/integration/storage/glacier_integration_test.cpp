@@ -128,6 +128,12 @@ TEST_F(GlacierVault, UploadRetrieveDownloadDelete) {
   EXPECT_EQ(store.prepare_read("home.tgz"), Readiness::RetrievalStarted);
   ASSERT_TRUE(catalog.job_id("home.tgz"));
   EXPECT_EQ(store.prepare_read("home.tgz"), Readiness::RetrievalInProgress);
+  try {
+    store.open("home.tgz");
+    FAIL() << "opened while the job runs";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("still in progress"), std::string::npos) << e.what();
+  }
   // A second GlacierStorage (a later bakthat run) finds the job in the catalog.
   glacier::GlacierStorage later(settings());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
