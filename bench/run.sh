@@ -23,8 +23,9 @@
 # matches the one recorded when it was made. Every restore is checked exact
 # with bench/tree-digest.py. Results: $BENCH_DIR/out/ (results.tsv, per-run
 # logs, results.md). Env: TMO (1800 s bound on each timed command).
-# Every timed command runs as: sync; /usr/bin/time timeout $TMO CMD (wall,
-# user+sys CPU of the whole pipeline, max RSS of its largest process).
+# Every timed command runs as: sync; /usr/bin/time nice -n $NICE timeout $TMO
+# CMD (wall, user+sys CPU of the whole pipeline, max RSS of its largest
+# process; NICE is -10 as root, see below).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -50,6 +51,11 @@ B=${BENCH_DIR:-/tmp/bakthat-bench}
 O=$B/out          # results of this run
 W=$B/work         # scratch: outputs, homes, restore targets
 TMO=${TMO:-1800}
+# Timed commands run at a higher priority when we may (root): on a box shared
+# with compilers, CPU-share noise otherwise favours the tools that run more
+# threads (a pipeline of processes) over the same CPU work in fewer threads.
+# Every tool gets the same treatment. BENCH_NICE=0 turns it off.
+if [ "$(id -u)" = 0 ]; then NICE=${BENCH_NICE:--10}; else NICE=${BENCH_NICE:-0}; fi
 has() { local s; for s in "${WHAT[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 need() { command -v "$1" >/dev/null || { echo "run.sh: $1 is missing (scripts/install-deps.sh --bench)" >&2; exit 1; }; }
 need /usr/bin/time; need python3; need pigz; need zstd
@@ -89,7 +95,7 @@ measure() {
   sync
   local b0 b1 rc
   b0=$(busy)
-  /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" timeout "$TMO" "$@" >"$log" 2>&1
+  /usr/bin/time -f '%e %U %S %M' -o "$W/time.out" nice -n "$NICE" timeout "$TMO" "$@" >"$log" 2>&1
   rc=$?
   b1=$(busy)
   read -r wall u s rss < <(tail -1 "$W/time.out")
@@ -155,7 +161,7 @@ has enc && HE=$(home enc) && HE10=$(home enc10 "  scrypt_work_factor: 10")
 PW=bench-password-not-secret
 export RESTIC_PASSWORD=bench RESTIC_REPOSITORY=$W/restic-repo
 for RUN in $(seq "$RUNS"); do
-  echo "== run $RUN of $RUNS ($MB MB, $DATA)"
+  echo "== run $RUN of $RUNS ($MB MB, $DATA, nice $NICE)"
   if has gzip; then
     measure "tar+pigz" backup "$MB" bash -c "tar -C '$DPARENT' -cf - '$DNAME' | pigz -6 -p 2 > '$W/out.tgz'"
     [ "$RUN" = 1 ] && size "tar+pigz" backup "$MB" "$W/out.tgz"
@@ -201,10 +207,39 @@ if has rss; then
 fi
 
 if has s3; then
-  # shellcheck source=/dev/null
+  # The Swift S3 API of tests/servers (loopback): bakthat backup/restore next
+  # to aws s3 cp up and down of the same data set's .tgz (made by tar|pigz).
+  need aws
   "$ROOT/tests/servers/up.sh" >"$O/logs/servers.log" 2>&1 || { echo "run.sh: test servers did not start" >&2; exit 1; }
-  . /tmp/bakthat-servers.env
-  source "$HERE/s3.sh"
+  # shellcheck source=/dev/null
+  . "${BAKTHAT_SERVERS_ENV:-/tmp/bakthat-servers.env}"
+  BUCKET=bakthat-bench-$$
+  H=$(home s3 "  default_destination: s3
+  s3_endpoint: $S3_ENDPOINT
+  region_name: $S3_REGION
+  s3_bucket: $BUCKET
+  access_key: $S3_ACCESS_KEY
+  secret_key: $S3_SECRET_KEY")
+  chmod 600 "$H/.bakthat.yml"
+  AWS=(env AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" AWS_DEFAULT_REGION="$S3_REGION"
+       AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$S3_ENDPOINT")
+  "${AWS[@]}" s3 mb "s3://$BUCKET" >"$O/logs/s3-mb.log" 2>&1 || { echo "run.sh: cannot create bucket $BUCKET" >&2; cat "$O/logs/s3-mb.log" >&2; exit 1; }
+  tar -C "$DPARENT" -cf - "$DNAME" | pigz -6 -p 2 >"$W/s3.tgz"
+  for RUN in $(seq "$RUNS"); do
+    echo "== s3 run $RUN of $RUNS"
+    rm -f "$H/.bakthat.sqlite"*; mkdir -p "$W/restore"
+    bakcmd "$H" - backup "$DATA" --prompt no
+    measure "bakthat s3" backup "$MB" "${BAKCMD[@]}"
+    bakcmd "$H" - restore "$DNAME" -o "$W/restore" --prompt no
+    measure "bakthat s3" restore "$MB" "${BAKCMD[@]}"
+    verify "bakthat s3" restore "$W/restore/$DNAME"
+    measure "aws s3 cp" upload "$MB" "${AWS[@]}" s3 cp --quiet "$W/s3.tgz" "s3://$BUCKET/aws.tgz"
+    rm -f "$W/s3.down.tgz"
+    measure "aws s3 cp" download "$MB" "${AWS[@]}" s3 cp --quiet "s3://$BUCKET/aws.tgz" "$W/s3.down.tgz"
+    cmp -s "$W/s3.tgz" "$W/s3.down.tgz" && printf 'aws s3 cp\tdownload\tyes\n' >>"$O/verify.tsv"
+    rm -f "$W/s3.down.tgz"
+  done
+  "${AWS[@]}" s3 rb --force "s3://$BUCKET" >"$O/logs/s3-rb.log" 2>&1
 fi
 
 python3 "$HERE/summarize.py" "$O" "$MB"
