@@ -25,7 +25,7 @@
 # logs, results.md). Env: TMO (1800 s bound on each timed command).
 # Every timed command runs as: sync; /usr/bin/time nice -n $NICE timeout $TMO
 # CMD (wall, user+sys CPU of the whole pipeline, max RSS of its largest
-# process; NICE is -10 as root, see below).
+# process; NICE is BENCH_NICE, 0 by default).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -51,11 +51,10 @@ B=${BENCH_DIR:-/tmp/bakthat-bench}
 O=$B/out          # results of this run
 W=$B/work         # scratch: outputs, homes, restore targets
 TMO=${TMO:-1800}
-# Timed commands run at a higher priority when we may (root): on a box shared
-# with compilers, CPU-share noise otherwise favours the tools that run more
-# threads (a pipeline of processes) over the same CPU work in fewer threads.
-# Every tool gets the same treatment. BENCH_NICE=0 turns it off.
-if [ "$(id -u)" = 0 ]; then NICE=${BENCH_NICE:--10}; else NICE=${BENCH_NICE:-0}; fi
+# BENCH_NICE=-10 (as root) runs every timed command at a higher priority, for
+# a box shared with compilers. Off by default: on the project's box it did not
+# make the ratios steadier (other CPU use stayed as high), and it slows others.
+NICE=${BENCH_NICE:-0}
 has() { local s; for s in "${WHAT[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 need() { command -v "$1" >/dev/null || { echo "run.sh: $1 is missing (scripts/install-deps.sh --bench)" >&2; exit 1; }; }
 need /usr/bin/time; need python3; need pigz; need zstd
