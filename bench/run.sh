@@ -241,4 +241,8 @@ if has s3; then
   "${AWS[@]}" s3 rb --force "s3://$BUCKET" >"$O/logs/s3-rb.log" 2>&1
 fi
 
+# Deleted before the summary, so that a next run does not start while this
+# one's trees are still being deleted (minutes on this disk, and noise).
+echo "== deleting the scratch trees in $W"
+rm -rf "$W"; trap - EXIT
 python3 "$HERE/summarize.py" "$O" "$MB"
