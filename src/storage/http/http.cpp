@@ -1,6 +1,7 @@
 #include "storage/http/http.hpp"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include <cstdlib>
 
@@ -235,6 +236,14 @@ void ClientPool::give_back(std::unique_ptr<Client> c) {
   if (!c) return;
   std::lock_guard lock(mutex_);
   idle_.push_back(std::move(c));
+}
+
+std::array<std::uint8_t, 16> md5(Bytes data) {
+  std::array<std::uint8_t, 16> md{};
+  unsigned int len = 0;
+  if (!EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_md5(), nullptr) || len != md.size())
+    throw Error(ErrorKind::Storage, "MD5 failed");
+  return md;
 }
 
 }  // namespace bakthat::storage::http

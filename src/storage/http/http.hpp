@@ -9,7 +9,9 @@
 // never an exception here: the protocol layer decides what it means.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -98,5 +100,9 @@ class ClientPool {
 
 // "scheme://host[:port]" of a URL, for messages.
 std::string origin_of(const std::string& url);
+
+// MD5 of a body, for the integrity checks the object stores ask for
+// (S3 Content-MD5, Swift ETag).
+std::array<std::uint8_t, 16> md5(Bytes data);
 
 }  // namespace bakthat::storage::http

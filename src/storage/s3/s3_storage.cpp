@@ -4,23 +4,21 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <deque>
-#include <future>
 
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/part_size.hpp"
+#include "storage/http/http.hpp"
+#include "storage/transfer/parallel_upload.hpp"
+#include "storage/transfer/ranged_reader.hpp"
 #include "util/bytes.hpp"
 
 namespace bakthat::storage::s3 {
 namespace {
 
 std::string content_md5(Bytes data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr))
-    throw Error(ErrorKind::Storage, "MD5 failed");
-  unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(b64, md, static_cast<int>(len));
+  auto md = http::md5(data);
+  unsigned char b64[4 * ((md.size() + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(b64, md.data(), static_cast<int>(md.size()));
   return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
 }
 
@@ -28,91 +26,17 @@ bool archived_class(const std::string& storage_class) {
   return storage_class == "GLACIER" || storage_class == "DEEP_ARCHIVE";
 }
 
-// Waits for every future, keeping none of their errors: used when an
-// operation is already failing or being abandoned.
-template <class T>
-void drain(std::deque<std::future<T>>& futures) {
-  for (auto& f : futures) {
-    try {
-      if (f.valid()) f.get();
-    } catch (...) {
-    }
-  }
-  futures.clear();
-}
-
-class S3Writer : public ObjectWriter {
+// One object as an S3 multipart upload (or a plain PUT when it fits in
+// one part). upload_part runs on several threads at once: it only reads.
+class S3Upload : public transfer::PartUpload {
  public:
-  S3Writer(Client& client, std::string key, Params object_headers, std::uint64_t first_part,
-           int threads)
-      : client_(client),
-        key_(std::move(key)),
-        object_headers_(std::move(object_headers)),
-        first_part_(first_part),
-        threads_(std::max(1, threads)) {
-    // Untouched pages of a reservation cost nothing, and a full reservation
-    // avoids copying as the part fills.
-    buffer_.reserve(first_part_);
-  }
+  S3Upload(Client& client, std::string key, Params object_headers, std::uint64_t first_part)
+      : client_(client), key_(std::move(key)), object_headers_(std::move(object_headers)), first_part_(first_part) {}
 
-  ~S3Writer() override {
-    if (finished_) return;
-    cancel_ = true;
-    drain(in_flight_);
-    if (upload_id_.empty()) return;
-    try {
-      S3Request r;
-      r.method = "DELETE";
-      r.key = key_;
-      r.query = {{"uploadId", upload_id_}};
-      r.accept = {404};
-      client_.send(r);
-    } catch (...) {
-      // Nothing more can be done here; a lifecycle rule cleans up after us.
-    }
-  }
+  std::uint64_t part_size(int index) override { return part_size_for(first_part_, index + 1); }
 
-  void write(Bytes data) override {
-    while (!data.empty()) {
-      std::uint64_t room = part_size_for(first_part_, part_number_ + 1) - buffer_.size();
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(room, data.size()));
-      buffer_.insert(buffer_.end(), data.begin(), data.begin() + n);
-      data = data.subspan(n);
-      size_ += n;
-      if (buffer_.size() == part_size_for(first_part_, part_number_ + 1)) ship_part();
-    }
-  }
-
-  void finish() override {
-    if (upload_id_.empty()) {
-      put_whole();
-    } else {
-      if (!buffer_.empty()) ship_part();
-      while (!in_flight_.empty()) collect_oldest();
-      complete();
-    }
-    stored_.name = key_;
-    stored_.size = size_;
-    finished_ = true;
-  }
-
-  const StoredObject& stored() const override { return stored_; }
-
- private:
-  void put_whole() {
-    S3Request r;
-    r.method = "PUT";
-    r.key = key_;
-    r.headers = object_headers_;
-    r.headers.emplace_back("content-md5", content_md5(buffer_));
-    r.body = buffer_;
-    r.send_body = true;
-    r.payload_hash = util::sha256_hex(buffer_);
-    auto resp = client_.send(r);
-    stored_.provider_id = resp.header("etag");
-  }
-
-  void initiate() {
+  void before_part(int index) override {
+    if (index != 0) return;
     S3Request r;
     r.method = "POST";
     r.key = key_;
@@ -122,39 +46,39 @@ class S3Writer : public ObjectWriter {
     upload_id_ = parse_upload_id(client_.send(r).body);
   }
 
-  void ship_part() {
-    if (upload_id_.empty()) initiate();
-    while (static_cast<int>(in_flight_.size()) >= threads_) collect_oldest();
-    int number = ++part_number_;
-    auto body = std::make_shared<std::vector<std::uint8_t>>(std::move(buffer_));
-    buffer_ = {};
-    buffer_.reserve(part_size_for(first_part_, number + 1));
-    in_flight_.push_back(std::async(std::launch::async, [this, number, body] {
-      S3Request r;
-      r.method = "PUT";
-      r.key = key_;
-      r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
-      r.headers = {{"content-md5", content_md5(*body)}};
-      r.body = *body;
-      r.send_body = true;
-      r.payload_hash = util::sha256_hex(*body);
-      r.cancel = &cancel_;
-      auto etag = client_.send(r).header("etag");
-      if (etag.empty())
-        throw Error(ErrorKind::Storage, "S3: no ETag for part " + std::to_string(number) + " of '" + key_ + "'");
-      return std::make_pair(number, etag);
-    }));
+  std::string upload_part(int index, Bytes body, const std::atomic<bool>& cancel) override {
+    int number = index + 1;
+    S3Request r;
+    r.method = "PUT";
+    r.key = key_;
+    r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+    r.headers = {{"content-md5", content_md5(body)}};
+    r.body = body;
+    r.send_body = true;
+    r.payload_hash = util::sha256_hex(body);
+    r.cancel = &cancel;
+    auto etag = client_.send(r).header("etag");
+    if (etag.empty())
+      throw Error(ErrorKind::Storage, "S3: no ETag for part " + std::to_string(number) + " of '" + key_ + "'");
+    return etag;
   }
 
-  void collect_oldest() {
-    auto f = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    parts_.push_back(f.get());
+  std::string put_whole(Bytes body) override {
+    S3Request r;
+    r.method = "PUT";
+    r.key = key_;
+    r.headers = object_headers_;
+    r.headers.emplace_back("content-md5", content_md5(body));
+    r.body = body;
+    r.send_body = true;
+    r.payload_hash = util::sha256_hex(body);
+    return client_.send(r).header("etag");
   }
 
-  void complete() {
-    std::sort(parts_.begin(), parts_.end());
-    std::string body = complete_body(parts_);
+  std::string complete(const std::vector<transfer::UploadedPart>& uploaded) override {
+    std::vector<std::pair<int, std::string>> parts;
+    for (const auto& p : uploaded) parts.emplace_back(p.index + 1, p.etag);
+    std::string body = complete_body(parts);
     S3Request r;
     r.method = "POST";
     r.key = key_;
@@ -173,99 +97,29 @@ class S3Writer : public ObjectWriter {
       }
       return reply;
     });
-    stored_.provider_id = resp.header("etag");
+    return resp.header("etag");
   }
 
+  void abort(int) noexcept override {
+    if (upload_id_.empty()) return;
+    try {
+      S3Request r;
+      r.method = "DELETE";
+      r.key = key_;
+      r.query = {{"uploadId", upload_id_}};
+      r.accept = {404};
+      client_.send(r);
+    } catch (...) {
+      // Nothing more can be done here; a lifecycle rule cleans up after us.
+    }
+  }
+
+ private:
   Client& client_;
   std::string key_;
   Params object_headers_;
   std::uint64_t first_part_;
-  int threads_;
-  std::vector<std::uint8_t> buffer_;
-  std::uint64_t size_ = 0;
-  int part_number_ = 0;  // parts shipped
   std::string upload_id_;
-  std::deque<std::future<std::pair<int, std::string>>> in_flight_;
-  std::vector<std::pair<int, std::string>> parts_;
-  std::atomic<bool> cancel_{false};
-  bool finished_ = false;
-  StoredObject stored_;
-};
-
-// Reads an object of known size as consecutive ranges, several in flight.
-// A range whose transfer drops is resumed from the byte reached.
-class S3Reader : public Source {
- public:
-  S3Reader(Client& client, std::string key, std::uint64_t size, std::uint64_t chunk, int window)
-      : client_(client), key_(std::move(key)), size_(size), chunk_(chunk), window_(std::max(1, window)) {
-    schedule();
-    if (!in_flight_.empty()) next_chunk();  // errors (e.g. archived) surface in open()
-  }
-
-  ~S3Reader() override {
-    cancel_ = true;
-    drain(in_flight_);
-  }
-
-  std::size_t read(MutableBytes out) override {
-    while (pos_ == current_.size()) {
-      if (in_flight_.empty()) return 0;
-      next_chunk();
-    }
-    std::size_t n = std::min(out.size(), current_.size() - pos_);
-    std::copy_n(current_.data() + pos_, n, out.data());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  void schedule() {
-    while (static_cast<int>(in_flight_.size()) < window_ && next_start_ < size_) {
-      std::uint64_t start = next_start_;
-      std::uint64_t len = std::min(chunk_, size_ - start);
-      next_start_ += len;
-      in_flight_.push_back(std::async(std::launch::async, [this, start, len] { return fetch(start, len); }));
-    }
-  }
-
-  void next_chunk() {
-    auto f = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    current_ = f.get();
-    pos_ = 0;
-    schedule();
-  }
-
-  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len) {
-    std::vector<std::uint8_t> data;
-    data.reserve(len);
-    retry::run(client_.config().retry, [&] {
-      S3Request r;
-      r.key = key_;
-      r.headers = {{"range", "bytes=" + std::to_string(start + data.size()) + "-" +
-                                 std::to_string(start + len - 1)}};
-      r.cancel = &cancel_;
-      r.on_body = [&](Bytes b) {
-        if (data.size() + b.size() > len)
-          throw Error(ErrorKind::Storage, "S3: '" + key_ + "' sent more bytes than the range asked");
-        data.insert(data.end(), b.begin(), b.end());
-      };
-      client_.send_once(r);
-      if (data.size() != len)
-        throw retry::TransientError("S3: '" + key_ + "' ended early (changed while being read?)");
-    });
-    return data;
-  }
-
-  Client& client_;
-  std::string key_;
-  std::uint64_t size_, chunk_;
-  int window_;
-  std::uint64_t next_start_ = 0;
-  std::deque<std::future<std::vector<std::uint8_t>>> in_flight_;
-  std::vector<std::uint8_t> current_;
-  std::size_t pos_ = 0;
-  std::atomic<bool> cancel_{false};
 };
 
 }  // namespace
@@ -322,15 +176,29 @@ std::unique_ptr<ObjectWriter> S3Storage::create(const std::string& name,
   Params headers;
   if (!settings_.storage_class.empty() && settings_.storage_class != "STANDARD")
     headers.emplace_back("x-amz-storage-class", settings_.storage_class);
-  return std::make_unique<S3Writer>(client_, name, std::move(headers),
-                                    first_part_size(settings_.part_size, size_hint), settings_.threads);
+  auto upload = std::make_unique<S3Upload>(client_, name, std::move(headers),
+                                          first_part_size(settings_.part_size, size_hint));
+  return std::make_unique<transfer::ParallelUploadWriter>(std::move(upload), name, settings_.threads,
+                                                          /*eager=*/true);
 }
 
 std::unique_ptr<Source> S3Storage::open(const std::string& name) {
   auto info = stat(name);
   if (!info) throw Error(ErrorKind::NotFound, "S3: no object '" + name + "' in bucket '" + client_.bucket() + "'");
-  return std::make_unique<S3Reader>(client_, name, info->size, settings_.read_chunk,
-                                    std::min(settings_.threads, 4));
+  Client& client = client_;
+  auto fetch = [&client, name](std::uint64_t first, std::uint64_t last, const std::function<void(Bytes)>& on_body,
+                               const std::atomic<bool>& cancel) {
+    S3Request r;
+    r.key = name;
+    r.headers = {{"range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}};
+    r.cancel = &cancel;
+    r.on_body = on_body;
+    client.send_once(r);
+  };
+  // Waits for the first range so errors (e.g. archived) surface in open().
+  return std::make_unique<transfer::RangedReader>(fetch, client_.config().retry, "S3: '" + name + "'", info->size,
+                                                  settings_.read_chunk, std::min(settings_.threads, 4),
+                                                  /*wait_first=*/true);
 }
 
 void S3Storage::remove(const std::string& name) {

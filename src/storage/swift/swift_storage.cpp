@@ -1,26 +1,20 @@
 #include "storage/swift/swift_storage.hpp"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
-#include <future>
 #include <random>
 
+#include "storage/http/http.hpp"
+#include "storage/transfer/parallel_upload.hpp"
+#include "storage/transfer/ranged_reader.hpp"
 #include "util/bytes.hpp"
 
 namespace bakthat::storage::swift {
 namespace {
 
-std::string md5_hex(Bytes data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr))
-    throw Error(ErrorKind::Storage, "MD5 failed");
-  return util::hex(Bytes(md, len));
-}
+std::string md5_hex(Bytes data) { return util::hex(http::md5(data)); }
 
 // Unique per upload, so an abandoned upload's segments never mix with a
 // later one's.
@@ -35,39 +29,76 @@ std::string new_upload_id() {
   return buf;
 }
 
-// Waits for every future, keeping none of their errors: used when an
-// operation is already failing or being abandoned.
-template <class T>
-void drain(std::deque<std::future<T>>& futures) {
-  for (auto& f : futures) {
-    try {
-      if (f.valid()) f.get();
-    } catch (...) {
-    }
-  }
-  futures.clear();
-}
-
-class SwiftWriter : public ObjectWriter {
+// One object as a Static Large Object: segments in the segment container
+// and a manifest (or a plain PUT when it fits in one segment).
+// upload_segment runs on several threads at once: it only reads.
+class SwiftUpload : public transfer::PartUpload {
  public:
-  SwiftWriter(Client& client, std::function<void()> ensure_segments, std::string container,
-              std::string name, std::uint64_t first_segment, int threads)
+  SwiftUpload(Client& client, std::function<void()> ensure_segments, std::string container, std::string name,
+              std::uint64_t first_segment)
       : client_(client),
         ensure_segments_(std::move(ensure_segments)),
         container_(std::move(container)),
         segments_container_(segment_container(container_)),
         name_(std::move(name)),
-        first_segment_(first_segment),
-        threads_(std::max(1, threads)) {
-    buffer_.reserve(first_segment_);
+        first_segment_(first_segment) {}
+
+  std::uint64_t part_size(int index) override { return segment_size_for(first_segment_, index); }
+
+  void before_part(int index) override {
+    if (index == 0) {
+      ensure_segments_();
+      upload_id_ = new_upload_id();
+    }
+    if (index >= kMaxSegments)
+      throw Error(ErrorKind::Storage, "Swift: '" + name_ + "' needs more than " + std::to_string(kMaxSegments) +
+                                          " segments; raise part_size");
   }
 
-  ~SwiftWriter() override {
-    if (finished_) return;
-    cancel_ = true;
-    drain(in_flight_);
+  std::string upload_part(int index, Bytes body, const std::atomic<bool>& cancel) override {
+    std::string etag = md5_hex(body);
+    SwiftRequest r;
+    r.method = "PUT";
+    r.container = segments_container_;
+    r.object = segment_name(name_, upload_id_, index);
+    r.headers = {{"ETag", etag}};
+    r.body = body;
+    r.send_body = true;
+    r.cancel = &cancel;
+    client_.send(r);
+    return etag;
+  }
+
+  std::string put_whole(Bytes body) override {
+    SwiftRequest r;
+    r.method = "PUT";
+    r.container = container_;
+    r.object = name_;
+    r.headers = {{"ETag", md5_hex(body)}, {"Content-Type", "application/octet-stream"}};
+    r.body = body;
+    r.send_body = true;
+    return client_.send(r).header("etag");
+  }
+
+  std::string complete(const std::vector<transfer::UploadedPart>& parts) override {
+    std::vector<Segment> segments;
+    for (const auto& p : parts)
+      segments.push_back({segments_container_, segment_name(name_, upload_id_, p.index), p.etag, p.size});
+    std::string manifest = slo_manifest(segments);
+    SwiftRequest r;
+    r.method = "PUT";
+    r.container = container_;
+    r.object = name_;
+    r.query = {{"multipart-manifest", "put"}};
+    r.headers = {{"Content-Type", "application/octet-stream"}};
+    r.body = util::as_bytes(manifest);
+    r.send_body = true;
+    return client_.send(r).header("etag");
+  }
+
+  void abort(int started) noexcept override {
     // Every segment started may have landed; 404 for those that did not.
-    for (int i = 0; i < shipped_; ++i) {
+    for (int i = 0; i < started; ++i) {
       try {
         SwiftRequest r;
         r.method = "DELETE";
@@ -81,185 +112,12 @@ class SwiftWriter : public ObjectWriter {
     }
   }
 
-  void write(Bytes data) override {
-    while (!data.empty()) {
-      // A full buffer ships only once more data comes, so an object of
-      // exactly one segment is still a plain object.
-      if (buffer_.size() == segment_size_for(first_segment_, shipped_)) ship_segment();
-      std::uint64_t room = segment_size_for(first_segment_, shipped_) - buffer_.size();
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(room, data.size()));
-      buffer_.insert(buffer_.end(), data.begin(), data.begin() + n);
-      data = data.subspan(n);
-      size_ += n;
-    }
-  }
-
-  void finish() override {
-    if (shipped_ == 0) {
-      put_whole();
-    } else {
-      if (!buffer_.empty()) ship_segment();
-      while (!in_flight_.empty()) collect_oldest();
-      put_manifest();
-    }
-    stored_.name = name_;
-    stored_.size = size_;
-    finished_ = true;
-  }
-
-  const StoredObject& stored() const override { return stored_; }
-
  private:
-  void put_whole() {
-    SwiftRequest r;
-    r.method = "PUT";
-    r.container = container_;
-    r.object = name_;
-    r.headers = {{"ETag", md5_hex(buffer_)}, {"Content-Type", "application/octet-stream"}};
-    r.body = buffer_;
-    r.send_body = true;
-    stored_.provider_id = client_.send(r).header("etag");
-  }
-
-  void ship_segment() {
-    if (shipped_ == 0) {
-      ensure_segments_();
-      upload_id_ = new_upload_id();
-    }
-    if (shipped_ >= kMaxSegments)
-      throw Error(ErrorKind::Storage, "Swift: '" + name_ + "' needs more than " + std::to_string(kMaxSegments) +
-                                          " segments; raise part_size");
-    while (static_cast<int>(in_flight_.size()) >= threads_) collect_oldest();
-    int index = shipped_++;
-    auto body = std::make_shared<std::vector<std::uint8_t>>(std::move(buffer_));
-    buffer_ = {};
-    buffer_.reserve(segment_size_for(first_segment_, shipped_));
-    in_flight_.push_back(std::async(std::launch::async, [this, index, body] {
-      Segment s{segments_container_, segment_name(name_, upload_id_, index), md5_hex(*body), body->size()};
-      SwiftRequest r;
-      r.method = "PUT";
-      r.container = s.container;
-      r.object = s.name;
-      r.headers = {{"ETag", s.etag}};
-      r.body = *body;
-      r.send_body = true;
-      r.cancel = &cancel_;
-      client_.send(r);
-      return s;
-    }));
-  }
-
-  void collect_oldest() {
-    auto f = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    segments_.push_back(f.get());
-  }
-
-  void put_manifest() {
-    std::string manifest = slo_manifest(segments_);
-    SwiftRequest r;
-    r.method = "PUT";
-    r.container = container_;
-    r.object = name_;
-    r.query = {{"multipart-manifest", "put"}};
-    r.headers = {{"Content-Type", "application/octet-stream"}};
-    r.body = util::as_bytes(manifest);
-    r.send_body = true;
-    stored_.provider_id = client_.send(r).header("etag");
-  }
-
   Client& client_;
   std::function<void()> ensure_segments_;
   std::string container_, segments_container_, name_;
   std::uint64_t first_segment_;
-  int threads_;
-  std::vector<std::uint8_t> buffer_;
-  std::uint64_t size_ = 0;
-  int shipped_ = 0;  // segments started
   std::string upload_id_;
-  std::deque<std::future<Segment>> in_flight_;
-  std::vector<Segment> segments_;  // in order: futures are collected oldest first
-  std::atomic<bool> cancel_{false};
-  bool finished_ = false;
-  StoredObject stored_;
-};
-
-// Reads an object of known size as consecutive ranges, several in flight.
-// A range whose transfer drops is resumed from the byte reached.
-class SwiftReader : public Source {
- public:
-  SwiftReader(Client& client, std::string container, std::string name, std::uint64_t size,
-              std::uint64_t chunk, int window)
-      : client_(client),
-        container_(std::move(container)),
-        name_(std::move(name)),
-        size_(size),
-        chunk_(chunk),
-        window_(std::max(1, window)) {
-    schedule();
-  }
-
-  ~SwiftReader() override {
-    cancel_ = true;
-    drain(in_flight_);
-  }
-
-  std::size_t read(MutableBytes out) override {
-    while (pos_ == current_.size()) {
-      if (in_flight_.empty()) return 0;
-      auto f = std::move(in_flight_.front());
-      in_flight_.pop_front();
-      current_ = f.get();
-      pos_ = 0;
-      schedule();
-    }
-    std::size_t n = std::min(out.size(), current_.size() - pos_);
-    std::copy_n(current_.data() + pos_, n, out.data());
-    pos_ += n;
-    return n;
-  }
-
- private:
-  void schedule() {
-    while (static_cast<int>(in_flight_.size()) < window_ && next_start_ < size_) {
-      std::uint64_t start = next_start_;
-      std::uint64_t len = std::min(chunk_, size_ - start);
-      next_start_ += len;
-      in_flight_.push_back(std::async(std::launch::async, [this, start, len] { return fetch(start, len); }));
-    }
-  }
-
-  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len) {
-    std::vector<std::uint8_t> data;
-    data.reserve(len);
-    retry::run(client_.policy(), [&] {
-      SwiftRequest r;
-      r.container = container_;
-      r.object = name_;
-      r.headers = {{"Range", "bytes=" + std::to_string(start + data.size()) + "-" +
-                                 std::to_string(start + len - 1)}};
-      r.cancel = &cancel_;
-      r.on_body = [&](Bytes b) {
-        if (data.size() + b.size() > len)
-          throw Error(ErrorKind::Storage, "Swift: '" + name_ + "' sent more bytes than the range asked");
-        data.insert(data.end(), b.begin(), b.end());
-      };
-      client_.send_once(r);
-      if (data.size() != len)
-        throw retry::TransientError("Swift: '" + name_ + "' ended early (changed while being read?)");
-    });
-    return data;
-  }
-
-  Client& client_;
-  std::string container_, name_;
-  std::uint64_t size_, chunk_;
-  int window_;
-  std::uint64_t next_start_ = 0;
-  std::deque<std::future<std::vector<std::uint8_t>>> in_flight_;
-  std::vector<std::uint8_t> current_;
-  std::size_t pos_ = 0;
-  std::atomic<bool> cancel_{false};
 };
 
 }  // namespace
@@ -289,16 +147,33 @@ std::unique_ptr<ObjectWriter> SwiftStorage::create(const std::string& name,
   ensure_container(settings_.container);
   if (stat(name))
     throw Error(ErrorKind::Conflict, "Swift: '" + name + "' already exists in container '" + settings_.container + "'");
-  return std::make_unique<SwiftWriter>(
+  auto upload = std::make_unique<SwiftUpload>(
       client_, [this] { ensure_container(segment_container(settings_.container)); }, settings_.container, name,
-      first_segment_size(settings_.segment_size, size_hint), settings_.threads);
+      first_segment_size(settings_.segment_size, size_hint));
+  // A full segment ships only once more data comes, so an object of
+  // exactly one segment is still a plain object.
+  return std::make_unique<transfer::ParallelUploadWriter>(std::move(upload), name, settings_.threads,
+                                                          /*eager=*/false);
 }
 
 std::unique_ptr<Source> SwiftStorage::open(const std::string& name) {
   auto info = stat(name);
   if (!info) not_found(name);
-  return std::make_unique<SwiftReader>(client_, settings_.container, name, info->size, settings_.read_chunk,
-                                       std::min(settings_.threads, 4));
+  Client& client = client_;
+  auto fetch = [&client, container = settings_.container, name](std::uint64_t first, std::uint64_t last,
+                                                               const std::function<void(Bytes)>& on_body,
+                                                               const std::atomic<bool>& cancel) {
+    SwiftRequest r;
+    r.container = container;
+    r.object = name;
+    r.headers = {{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}};
+    r.cancel = &cancel;
+    r.on_body = on_body;
+    client.send_once(r);
+  };
+  return std::make_unique<transfer::RangedReader>(fetch, client_.policy(), "Swift: '" + name + "'", info->size,
+                                                  settings_.read_chunk, std::min(settings_.threads, 4),
+                                                  /*wait_first=*/false);
 }
 
 void SwiftStorage::remove(const std::string& name) {

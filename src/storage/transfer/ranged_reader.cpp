@@ -1,0 +1,68 @@
+#include "storage/transfer/ranged_reader.hpp"
+
+#include <algorithm>
+
+#include "storage/transfer/drain.hpp"
+
+namespace bakthat::storage::transfer {
+
+RangedReader::RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+                           std::uint64_t chunk, int window, bool wait_first)
+    : fetch_(std::move(fetch)),
+      policy_(std::move(policy)),
+      what_(std::move(what)),
+      size_(size),
+      chunk_(chunk),
+      window_(std::max(1, window)) {
+  schedule();
+  if (wait_first && !in_flight_.empty()) next_chunk();
+}
+
+RangedReader::~RangedReader() {
+  cancel_ = true;
+  drain(in_flight_);
+}
+
+std::size_t RangedReader::read(MutableBytes out) {
+  while (pos_ == current_.size()) {
+    if (in_flight_.empty()) return 0;
+    next_chunk();
+  }
+  std::size_t n = std::min(out.size(), current_.size() - pos_);
+  std::copy_n(current_.data() + pos_, n, out.data());
+  pos_ += n;
+  return n;
+}
+
+void RangedReader::schedule() {
+  while (static_cast<int>(in_flight_.size()) < window_ && next_start_ < size_) {
+    std::uint64_t start = next_start_;
+    std::uint64_t len = std::min(chunk_, size_ - start);
+    next_start_ += len;
+    in_flight_.push_back(std::async(std::launch::async, [this, start, len] { return fetch(start, len); }));
+  }
+}
+
+void RangedReader::next_chunk() {
+  auto f = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  current_ = f.get();
+  pos_ = 0;
+  schedule();
+}
+
+std::vector<std::uint8_t> RangedReader::fetch(std::uint64_t start, std::uint64_t len) {
+  std::vector<std::uint8_t> data;
+  data.reserve(len);
+  retry::run(policy_, [&] {
+    fetch_(start + data.size(), start + len - 1, [&](Bytes b) {
+      if (data.size() + b.size() > len)
+        throw Error(ErrorKind::Storage, what_ + " sent more bytes than the range asked");
+      data.insert(data.end(), b.begin(), b.end());
+    }, cancel_);
+    if (data.size() != len) throw retry::TransientError(what_ + " ended early (changed while being read?)");
+  });
+  return data;
+}
+
+}  // namespace bakthat::storage::transfer

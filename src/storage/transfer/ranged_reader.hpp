@@ -1,0 +1,54 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "bakthat/stream.hpp"
+#include "storage/retry/retry.hpp"
+
+namespace bakthat::storage::transfer {
+
+// Reads an object of known size as consecutive ranges of `chunk` bytes,
+// `window` of them in flight on threads, handed on in order. A range whose
+// transfer drops is resumed from the byte reached, under the retry policy.
+// Memory stays bounded by window * chunk. Destruction cancels the ranges
+// still in flight and waits for them.
+class RangedReader : public Source {
+ public:
+  // Sends one ranged GET of bytes [first, last] (inclusive, as in a Range
+  // header), passing the body to `on_body` as it comes; called on worker
+  // threads. Raising `cancel` aborts it.
+  using Fetch = std::function<void(std::uint64_t first, std::uint64_t last,
+                                   const std::function<void(Bytes)>& on_body,
+                                   const std::atomic<bool>& cancel)>;
+  // `what` names the object in errors ("S3: 'key'"). With `wait_first`
+  // the constructor waits for the first range, so its errors surface there.
+  RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+               std::uint64_t chunk, int window, bool wait_first);
+  ~RangedReader() override;
+
+  std::size_t read(MutableBytes out) override;
+
+ private:
+  void schedule();
+  void next_chunk();
+  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len);
+
+  Fetch fetch_;
+  retry::Policy policy_;
+  std::string what_;
+  std::uint64_t size_, chunk_;
+  int window_;
+  std::uint64_t next_start_ = 0;
+  std::deque<std::future<std::vector<std::uint8_t>>> in_flight_;
+  std::vector<std::uint8_t> current_;
+  std::size_t pos_ = 0;
+  std::atomic<bool> cancel_{false};
+};
+
+}  // namespace bakthat::storage::transfer
