@@ -127,3 +127,26 @@ def tree_digest(root):
                 group = inodes.setdefault(st.st_ino, rel) if st.st_nlink > 1 else None
                 entries[rel] = ("file", stat.S_IMODE(st.st_mode), int(st.st_mtime), h, group)
     return entries
+
+
+def profile_text(keys):
+    """A config file with one "default" profile: keys to YAML values, as written."""
+    return "default:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
+
+
+def make_small_tree(root):
+    """A small tree for the remote destinations: a subdirectory, a non-ASCII
+    name, incompressible data, a symlink, fixed mtimes."""
+    os.makedirs(os.path.join(root, "sub", "deeper"))
+    with open(os.path.join(root, "hello.txt"), "w") as f:
+        f.write("hello\n")
+    with open(os.path.join(root, "sub", "data.bin"), "wb") as f:
+        f.write(os.urandom(200000))
+    with open(os.path.join(root, "sub", "héllo wörld ☃.txt"), "w") as f:
+        f.write("unicode\n" * 1000)
+    os.symlink("hello.txt", os.path.join(root, "link"))
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in filenames:
+            p = os.path.join(dirpath, n)
+            if not os.path.islink(p):
+                os.utime(p, (1600000000, 1600000000))

@@ -5,7 +5,7 @@ import os
 import subprocess
 import uuid
 
-from harness import servers
+from harness import profile_text, servers
 
 
 def new_bucket(tag):
@@ -18,7 +18,7 @@ def swift_profile(bucket, **extra):
             "s3_bucket": bucket, "s3_endpoint": s["S3_ENDPOINT"], "region_name": s["S3_REGION"],
             "default_destination": "s3"}
     keys.update(extra)
-    return "default:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
+    return profile_text(keys)
 
 
 def moto_profile(bucket, **extra):
@@ -26,7 +26,7 @@ def moto_profile(bucket, **extra):
             "s3_endpoint": servers()["MOTO_ENDPOINT"], "region_name": "us-east-1",
             "default_destination": "s3"}
     keys.update(extra)
-    return "default:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
+    return profile_text(keys)
 
 
 def aws(server, *args, check=True):

@@ -5,24 +5,8 @@ import os
 import tarfile
 import time
 
-from harness import BakthatTestCase, tree_digest
+from harness import BakthatTestCase, make_small_tree, tree_digest
 from s3util import aws, new_bucket, open_uploads, swift_profile
-
-
-def make_tree(root):
-    os.makedirs(os.path.join(root, "sub", "deeper"))
-    with open(os.path.join(root, "hello.txt"), "w") as f:
-        f.write("hello\n")
-    with open(os.path.join(root, "sub", "data.bin"), "wb") as f:
-        f.write(os.urandom(200000))
-    with open(os.path.join(root, "sub", "héllo wörld ☃.txt"), "w") as f:
-        f.write("unicode\n" * 1000)
-    os.symlink("hello.txt", os.path.join(root, "link"))
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in filenames:
-            p = os.path.join(dirpath, n)
-            if not os.path.islink(p):
-                os.utime(p, (1600000000, 1600000000))
 
 
 class S3SwiftTest(BakthatTestCase):
@@ -36,7 +20,7 @@ class S3SwiftTest(BakthatTestCase):
 
     def test_directory_round_trip_and_aws_cli_reads_it(self):
         src = os.path.join(self.work, "tree")
-        make_tree(src)
+        make_small_tree(src)
         self.ok("backup", src, "-d", "s3")
         [name] = self.stored_names()
         self.assertTrue(name.startswith("tree.") and name.endswith(".tgz"), name)

@@ -7,7 +7,7 @@ import subprocess
 import tarfile
 import uuid
 
-from harness import BakthatTestCase, servers, tree_digest
+from harness import BakthatTestCase, make_small_tree, profile_text, servers, tree_digest
 
 
 def swift_cli(*args):
@@ -22,23 +22,7 @@ def swift_profile(container, **extra):
             "auth_url": s["SWIFT_AUTH_URL"], "auth_version": "'1'", "s3_bucket": container,
             "default_destination": "swift"}
     keys.update(extra)
-    return "default:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
-
-
-def make_tree(root):
-    os.makedirs(os.path.join(root, "sub", "deeper"))
-    with open(os.path.join(root, "hello.txt"), "w") as f:
-        f.write("hello\n")
-    with open(os.path.join(root, "sub", "data.bin"), "wb") as f:
-        f.write(os.urandom(200000))
-    with open(os.path.join(root, "sub", "héllo wörld ☃.txt"), "w") as f:
-        f.write("unicode\n" * 1000)
-    os.symlink("hello.txt", os.path.join(root, "link"))
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in filenames:
-            p = os.path.join(dirpath, n)
-            if not os.path.islink(p):
-                os.utime(p, (1600000000, 1600000000))
+    return profile_text(keys)
 
 
 class SwiftTest(BakthatTestCase):
@@ -52,7 +36,7 @@ class SwiftTest(BakthatTestCase):
 
     def test_directory_round_trip_and_swift_cli_reads_it(self):
         src = os.path.join(self.work, "tree")
-        make_tree(src)
+        make_small_tree(src)
         self.ok("backup", src)
         [name] = self.stored_names()
         self.assertTrue(name.startswith("tree.") and name.endswith(".tgz"), name)

@@ -16,35 +16,17 @@
 #include "bakthat/catalog.hpp"
 #include "storage/glacier/glacier_storage.hpp"
 #include "storage/s3/s3_storage.hpp"
+#include "test_servers.hpp"
 
 namespace glacier = bakthat::storage::glacier;
 using bakthat::Catalog;
 using bakthat::Error;
 using bakthat::ErrorKind;
 using bakthat::Readiness;
+using bakthat::test::random_bytes;
+using bakthat::test::servers;
 
 namespace {
-
-std::map<std::string, std::string> servers() {
-  const char* e = std::getenv("BAKTHAT_SERVERS_ENV");
-  std::string path = e ? e : "/tmp/bakthat-servers.env";
-  if (!std::ifstream(path)) {
-    std::string cmd = std::string(BAKTHAT_SOURCE_DIR) + "/tests/servers/up.sh";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot start the test servers");
-  }
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
-}
-
-std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
 
 class GlacierVault : public ::testing::Test {
  protected:

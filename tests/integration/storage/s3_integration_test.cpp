@@ -3,44 +3,25 @@
 // hash) and moto (storage classes, RestoreObject), with and without the
 // fault-injecting proxy tests/e2e/faultproxy.py in front.
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <map>
-#include <random>
 #include <thread>
 
 #include "storage/http/http.hpp"
 #include "storage/s3/s3_storage.hpp"
+#include "test_servers.hpp"
 #include "util/bytes.hpp"
-
-extern char** environ;
 
 namespace s3 = bakthat::storage::s3;
 namespace http = bakthat::storage::http;
 using bakthat::Error;
 using bakthat::ErrorKind;
+using namespace bakthat::test;  // servers, data, put/get, Proxy
 
 namespace {
-
-std::map<std::string, std::string> servers() {
-  const char* e = std::getenv("BAKTHAT_SERVERS_ENV");
-  std::string path = e ? e : "/tmp/bakthat-servers.env";
-  if (!std::ifstream(path)) {
-    std::string cmd = std::string(BAKTHAT_SOURCE_DIR) + "/tests/servers/up.sh";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot start the test servers");
-  }
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
-}
 
 std::string unique_bucket(const std::string& what) {
   static int n = 0;
@@ -67,39 +48,6 @@ s3::Settings moto_settings(const std::string& bucket) {
   return s;
 }
 
-std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (std::size_t i = 0; i < n; i += 8) {
-    auto x = rng();
-    for (std::size_t j = 0; j < 8 && i + j < n; ++j) v[i + j] = static_cast<std::uint8_t>(x >> (8 * j));
-  }
-  return v;
-}
-
-// Writes data in uneven slices, as a pipeline would.
-void put(bakthat::Storage& st, const std::string& name, const std::vector<std::uint8_t>& data) {
-  auto w = st.create(name, std::nullopt);
-  bakthat::Bytes rest(data);
-  std::size_t step = 1;
-  while (!rest.empty()) {
-    auto n = std::min(rest.size(), step);
-    w->write(rest.first(n));
-    rest = rest.subspan(n);
-    step = step * 3 + 7;
-    if (step > (3u << 20)) step = 1000;
-  }
-  w->finish();
-  EXPECT_EQ(w->stored().size, data.size());
-}
-
-std::vector<std::uint8_t> get(bakthat::Storage& st, const std::string& name) {
-  auto src = st.open(name);
-  std::vector<std::uint8_t> out, buf(100000);
-  while (auto n = src->read(buf)) out.insert(out.end(), buf.begin(), buf.begin() + n);
-  return out;
-}
-
 // Multipart uploads still open in the bucket (ListMultipartUploads).
 std::string open_uploads(const s3::Settings& s) {
   s3::Client c(s.client);
@@ -120,44 +68,6 @@ ErrorKind kind_of(const std::function<void()>& f, std::string* message = nullptr
   ADD_FAILURE() << "no error";
   return ErrorKind::Usage;
 }
-
-// tests/e2e/faultproxy.py as a child process.
-class Proxy {
- public:
-  explicit Proxy(std::vector<std::string> args) {
-    std::string target = servers()["S3_ENDPOINT"].substr(7);  // host:port
-    std::vector<std::string> argv = {"python3", std::string(BAKTHAT_SOURCE_DIR) + "/tests/e2e/faultproxy.py",
-                                     "--target", target};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    if (posix_spawnp(&pid_, "python3", &fa, nullptr, cargv.data(), environ) != 0)
-      throw std::runtime_error("cannot start faultproxy.py");
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[64] = {0};
-    if (!fgets(line, sizeof line, out)) throw std::runtime_error("faultproxy.py said nothing");
-    fclose(out);
-    port_ = std::atoi(line + 5);
-  }
-  ~Proxy() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  pid_t pid_ = 0;
-  int port_ = 0;
-};
 
 }  // namespace
 
@@ -320,9 +230,9 @@ TEST(S3Swift, PresignedUrlsWorkAndExpire) {
 
 TEST(S3Faults, TransientFailuresAreRetriedByteForByte) {
   std::string stats = "/tmp/bakthat-faultproxy-" + std::to_string(::getpid()) + ".stats";
-  Proxy proxy({"--seed", "7", "--fail", "0.15", "--drop", "0.05", "--drop-body", "0.1", "--stall", "0.05",
+  Proxy proxy(servers()["S3_ENDPOINT"].substr(7), {"--seed", "7", "--fail", "0.15", "--drop", "0.05", "--drop-body", "0.1", "--stall", "0.05",
                "--stall-seconds", "1", "--stats", stats});
-  auto s = swift_settings(unique_bucket("faults"), proxy.endpoint());
+  auto s = swift_settings(unique_bucket("faults"), proxy.origin());
   s.part_size = 5 << 20;
   s.read_chunk = 2 << 20;
   s.client.retry.max_attempts = 8;
@@ -337,21 +247,13 @@ TEST(S3Faults, TransientFailuresAreRetriedByteForByte) {
   }
   EXPECT_EQ(st.list("").size(), 2u);
   EXPECT_EQ(open_uploads(swift_settings(s.client.bucket)), "");
-  std::string counts;
-  std::getline(std::ifstream(stats), counts);
-  counts = " " + counts;
-  std::remove(stats.c_str());
-  // Every kind of fault happened (the seed is fixed), so each was survived.
-  for (const char* kind : {" drop=", " drop_body=", " fail=", " stall="}) {
-    auto at = counts.find(kind);
-    ASSERT_NE(at, std::string::npos) << counts;
-    EXPECT_GT(std::atoi(counts.c_str() + at + std::string(kind).size()), 0) << counts;
-  }
+  // The seed is fixed, so every kind of fault happened and was survived.
+  expect_every_fault(stats);
 }
 
 TEST(S3Faults, PermanentFailureAbortsTheUpload) {
-  Proxy proxy({"--always-fail", "partNumber=3&"});
-  auto s = swift_settings(unique_bucket("permanent"), proxy.endpoint());
+  Proxy proxy(servers()["S3_ENDPOINT"].substr(7), {"--always-fail", "partNumber=3&"});
+  auto s = swift_settings(unique_bucket("permanent"), proxy.origin());
   s.part_size = 5 << 20;
   s.client.retry.max_attempts = 3;
   s3::S3Storage st(s);
@@ -406,8 +308,8 @@ TEST(S3Moto, BucketInAnotherRegionIsCreatedWithItsConstraint) {
 
 TEST(S3Faults, StalledRepliesTimeOutAndAreRetried) {
   ::setenv("BAKTHAT_HTTP_TIMEOUT", "1", 1);
-  Proxy proxy({"--stall", "1.0", "--stall-seconds", "3", "--max-faults", "2"});
-  auto s = swift_settings(unique_bucket("stall"), proxy.endpoint());
+  Proxy proxy(servers()["S3_ENDPOINT"].substr(7), {"--stall", "1.0", "--stall-seconds", "3", "--max-faults", "2"});
+  auto s = swift_settings(unique_bucket("stall"), proxy.origin());
   s3::S3Storage st(s);
   ::unsetenv("BAKTHAT_HTTP_TIMEOUT");
   auto data = random_bytes(3000, 10);

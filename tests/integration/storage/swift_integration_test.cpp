@@ -2,41 +2,29 @@
 // 127.0.0.1 started by tests/servers/up.sh: plain objects, Static Large
 // Objects and their segments, listing pages, odd names, errors, TempURLs.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <map>
-#include <random>
 
 #include "storage/http/http.hpp"
 #include "storage/swift/swift_storage.hpp"
+#include "test_servers.hpp"
 #include "util/bytes.hpp"
-
-extern char** environ;
 
 namespace swift = bakthat::storage::swift;
 namespace http = bakthat::storage::http;
 using bakthat::Error;
 using bakthat::ErrorKind;
+using namespace bakthat::test;  // servers, data, put/get, Proxy
 
 namespace {
 
-std::map<std::string, std::string> servers() {
-  const char* e = std::getenv("BAKTHAT_SERVERS_ENV");
-  std::string path = e ? e : "/tmp/bakthat-servers.env";
-  if (!std::ifstream(path)) {
-    std::string cmd = std::string(BAKTHAT_SOURCE_DIR) + "/tests/servers/up.sh";
-    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot start the test servers");
-  }
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
+// host:port of the Swift proxy server, for a faultproxy in front of it.
+std::string swift_target() {
+  std::string target = servers()["SWIFT_AUTH_URL"].substr(7);
+  return target.substr(0, target.find('/'));
 }
 
 std::string unique_container(const std::string& what) {
@@ -52,34 +40,6 @@ swift::Settings settings(const std::string& container) {
   s.retry.max_attempts = 3;
   s.container = container;
   return s;
-}
-
-std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  return v;
-}
-
-// Writes data in uneven slices, as a pipeline would.
-bakthat::StoredObject put(bakthat::Storage& s, const std::string& name, const std::vector<std::uint8_t>& data) {
-  auto w = s.create(name, std::nullopt);
-  std::size_t pos = 0, step = 1;
-  while (pos < data.size()) {
-    std::size_t n = std::min(step, data.size() - pos);
-    w->write(bakthat::Bytes(data.data() + pos, n));
-    pos += n;
-    step = step * 3 + 7;
-  }
-  w->finish();
-  return w->stored();
-}
-
-std::vector<std::uint8_t> get(bakthat::Storage& s, const std::string& name) {
-  auto src = s.open(name);
-  std::vector<std::uint8_t> out, buf(77777);
-  while (std::size_t n = src->read(buf)) out.insert(out.end(), buf.begin(), buf.begin() + n);
-  return out;
 }
 
 std::vector<std::string> names(const std::vector<bakthat::ObjectInfo>& infos) {
@@ -291,52 +251,9 @@ TEST(SwiftIntegration, RefusedTokenLogsInAgainOnce) {
   }
 }
 
-namespace {
-
-// tests/e2e/faultproxy.py as a child process in front of Swift.
-class Proxy {
- public:
-  explicit Proxy(std::vector<std::string> args) {
-    std::string target = servers()["SWIFT_AUTH_URL"].substr(7);
-    target = target.substr(0, target.find('/'));  // host:port
-    std::vector<std::string> argv = {"python3", std::string(BAKTHAT_SOURCE_DIR) + "/tests/e2e/faultproxy.py",
-                                     "--target", target};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    if (posix_spawnp(&pid_, "python3", &fa, nullptr, cargv.data(), environ) != 0)
-      throw std::runtime_error("cannot start faultproxy.py");
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
-    char line[64] = {0};
-    if (!fgets(line, sizeof line, out)) throw std::runtime_error("faultproxy.py said nothing");
-    fclose(out);
-    port_ = std::atoi(line + 5);
-  }
-  ~Proxy() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  pid_t pid_ = 0;
-  int port_ = 0;
-};
-
-}  // namespace
-
 TEST(SwiftFaults, TransientFailuresAreRetried) {
   std::string stats = "/tmp/bakthat-swift-faultproxy-" + std::to_string(::getpid()) + ".stats";
-  Proxy proxy({"--seed", "3", "--fail", "0.15", "--drop", "0.05", "--drop-body", "0.1", "--stall", "0.05",
+  Proxy proxy(swift_target(), {"--seed", "3", "--fail", "0.15", "--drop", "0.05", "--drop-body", "0.1", "--stall", "0.05",
                "--stall-seconds", "1", "--stats", stats});
   auto c = unique_container("faults");
   auto st = settings(c);
@@ -359,20 +276,12 @@ TEST(SwiftFaults, TransientFailuresAreRetried) {
   s.remove("flaky");
   swift::SwiftStorage segments(settings(swift::segment_container(c)));
   EXPECT_TRUE(segments.list("").empty());
-  std::string counts;
-  std::getline(std::ifstream(stats), counts);
-  counts = " " + counts;
-  std::remove(stats.c_str());
-  // Every kind of fault happened (the seed is fixed), so each was survived.
-  for (const char* kind : {" drop=", " drop_body=", " fail=", " stall="}) {
-    auto at = counts.find(kind);
-    ASSERT_NE(at, std::string::npos) << counts;
-    EXPECT_GT(std::atoi(counts.c_str() + at + std::string(kind).size()), 0) << counts;
-  }
+  // The seed is fixed, so every kind of fault happened and was survived.
+  expect_every_fault(stats);
 }
 
 TEST(SwiftFaults, PermanentSegmentFailureLeavesNothing) {
-  Proxy proxy({"--always-fail", "%2F00000002 "});  // the third segment
+  Proxy proxy(swift_target(), {"--always-fail", "%2F00000002 "});  // the third segment
   auto c = unique_container("permanent");
   auto st = settings(c);
   st.credentials.auth_url = proxy.origin() + "/auth/v1.0";
