@@ -13,6 +13,13 @@ BIN = os.environ.get("BAKTHAT_BIN") or os.path.join(
 SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVERS_ENV = os.environ.get("BAKTHAT_SERVERS_ENV", "/tmp/bakthat-servers.env")
 
+# The aws CLI (and moto) may live in a pyenv Python that a bare PATH lacks.
+if shutil.which("aws") is None:
+    import glob as _glob
+    _extra = _glob.glob(os.path.expanduser("~/.pyenv/shims")) + \
+        sorted(_glob.glob(os.path.expanduser("~/.pyenv/versions/*/bin")))
+    os.environ["PATH"] = os.pathsep.join(_extra + [os.environ.get("PATH", "")])
+
 
 def servers():
     """KEY=VALUE settings of the loopback servers (starting them if needed)."""
