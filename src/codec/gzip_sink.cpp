@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "codec/gzip_member.hpp"
-#include "codec/ordered_pool.hpp"
+#include "util/ordered_pool.hpp"
 #include "codec/stages.hpp"
 
 namespace bakthat::codec {
@@ -76,7 +76,7 @@ class GzipSink : public Sink {
   }
 
   Sink& next_;
-  OrderedPool<Block, Worker> pool_;
+  util::OrderedPool<Block, Worker> pool_;
   bool filling_ = false;  // pool_.back() is the block being filled
   bool wrote_any_ = false;
 };

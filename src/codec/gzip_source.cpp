@@ -8,7 +8,7 @@
 
 #include "bakthat/errors.hpp"
 #include "codec/gzip_member.hpp"
-#include "codec/ordered_pool.hpp"
+#include "util/ordered_pool.hpp"
 #include "codec/stages.hpp"
 #include "util/peek_source.hpp"
 
@@ -189,7 +189,7 @@ class GzipSource : public Source {
   bool eof_ = false;
   bool seen_member_ = false;
 
-  OrderedPool<Member, Worker> pool_;
+  util::OrderedPool<Member, Worker> pool_;
   std::vector<std::uint8_t> cur_;  // inflated member being handed out
   std::size_t cur_pos_ = 0;
 

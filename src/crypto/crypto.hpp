@@ -16,10 +16,13 @@ struct EncryptOptions {
   std::optional<std::string> password;   // scrypt stanza; exclusive with recipients
   std::vector<std::string> recipients;   // "age1..." strings
   int scrypt_work_factor = 18;           // log2(N)
+  int threads = 1;                       // workers sealing chunks
 };
 
 // A sink that writes an age v1 file of everything written into `next`, in
-// 64 KiB STREAM chunks, and finishes it. Throws Usage for a bad recipient.
+// 64 KiB STREAM chunks sealed on `threads` workers (the caller's thread
+// only copies and writes on), and finishes it. Writes the header at once.
+// Throws Usage for a bad recipient.
 std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
 
 // Which beefish variant to read: Auto picks the one that decrypts the first

@@ -51,10 +51,10 @@ Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
   if (!recipients.empty() && has_password)
     throw Error(ErrorKind::Usage, "give either a password or age recipients, not both");
   if (!recipients.empty()) {
-    e.options = crypto::EncryptOptions{std::nullopt, recipients, ctx.profile().scrypt_work_factor};
+    e.options = crypto::EncryptOptions{std::nullopt, recipients, ctx.profile().scrypt_work_factor, ctx.profile().threads};
     e.scheme = "age-x25519";
   } else if (has_password) {
-    e.options = crypto::EncryptOptions{options.password, {}, ctx.profile().scrypt_work_factor};
+    e.options = crypto::EncryptOptions{options.password, {}, ctx.profile().scrypt_work_factor, ctx.profile().threads};
     e.scheme = "age-scrypt";
   }
   return e;

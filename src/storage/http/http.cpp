@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "bakthat/errors.hpp"
 #include "storage/retry/retry.hpp"
@@ -14,6 +15,7 @@ namespace {
 // Collected bodies are error documents and listings; anything larger is a
 // misbehaving server.
 constexpr std::size_t kMaxCollected = 64u << 20;
+constexpr long kUploadBuffer = 2L << 20;  // curl's maximum (CURL_MAX_READ_SIZE)
 
 struct Transfer {
   const Request* request = nullptr;
@@ -71,7 +73,7 @@ size_t on_read(char* out, size_t size, size_t n, void* arg) {
   auto* t = static_cast<Transfer*>(arg);
   size_t left = t->request->body.size() - t->sent;
   size_t len = std::min(left, size * n);
-  std::copy_n(t->request->body.data() + t->sent, len, out);
+  if (len) std::memcpy(out, t->request->body.data() + t->sent, len);
   t->sent += len;
   return len;
 }
@@ -176,6 +178,9 @@ Response Client::perform(const Request& request) {
     curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
     curl_easy_setopt(c, CURLOPT_SEEKDATA, &t);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    // curl's 64 KiB default means a read callback and a send() per 64 KiB;
+    // parts are megabytes, and in a VM each system call costs.
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBuffer);
     if (request.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   } else if (request.method != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());

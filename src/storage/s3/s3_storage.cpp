@@ -28,6 +28,11 @@ bool archived_class(const std::string& storage_class) {
 
 // One object as an S3 multipart upload (or a plain PUT when it fits in
 // one part). upload_part runs on several threads at once: it only reads.
+// Every body is signed with its SHA-256 (x-amz-content-sha256), which the
+// server checks against what it received: that is the per-part checksum.
+// No Content-MD5 beside it: a second hash of every byte cost a sixth of the
+// upload's CPU (MD5 runs at half SHA-256's speed with SHA-NI) and adds no
+// check the signature does not already make.
 class S3Upload : public transfer::PartUpload {
  public:
   S3Upload(Client& client, std::string key, Params object_headers, std::uint64_t first_part)
@@ -52,7 +57,6 @@ class S3Upload : public transfer::PartUpload {
     r.method = "PUT";
     r.key = key_;
     r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
-    r.headers = {{"content-md5", content_md5(body)}};
     r.body = body;
     r.send_body = true;
     r.payload_hash = util::sha256_hex(body);
@@ -68,7 +72,6 @@ class S3Upload : public transfer::PartUpload {
     r.method = "PUT";
     r.key = key_;
     r.headers = object_headers_;
-    r.headers.emplace_back("content-md5", content_md5(body));
     r.body = body;
     r.send_body = true;
     r.payload_hash = util::sha256_hex(body);

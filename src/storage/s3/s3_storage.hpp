@@ -6,8 +6,7 @@
 // parallel (memory: at most `threads` parts in flight plus the one filling),
 // completed only in finish() and aborted when the writer dies unfinished.
 // Readers fetch ranges in parallel and hand them on in order. Every request
-// carries the SHA-256 of its body (and parts a Content-MD5), which the server
-// checks.
+// carries the SHA-256 of its body in its signature, which the server checks.
 #pragma once
 
 #include <memory>

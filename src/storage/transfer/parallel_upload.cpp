@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "storage/transfer/drain.hpp"
 
 namespace bakthat::storage::transfer {
 
@@ -17,7 +16,14 @@ ParallelUploadWriter::ParallelUploadWriter(std::unique_ptr<PartUpload> upload, s
 ParallelUploadWriter::~ParallelUploadWriter() {
   if (finished_) return;
   cancel_ = true;
-  drain(in_flight_);
+  for (auto& part : in_flight_) {
+    try {
+      if (part.result.valid()) part.result.get();
+    } catch (...) {
+      // Already failing or abandoned: the first error was reported, if any.
+    }
+  }
+  in_flight_.clear();
   upload_->abort(started_);
 }
 
@@ -51,17 +57,29 @@ void ParallelUploadWriter::ship() {
   while (static_cast<int>(in_flight_.size()) >= threads_) collect_oldest();
   int index = started_++;
   auto body = std::make_shared<std::vector<std::uint8_t>>(std::move(buffer_));
-  buffer_ = {};
-  buffer_.reserve(upload_->part_size(started_));
-  in_flight_.push_back(std::async(std::launch::async, [this, index, body] {
+  take_buffer();
+  auto result = std::async(std::launch::async, [this, index, body] {
     return UploadedPart{index, body->size(), upload_->upload_part(index, *body, cancel_)};
-  }));
+  });
+  in_flight_.push_back({std::move(result), std::move(body)});
+}
+
+void ParallelUploadWriter::take_buffer() {
+  if (spare_.empty()) {
+    buffer_ = {};
+  } else {
+    buffer_ = std::move(spare_.back());
+    spare_.pop_back();
+    buffer_.clear();
+  }
+  buffer_.reserve(upload_->part_size(started_));
 }
 
 void ParallelUploadWriter::collect_oldest() {
-  auto f = std::move(in_flight_.front());
+  InFlight part = std::move(in_flight_.front());
   in_flight_.pop_front();
-  parts_.push_back(f.get());
+  parts_.push_back(part.result.get());
+  spare_.push_back(std::move(*part.body));
 }
 
 }  // namespace bakthat::storage::transfer

@@ -44,7 +44,7 @@ class PartUpload {
 
 // An ObjectWriter that cuts the stream into parts and uploads them, at most
 // `threads` at once. Memory stays bounded: one part filling plus `threads`
-// in flight. The first failed part's error surfaces from the next write()
+// in flight, in buffers reused from part to part. The first failed part's error surfaces from the next write()
 // or finish(). Destroyed unfinished, it cancels the uploads running, waits
 // for them (keeping none of their errors), then calls abort().
 class ParallelUploadWriter : public ObjectWriter {
@@ -61,6 +61,14 @@ class ParallelUploadWriter : public ObjectWriter {
  private:
   void ship();
   void collect_oldest();
+  void take_buffer();
+
+  // A part on its way up, and the buffer it is sent from (which returns to
+  // spare_ once the part is done).
+  struct InFlight {
+    std::future<UploadedPart> result;
+    std::shared_ptr<std::vector<std::uint8_t>> body;
+  };
 
   std::unique_ptr<PartUpload> upload_;
   std::string name_;
@@ -69,7 +77,10 @@ class ParallelUploadWriter : public ObjectWriter {
   std::vector<std::uint8_t> buffer_;
   std::uint64_t size_ = 0;
   int started_ = 0;  // parts handed to upload_part
-  std::deque<std::future<UploadedPart>> in_flight_;
+  std::deque<InFlight> in_flight_;
+  // Part buffers are reused: a fresh one per part would fault in (and then
+  // unmap) tens of MiB of pages for every part.
+  std::vector<std::vector<std::uint8_t>> spare_;
   std::vector<UploadedPart> parts_;  // in order: collected oldest first
   std::atomic<bool> cancel_{false};
   bool finished_ = false;

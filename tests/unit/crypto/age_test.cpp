@@ -227,6 +227,33 @@ TEST_F(AgeTest, RoundTripSizesPassword) {
   }
 }
 
+// Parallel sealing: jobs of 16 chunks (1 MiB) on several workers; the
+// counters and the last-chunk flag must come out as one sequential stream
+// would have them, whatever the job boundaries and write sizes.
+TEST_F(AgeTest, RoundTripAcrossSealingJobsOnWorkers) {
+  const std::size_t job = 16 * 65536;
+  auto kp = generate_key_pair();
+  DecryptOptions d;
+  d.identity_files = {write_file("id", kp.identity + "\n")};
+  for (int threads : {1, 2, 3}) {
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, job - 1, job, job + 1, 2 * job, 2 * job + 65536,
+                          3 * job + 5, 9 * job + 65535}) {
+      for (std::size_t piece : {std::size_t{4096}, std::size_t{65536}, job, 3 * job + 1}) {
+        SCOPED_TRACE(std::to_string(threads) + " threads, " + std::to_string(n) + " bytes, writes of " +
+                     std::to_string(piece));
+        auto plain = make_data(n, static_cast<unsigned>(n + piece));
+        EncryptOptions eo;
+        eo.recipients = {kp.recipient};
+        eo.threads = threads;
+        auto cipher = encrypt(plain, eo, piece);
+        std::size_t chunks = std::max<std::size_t>(1, (n + 65535) / 65536);
+        EXPECT_EQ(cipher.size() - header_size(cipher), 16 + n + 16 * chunks);
+        EXPECT_EQ(decrypt(cipher, d, 65536 * 5 + 3), plain);
+      }
+    }
+  }
+}
+
 TEST_F(AgeTest, RoundTripLargeX25519MultipleRecipients) {
   auto a = generate_key_pair(), b = generate_key_pair(), c = generate_key_pair();
   auto plain = make_data(5 * 1024 * 1024 + 123);

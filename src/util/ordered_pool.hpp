@@ -1,6 +1,6 @@
 // A fixed ring of job slots processed by worker threads and handed back in
-// submission order: the shape of both the parallel gzip compressor and the
-// parallel gzip decompressor.
+// submission order: the shape of the parallel gzip compressor and
+// decompressor and of the age encryptor.
 //
 // Contract: a single owner thread fills the slot returned by back() and
 // submit()s it, then takes results with front() / pop_front() in the same
@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-namespace bakthat::codec {
+namespace bakthat::util {
 
 template <class Job, class Worker>
 class OrderedPool {
@@ -140,4 +140,4 @@ class OrderedPool {
   bool stop_ = false;
 };
 
-}  // namespace bakthat::codec
+}  // namespace bakthat::util
