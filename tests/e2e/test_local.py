@@ -373,10 +373,15 @@ class LocalFailures(BakthatTestCase):
     def test_sigkill_leaves_no_row_and_no_object(self):
         src = os.path.join(self.work, "big")
         os.makedirs(src)
-        chunk = os.urandom(16 * 1024 * 1024)
-        for i in range(40):
+        chunk = os.urandom(4 * 1024 * 1024)
+        for i in range(4):
             with open(os.path.join(src, "f%d" % i), "wb") as f:
                 f.write(chunk[i:] + chunk[:i])
+        # A sparse 64 GiB file: no disk used, but far more reading and
+        # compressing than any machine does in 1.5 s, so every kill lands
+        # mid-backup (random data alone was stored too fast on a quiet box).
+        with open(os.path.join(src, "sparse"), "wb") as f:
+            f.truncate(64 << 30)
         import harness
         for delay in (0.2, 0.7, 1.5):
             proc = subprocess.Popen([harness.BIN, "backup", "big", "--prompt", "no"], cwd=self.work,
