@@ -1,6 +1,7 @@
 #include "storage/transfer/ranged_reader.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "storage/transfer/drain.hpp"
 
@@ -29,7 +30,7 @@ std::size_t RangedReader::read(MutableBytes out) {
     next_chunk();
   }
   std::size_t n = std::min(out.size(), current_.size() - pos_);
-  std::copy_n(current_.data() + pos_, n, out.data());
+  std::memcpy(out.data(), current_.data() + pos_, n);
   pos_ += n;
   return n;
 }
@@ -39,20 +40,29 @@ void RangedReader::schedule() {
     std::uint64_t start = next_start_;
     std::uint64_t len = std::min(chunk_, size_ - start);
     next_start_ += len;
-    in_flight_.push_back(std::async(std::launch::async, [this, start, len] { return fetch(start, len); }));
+    std::vector<std::uint8_t> buffer;
+    if (!spare_.empty()) {
+      buffer = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    in_flight_.push_back(std::async(std::launch::async, [this, start, len, b = std::move(buffer)]() mutable {
+      return fetch(start, len, std::move(b));
+    }));
   }
 }
 
 void RangedReader::next_chunk() {
   auto f = std::move(in_flight_.front());
   in_flight_.pop_front();
+  if (current_.capacity()) spare_.push_back(std::move(current_));
   current_ = f.get();
   pos_ = 0;
   schedule();
 }
 
-std::vector<std::uint8_t> RangedReader::fetch(std::uint64_t start, std::uint64_t len) {
-  std::vector<std::uint8_t> data;
+std::vector<std::uint8_t> RangedReader::fetch(std::uint64_t start, std::uint64_t len,
+                                              std::vector<std::uint8_t> data) {
+  data.clear();
   data.reserve(len);
   retry::run(policy_, [&] {
     fetch_(start + data.size(), start + len - 1, [&](Bytes b) {

@@ -16,7 +16,8 @@ namespace bakthat::storage::transfer {
 // Reads an object of known size as consecutive ranges of `chunk` bytes,
 // `window` of them in flight on threads, handed on in order. A range whose
 // transfer drops is resumed from the byte reached, under the retry policy.
-// Memory stays bounded by window * chunk. Destruction cancels the ranges
+// Memory stays bounded by (window + 1) * chunk, in buffers reused from range
+// to range. Destruction cancels the ranges
 // still in flight and waits for them.
 class RangedReader : public Source {
  public:
@@ -37,7 +38,7 @@ class RangedReader : public Source {
  private:
   void schedule();
   void next_chunk();
-  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len);
+  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len, std::vector<std::uint8_t> data);
 
   Fetch fetch_;
   retry::Policy policy_;
@@ -47,6 +48,9 @@ class RangedReader : public Source {
   std::uint64_t next_start_ = 0;
   std::deque<std::future<std::vector<std::uint8_t>>> in_flight_;
   std::vector<std::uint8_t> current_;
+  // Range buffers handed back for the next ranges: a fresh one per range
+  // would fault in (and then unmap) its pages every time.
+  std::vector<std::vector<std::uint8_t>> spare_;
   std::size_t pos_ = 0;
   std::atomic<bool> cancel_{false};
 };
