@@ -155,7 +155,7 @@ if has crypto; then
   fi
 fi
 
-has gzip && HG=$(home gzip)
+{ has gzip || has enc; } && HG=$(home gzip)
 has zstd && HZ=$(home zstd "  compression: zstd")
 if has enc; then
   HE=$(home enc); HE10=$(home enc10 "  scrypt_work_factor: 10")
@@ -191,6 +191,7 @@ for RUN in $(seq "$RUNS"); do
     bakthat_round "bakthat zstd" "$HZ" -
   fi
   if has enc; then
+    has gzip || bakthat_round bakthat "$HG" -   # the unencrypted baseline, in the same run
     bakthat_round "bakthat agex" "$HEX" -       # to a public key: the encryption stage's own cost
     bakthat_round "bakthat age" "$HE" "$PW"      # password: the stage plus age's scrypt (2^18, ~1.5 s, 256 MB)
     bakthat_round "bakthat age10" "$HE10" "$PW"  # the same with a cheap KDF
