@@ -1,15 +1,20 @@
 // age v1 reader (FORMATS.md §1.2-1.7): strict header, file key unwrapping
-// with age 1.1.1's rules, header MAC, then STREAM chunks released only once
-// their tag verified.
+// with age 1.1.1's rules, header MAC, then STREAM chunks opened in parallel
+// and released only once their tag verified.
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
 
 #include "bakthat/errors.hpp"
 #include "crypto/age_format.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/stages.hpp"
 #include "util/bytes.hpp"
+#include "util/ordered_pool.hpp"
 
 namespace bakthat::crypto::detail {
 namespace {
@@ -108,10 +113,115 @@ FileKey unwrap(const Header& h, const DecryptOptions& options) {
   throw Error(ErrorKind::Crypto, kWrongKey);
 }
 
+// Sealed chunks opened per job: 1 MiB of payload, as the writer seals.
+constexpr std::size_t kJobChunks = 16;
+constexpr std::size_t kJobSealed = kJobChunks * kSealedChunk;
+
+struct OpenJob {
+  std::vector<std::uint8_t> sealed, plain;
+  std::uint64_t first_counter = 0;
+  std::uint64_t offset = 0;  // of sealed[0] in the object
+  bool at_end = false;       // the object ends right after `sealed`
+  std::size_t plain_len = 0; // plaintext of the chunks that opened, in order
+  std::exception_ptr error;  // the damage found after them, if any
+};
+
+// Opens the chunks of one job in order, stopping at the first damaged one.
+// Which chunk may be the last is known from where the object ends, so the
+// rules are those of a sequential reader: a full chunk that is not the end
+// must open as non-final (opening as final means data follows the final
+// chunk), the end must be a final chunk, and an empty final chunk is only
+// allowed as the whole payload.
+void open_job(ChaChaPoly& aead, OpenJob& job) {
+  job.plain.resize(job.sealed.size());
+  job.plain_len = 0;
+  job.error = nullptr;
+  if (job.sealed.empty()) {  // only ever the first job: nothing after the nonce
+    try {
+      damaged(job.offset, "truncated: the final chunk is missing");
+    } catch (...) {
+      job.error = std::current_exception();
+    }
+    return;
+  }
+  std::uint8_t nonce[12];
+  for (std::size_t start = 0, i = 0; start < job.sealed.size(); start += kSealedChunk, ++i) {
+    const std::size_t n = std::min(kSealedChunk, job.sealed.size() - start);
+    const std::uint64_t counter = job.first_counter + i, at = job.offset + start;
+    const bool ends_object = job.at_end && start + n == job.sealed.size();
+    Bytes ct(job.sealed.data() + start, n);
+    std::uint8_t* out = job.plain.data() + job.plain_len;
+    try {
+      if (n < kSealedChunk) {  // short: only the object's end can be
+        if (n < ChaChaPoly::kTag) damaged(at, "truncated chunk");
+        if (n == ChaChaPoly::kTag && counter != 0) damaged(at, "empty final chunk");
+        stream_nonce(counter, true, nonce);
+        if (!aead.open(nonce, ct, out)) damaged(at, "chunk authentication failed");
+      } else {
+        stream_nonce(counter, false, nonce);
+        if (aead.open(nonce, ct, out)) {
+          if (ends_object) {
+            job.plain_len += n - ChaChaPoly::kTag;
+            damaged(at + n, "truncated: the final chunk is missing");
+          }
+        } else {
+          stream_nonce(counter, true, nonce);
+          if (!aead.open(nonce, ct, out)) damaged(at, "chunk authentication failed");
+          if (!ends_object) damaged(at + n, "data after the final chunk");
+        }
+      }
+    } catch (...) {
+      job.error = std::current_exception();
+      return;
+    }
+    job.plain_len += n - ChaChaPoly::kTag;
+  }
+}
+
+// Reads the sealed payload in jobs of kJobChunks chunks, opened on worker
+// threads (each with its own cipher context) and handed back in order; a
+// job's plaintext is released only after its chunks authenticated, and the
+// first damage is reported once the plaintext before it was read. One byte
+// is read past each job to learn whether the object ends there.
 class AgeReader : public Source {
  public:
-  AgeReader(Source& in, const DecryptOptions& options) : in_(in), sealed_(kSealedChunk), plain_(kChunk) {
-    Header h = parse_header(in_);
+  AgeReader(Source& in, const DecryptOptions& options)
+      : in_(in),
+        payload_key_(start(in_, options)),
+        pool_(std::max(1, options.threads), 2 * static_cast<std::size_t>(std::max(1, options.threads)) + 2,
+              [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
+              [](std::unique_ptr<ChaChaPoly>& aead, OpenJob& job) { open_job(*aead, job); }) {}
+
+  ~AgeReader() override { wipe(payload_key_.data(), payload_key_.size()); }
+
+  std::size_t read(MutableBytes out) override {
+    if (out.empty()) return 0;
+    for (;;) {
+      if (current_) {
+        OpenJob& job = pool_.front();
+        if (pos_ < job.plain_len) {
+          std::size_t n = std::min(out.size(), job.plain_len - pos_);
+          std::memcpy(out.data(), job.plain.data() + pos_, n);
+          pos_ += n;
+          return n;
+        }
+        if (job.error) std::rethrow_exception(job.error);
+        if (job.at_end) return 0;
+        pool_.pop_front();
+        current_ = false;
+      }
+      schedule();
+      if (pool_.empty()) return 0;
+      pool_.front();  // waits for the oldest job
+      current_ = true;
+      pos_ = 0;
+    }
+  }
+
+ private:
+  // Reads the header and the payload nonce; returns the payload key.
+  static Key32 start(ByteReader& in, const DecryptOptions& options) {
+    Header h = parse_header(in);
     FileKey file_key = unwrap(h, options);
     Key32 mac_key = hkdf_sha256(file_key, {}, "header");
     Key32 mac = hmac_sha256(mac_key, util::as_bytes(h.mac_input));
@@ -121,69 +231,45 @@ class AgeReader : public Source {
       damaged(0, "header MAC mismatch");
     }
     std::uint8_t nonce[kPayloadNonce];
-    std::uint64_t at = in_.offset();
-    if (in_.read(MutableBytes(nonce, sizeof nonce)) != sizeof nonce) {
+    std::uint64_t at = in.offset();
+    if (in.read(MutableBytes(nonce, sizeof nonce)) != sizeof nonce) {
       wipe(file_key.data(), file_key.size());
       damaged(at, "truncated before the payload");
     }
     Key32 payload_key = hkdf_sha256(file_key, nonce, "payload");
     wipe(file_key.data(), file_key.size());
-    aead_ = std::make_unique<ChaChaPoly>(payload_key);
-    wipe(payload_key.data(), payload_key.size());
+    return payload_key;
   }
 
-  ~AgeReader() override { wipe(plain_.data(), plain_.size()); }
-
-  std::size_t read(MutableBytes out) override {
-    if (out.empty()) return 0;
-    while (pos_ == len_) {
-      if (done_) return 0;
-      next_chunk();
+  // Reads ahead into free job slots until the object's end.
+  void schedule() {
+    while (!ended_ && !pool_.full()) {
+      OpenJob& job = pool_.back();
+      job.sealed.resize(kJobSealed);
+      job.offset = in_.offset() - (carry_ ? 1 : 0);
+      std::size_t n = 0;
+      if (carry_) job.sealed[n++] = *carry_;
+      n += in_.read(MutableBytes(job.sealed.data() + n, kJobSealed - n));
+      job.sealed.resize(n);
+      carry_.reset();
+      std::uint8_t next;
+      if (n == kJobSealed && in_.read(MutableBytes(&next, 1)) == 1) carry_ = next;
+      job.at_end = !carry_;
+      ended_ = job.at_end;
+      job.first_counter = counter_;
+      counter_ += (n + kSealedChunk - 1) / kSealedChunk;
+      pool_.submit();
     }
-    std::size_t n = std::min(out.size(), len_ - pos_);
-    std::memcpy(out.data(), plain_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  void next_chunk() {
-    std::uint64_t at = in_.offset();
-    std::size_t n = in_.read(MutableBytes(sealed_.data(), sealed_.size()));
-    if (n == 0) damaged(at, "truncated: the final chunk is missing");
-    std::uint8_t nonce[12];
-    bool last = n < sealed_.size();
-    Bytes ct(sealed_.data(), n);
-    if (last) {
-      if (n < ChaChaPoly::kTag) damaged(at, "truncated chunk");
-      if (n == ChaChaPoly::kTag && counter_ != 0) damaged(at, "empty final chunk");
-      stream_nonce(counter_, true, nonce);
-      if (!aead_->open(nonce, ct, plain_.data())) damaged(at, "chunk authentication failed");
-    } else {
-      stream_nonce(counter_, false, nonce);
-      if (!aead_->open(nonce, ct, plain_.data())) {
-        stream_nonce(counter_, true, nonce);
-        if (!aead_->open(nonce, ct, plain_.data())) damaged(at, "chunk authentication failed");
-        last = true;
-      }
-    }
-    if (last) {
-      std::uint8_t extra;
-      std::uint64_t end = in_.offset();
-      if (in_.read(MutableBytes(&extra, 1)) != 0) damaged(end, "data after the final chunk");
-      done_ = true;
-    }
-    ++counter_;
-    pos_ = 0;
-    len_ = n - ChaChaPoly::kTag;
   }
 
   ByteReader in_;
-  std::unique_ptr<ChaChaPoly> aead_;
-  std::vector<std::uint8_t> sealed_, plain_;
-  std::size_t pos_ = 0, len_ = 0;
+  Key32 payload_key_;  // read by workers as they start; wiped last
+  util::OrderedPool<OpenJob, std::unique_ptr<ChaChaPoly>> pool_;
+  std::optional<std::uint8_t> carry_;  // the byte read past the last job
   std::uint64_t counter_ = 0;
-  bool done_ = false;
+  bool ended_ = false;
+  bool current_ = false;  // pool_.front() is the job being read
+  std::size_t pos_ = 0;
 };
 
 }  // namespace

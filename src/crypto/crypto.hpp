@@ -35,6 +35,7 @@ struct DecryptOptions {
   std::vector<std::string> identity_files;  // files of AGE-SECRET-KEY-1... lines
   int max_scrypt_work_factor = 22;
   BeefishMode beefish_mode = BeefishMode::Auto;
+  int threads = 1;  // workers opening age chunks
 };
 
 enum class Envelope { Plain, Age, AgeArmored, Beefish };

@@ -32,6 +32,7 @@ crypto::DecryptOptions decrypt_options(const ops::Context& ctx, const Options& o
   d.password = password;
   d.identity_files = options.identity_files;
   if (!ctx.profile().identity_file.empty()) d.identity_files.push_back(ctx.profile().identity_file);
+  d.threads = ctx.profile().threads;
   return d;
 }
 

@@ -248,6 +248,7 @@ TEST_F(AgeTest, RoundTripAcrossSealingJobsOnWorkers) {
         auto cipher = encrypt(plain, eo, piece);
         std::size_t chunks = std::max<std::size_t>(1, (n + 65535) / 65536);
         EXPECT_EQ(cipher.size() - header_size(cipher), 16 + n + 16 * chunks);
+        d.threads = threads;
         EXPECT_EQ(decrypt(cipher, d, 65536 * 5 + 3), plain);
       }
     }
@@ -376,6 +377,74 @@ TEST_F(AgeTest, TamperedBytesAlwaysFail) {
     EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
     EXPECT_EQ(std::string(e.what()), "archive is damaged at byte " + std::to_string(aligned.size()) +
                                          " (data after the final chunk)");
+  }
+}
+
+// Parallel opening: jobs of 16 chunks read ahead and opened on workers must
+// report damage exactly as a sequential reader, at job boundaries too, and
+// release no plaintext of a damaged chunk or after it.
+TEST_F(AgeTest, DamageAcrossOpeningJobsOnWorkers) {
+  const std::size_t job = 16;  // chunks
+  auto kp = generate_key_pair();
+  EncryptOptions eo;
+  eo.recipients = {kp.recipient};
+  eo.threads = 2;
+  auto plain = make_data(2 * job * 65536 + 1000, 11);
+  auto cipher = encrypt(plain, eo, 1 << 20);
+  const std::size_t payload = header_size(cipher) + 16;
+  auto chunk_at = [&](std::size_t k) { return payload + k * 65552; };
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    DecryptOptions d;
+    d.identity_files = {write_file("id", kp.identity + "\n")};
+    d.threads = threads;
+    EXPECT_EQ(decrypt(cipher, d, 65552 * 3 + 7), plain);
+    for (std::size_t k : {std::size_t{0}, job - 1, job, job + 1, 2 * job - 1, 2 * job}) {
+      SCOPED_TRACE(k);
+      auto bad = cipher;
+      bad[chunk_at(k) + 5] ^= 0x01;
+      std::vector<std::uint8_t> got;
+      try {
+        test::SpanSource src(bad, 100000);
+        auto dec = make_decryptor(src, d);
+        std::uint8_t buf[9000];
+        while (std::size_t n = dec->read(MutableBytes(buf, sizeof buf))) got.insert(got.end(), buf, buf + n);
+        ADD_FAILURE() << "no error";
+      } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "archive is damaged at byte " + std::to_string(chunk_at(k)) +
+                                             " (chunk authentication failed)");
+      }
+      EXPECT_EQ(got.size(), k * 65536);  // everything before the damaged chunk, nothing of it
+      EXPECT_TRUE(std::equal(got.begin(), got.end(), plain.begin()));
+    }
+    // Cut at a job boundary: the final chunk is missing.
+    for (std::size_t k : {job, 2 * job}) {
+      std::vector<std::uint8_t> cut(cipher.begin(), cipher.begin() + static_cast<std::ptrdiff_t>(chunk_at(k)));
+      try {
+        decrypt(cut, d);
+        ADD_FAILURE() << "no error at cut " << k;
+      } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "archive is damaged at byte " + std::to_string(chunk_at(k)) +
+                                             " (truncated: the final chunk is missing)");
+      }
+    }
+    // A payload of exactly one full job, then one stray byte (read as the
+    // byte past the job).
+    auto aligned = encrypt(make_data(job * 65536, 12), eo);
+    EXPECT_EQ(decrypt(aligned, d), make_data(job * 65536, 12));
+    auto longer = aligned;
+    longer.push_back(0);
+    try {
+      decrypt(longer, d);
+      ADD_FAILURE() << "no error for a stray byte";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), "archive is damaged at byte " + std::to_string(aligned.size()) +
+                                           " (data after the final chunk)");
+    }
+    // Nothing after the payload nonce.
+    auto empty = encrypt({}, eo);
+    std::vector<std::uint8_t> headless(empty.begin(), empty.end() - 16);
+    EXPECT_THROW(decrypt(headless, d), Error);
   }
 }
 
