@@ -1,12 +1,13 @@
 """The s3 destination through the real binary against OpenStack Swift's S3
-API, which verifies every signature, payload hash and Content-MD5; the aws
-CLI and tar are the witnesses."""
+API, which verifies every signature and payload hash; the aws CLI and tar
+are the witnesses. https goes through a TLS front on loopback."""
 import os
 import tarfile
 import time
 
-from harness import BakthatTestCase, make_small_tree, tree_digest
+from harness import BakthatTestCase, make_small_tree, servers, tree_digest
 from s3util import aws, new_bucket, open_uploads, swift_profile
+from tlsproxy import TlsProxy, make_certificate
 
 
 class S3SwiftTest(BakthatTestCase):
@@ -103,6 +104,45 @@ class S3SwiftTest(BakthatTestCase):
         self.write_config(swift_profile(self.bucket, s3_endpoint="http://127.0.0.1:1"))
         r = self.fails("backup", "x.txt", "-d", "s3", env={"BAKTHAT_RETRY_ATTEMPTS": "2"})
         self.assertIn("S3: cannot connect to http://127.0.0.1:1 (Couldn't connect to server)", r.errtext)
+
+
+class S3HttpsTest(BakthatTestCase):
+    """https to an S3 endpoint: the server's certificate is checked against
+    the system's trust store, or the bundle AWS_CA_BUNDLE names."""
+
+    def setUp(self):
+        super().setUp()
+        self.cert, key = make_certificate(self.tmp)
+        target = servers()["S3_ENDPOINT"].split("://", 1)[1]
+        self.proxy = TlsProxy(target, self.cert, key).__enter__()
+        self.addCleanup(self.proxy.__exit__)
+        self.bucket = new_bucket("tls")
+        self.write_config(swift_profile(self.bucket, s3_endpoint=self.proxy.endpoint))
+        with open(os.path.join(self.work, "x.txt"), "w") as f:
+            f.write("over https\n" * 1000)
+
+    def test_untrusted_certificate_is_refused(self):
+        r = self.fails("backup", "x.txt", "-d", "s3", env={"BAKTHAT_RETRY_ATTEMPTS": "2"})
+        last = r.errtext.strip().splitlines()[-1]
+        self.assertTrue(last.startswith("bakthat: S3: TLS certificate of %s not trusted (" % self.proxy.endpoint),
+                        r.errtext)
+        self.assertGreater(self.proxy.handshakes_failed, 0)
+        self.assertEqual(self.ok("show").text.strip(), "")
+
+    def test_certificate_trusted_through_aws_ca_bundle(self):
+        env = {"AWS_CA_BUNDLE": self.cert}
+        self.ok("backup", "x.txt", "-d", "s3", env=env)
+        out = os.path.join(self.work, "out")
+        self.ok("restore", "x.txt", "-d", "s3", "-o", out, env=env)
+        with open(os.path.join(out, "x.txt")) as f:
+            self.assertEqual(f.read(), "over https\n" * 1000)
+        self.assertEqual(self.proxy.handshakes_failed, 0)
+        # A bundle that does not hold the server's certificate is no bypass.
+        os.makedirs(os.path.join(self.tmp, "other"))
+        other, _ = make_certificate(os.path.join(self.tmp, "other"))
+        r = self.fails("restore", "x.txt", "-d", "s3", "-o", os.path.join(self.work, "out2"),
+                       env={"AWS_CA_BUNDLE": other, "BAKTHAT_RETRY_ATTEMPTS": "2"})
+        self.assertIn("not trusted", r.errtext)
 
 
 if __name__ == "__main__":

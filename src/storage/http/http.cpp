@@ -126,6 +126,10 @@ Options default_options(std::string service) {
   o.service = std::move(service);
   if (const char* v = std::getenv("BAKTHAT_HTTP_TIMEOUT"); v && std::atol(v) > 0)
     o.stall_timeout_s = std::atol(v);
+  // The variables the ecosystems' own clients read for a private CA (aws CLI
+  // and boto; python-swiftclient), so one setting serves both tools.
+  const char* bundle = std::getenv(o.service == "Swift" ? "OS_CACERT" : "AWS_CA_BUNDLE");
+  if (bundle && *bundle) o.ca_file = bundle;
   return o;
 }
 

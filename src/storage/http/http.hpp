@@ -53,6 +53,8 @@ struct Options {
 };
 
 // Options whose stall timeout BAKTHAT_HTTP_TIMEOUT (seconds) can shorten.
+// A CA bundle named by AWS_CA_BUNDLE (S3, Glacier) or OS_CACERT (Swift) is
+// trusted instead of the system's store, as the aws CLI and swift do.
 Options default_options(std::string service);
 
 class Client {
