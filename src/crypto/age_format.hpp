@@ -21,6 +21,15 @@ inline constexpr std::size_t kSealedChunk = kChunk + ChaChaPoly::kTag;
 inline constexpr std::size_t kFileKey = 16;
 inline constexpr std::size_t kPayloadNonce = 16;
 
+// Chunks are sealed and opened in jobs of kJobChunks (1 MiB of payload, so a
+// job's work dwarfs handing it between threads) on at most kMaxWorkers
+// threads: each does over 2 GB/s, so more would only hold more jobs in
+// memory. Slots bound the jobs in flight.
+inline constexpr std::size_t kJobChunks = 16;
+inline constexpr int kMaxWorkers = 4;
+inline int chunk_workers(int threads) { return threads < 1 ? 1 : threads > kMaxWorkers ? kMaxWorkers : threads; }
+inline std::size_t job_slots(int workers) { return 2 * static_cast<std::size_t>(workers) + 2; }
+
 struct Stanza {
   std::string type;
   std::vector<std::string> args;

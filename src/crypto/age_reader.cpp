@@ -113,8 +113,6 @@ FileKey unwrap(const Header& h, const DecryptOptions& options) {
   throw Error(ErrorKind::Crypto, kWrongKey);
 }
 
-// Sealed chunks opened per job: 1 MiB of payload, as the writer seals.
-constexpr std::size_t kJobChunks = 16;
 constexpr std::size_t kJobSealed = kJobChunks * kSealedChunk;
 
 struct OpenJob {
@@ -188,7 +186,7 @@ class AgeReader : public Source {
   AgeReader(Source& in, const DecryptOptions& options)
       : in_(in),
         payload_key_(start(in_, options)),
-        pool_(std::max(1, options.threads), 2 * static_cast<std::size_t>(std::max(1, options.threads)) + 2,
+        pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
               [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
               [](std::unique_ptr<ChaChaPoly>& aead, OpenJob& job) { open_job(*aead, job); }) {}
 

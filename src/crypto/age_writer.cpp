@@ -79,9 +79,6 @@ std::string make_header(const EncryptOptions& options, Bytes file_key) {
   return header;
 }
 
-// Chunks sealed per job: 1 MiB of payload, so a job's work dwarfs handing it
-// over between threads.
-constexpr std::size_t kJobChunks = 16;
 constexpr std::size_t kJobBytes = kJobChunks * kChunk;
 
 struct SealJob {
@@ -115,7 +112,7 @@ class AgeEncryptor : public Sink {
  public:
   AgeEncryptor(Sink& next, const EncryptOptions& options)
       : next_(next), payload_key_(start(next, options)),
-        pool_(std::max(1, options.threads), 2 * static_cast<std::size_t>(std::max(1, options.threads)) + 2,
+        pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
               [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
               [](std::unique_ptr<ChaChaPoly>& aead, SealJob& job) { seal_job(*aead, job); }) {}
 

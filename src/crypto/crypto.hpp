@@ -16,7 +16,7 @@ struct EncryptOptions {
   std::optional<std::string> password;   // scrypt stanza; exclusive with recipients
   std::vector<std::string> recipients;   // "age1..." strings
   int scrypt_work_factor = 18;           // log2(N)
-  int threads = 1;                       // workers sealing chunks
+  int threads = 1;                       // workers sealing chunks (at most 4 are used)
 };
 
 // A sink that writes an age v1 file of everything written into `next`, in
@@ -35,7 +35,7 @@ struct DecryptOptions {
   std::vector<std::string> identity_files;  // files of AGE-SECRET-KEY-1... lines
   int max_scrypt_work_factor = 22;
   BeefishMode beefish_mode = BeefishMode::Auto;
-  int threads = 1;  // workers opening age chunks
+  int threads = 1;  // workers opening age chunks (at most 4 are used)
 };
 
 enum class Envelope { Plain, Age, AgeArmored, Beefish };
