@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 
+from loopback import LoopbackListener
+
 FAULT_BODY = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
               b'<Message>injected by faultproxy</Message></Error>')
 
@@ -54,15 +56,14 @@ def _set_header(head, name, value):
     return b"\r\n".join(lines)
 
 
-class FaultProxy:
+class FaultProxy(LoopbackListener):
     """fail/stall/drop/drop_body are per-request probabilities; max_faults
     bounds the faults injected in all (None: no bound); always_fail is a
     regex on the request line whose matches always get a 500."""
 
     def __init__(self, target, seed=0, fail=0.0, stall=0.0, stall_seconds=2.0, drop=0.0,
                  drop_body=0.0, max_faults=None, always_fail=None, stats_path=None):
-        host, port = target.rsplit(":", 1)
-        self.target = (host, int(port))
+        super().__init__(target)
         self.rng = random.Random(seed)
         self.p = {"fail": fail, "stall": stall, "drop": drop, "drop_body": drop_body}
         self.stall_seconds = stall_seconds
@@ -71,34 +72,6 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.stats_path = stats_path
         self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0}
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    @property
-    def endpoint(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def start(self):
-        self.thread.start()
-
-    def stop(self):
-        self.running = False
-        try:
-            self.listener.close()
-        except OSError:
-            pass
 
     def faults(self):
         with self.lock:
@@ -131,14 +104,6 @@ class FaultProxy:
 
     def faults_unlocked(self):
         return sum(v for k, v in self.stats.items() if k != "requests")
-
-    def _accept(self):
-        while self.running:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
         try:

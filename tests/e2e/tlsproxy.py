@@ -10,6 +10,8 @@ import ssl
 import subprocess
 import threading
 
+from loopback import LoopbackListener
+
 
 def make_certificate(directory):
     """A self-signed certificate for 127.0.0.1 (made by the openssl CLI):
@@ -38,41 +40,14 @@ def _pump(src, dst):
                 pass
 
 
-class TlsProxy:
+class TlsProxy(LoopbackListener):
+    scheme = "https"
+
     def __init__(self, target, cert, key):
-        host, port = target.rsplit(":", 1)
-        self.target = (host, int(port))
+        super().__init__(target)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(32)
-        self.port = self.listener.getsockname()[1]
         self.handshakes_failed = 0
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def endpoint(self):
-        return "https://127.0.0.1:%d" % self.port
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.listener.close()
-        except OSError:
-            pass
-
-    def _accept(self):
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
         try:
