@@ -96,7 +96,7 @@ ErrorReply parse_error(const http::Response& response) {
   return e;
 }
 
-Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
+retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
                          const std::string& subject, const std::string& method) {
   const std::string& code = reply.code;
   const std::string tag = " (" + (code.empty() ? "HTTP " + std::to_string(status) : code) + ")";
@@ -167,9 +167,7 @@ http::Response Client::send_once(const GlacierRequest& r) {
   http::Response resp = pool_.perform(build_request(config_, endpoint_, r, s3::amz_date(now_seconds())));
   if (resp.status >= 200 && resp.status < 300) return resp;
   if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
-  Failure f = classify_failure(resp.status, parse_error(resp), config_.vault, r.subject, r.method);
-  if (f.transient) throw retry::TransientError(f.message);
-  throw Error(f.kind, f.message);
+  classify_failure(resp.status, parse_error(resp), config_.vault, r.subject, r.method).raise();
 }
 
 http::Response Client::send(const GlacierRequest& request) {

@@ -66,12 +66,7 @@ struct ErrorReply {
 };
 ErrorReply parse_error(const http::Response& response);
 
-struct Failure {
-  ErrorKind kind;
-  std::string message;
-  bool transient;
-};
-Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
+retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
                          const std::string& subject, const std::string& method);
 
 // What DescribeJob says of a retrieval job.

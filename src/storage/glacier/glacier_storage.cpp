@@ -86,7 +86,7 @@ class GlacierWriter : public ObjectWriter {
       if (resp.status == 404) {
         // AWS answers a missing vault in JSON; a bare 404 is a server
         // without multipart uploads (moto).
-        Failure f = classify_failure(404, parse_error(resp), client_.vault(), "", "POST");
+        retry::Failure f = classify_failure(404, parse_error(resp), client_.vault(), "", "POST");
         if (!parse_error(resp).code.empty()) throw Error(f.kind, f.message);
         throw Error(ErrorKind::Unsupported,
                     "Glacier: the server of vault '" + client_.vault() +

@@ -23,6 +23,18 @@ class TransientError : public Error {
   explicit TransientError(const std::string& message) : Error(ErrorKind::Storage, message) {}
 };
 
+// How a destination reports a failed request: what went wrong and whether
+// another try may help. raise() throws it as a TransientError or an Error.
+struct Failure {
+  ErrorKind kind;
+  std::string message;
+  bool transient;
+  [[noreturn]] void raise() const {
+    if (transient) throw TransientError(message);
+    throw Error(kind, message);
+  }
+};
+
 struct Policy {
   int max_attempts = 6;
   std::chrono::milliseconds first_delay{400};

@@ -64,7 +64,7 @@ Addressing resolve_addressing(const std::string& endpoint, const std::string& st
   return a;
 }
 
-Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
+retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
                          const std::string& key, const std::string& method) {
   const std::string& code = reply.code;
   const std::string tag = " (" + (code.empty() ? "HTTP " + std::to_string(status) : code) + ")";
@@ -134,9 +134,7 @@ http::Response Client::send_once(const S3Request& r) {
   http::Response resp = pool_.perform(req);
   if (resp.status >= 200 && resp.status < 300) return resp;
   if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
-  Failure f = classify_failure(resp.status, parse_error(resp.body), config_.bucket, r.key, r.method);
-  if (f.transient) throw retry::TransientError(f.message);
-  throw Error(f.kind, f.message);
+  classify_failure(resp.status, parse_error(resp.body), config_.bucket, r.key, r.method).raise();
 }
 
 http::Response Client::send(const S3Request& request) {

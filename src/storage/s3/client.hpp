@@ -53,12 +53,7 @@ struct S3Request {
 };
 
 // How a failed reply is reported.
-struct Failure {
-  ErrorKind kind;
-  std::string message;
-  bool transient;
-};
-Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
+retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
                          const std::string& key, const std::string& method);
 
 class Client {

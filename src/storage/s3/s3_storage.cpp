@@ -94,9 +94,7 @@ class S3Upload : public transfer::PartUpload {
       auto reply = client_.send_once(r);
       ErrorReply e = parse_error(reply.body);
       if (!e.code.empty()) {
-        Failure f = classify_failure(500, e, client_.bucket(), key_, "POST");
-        if (f.transient) throw retry::TransientError(f.message);
-        throw Error(f.kind, f.message);
+        classify_failure(500, e, client_.bucket(), key_, "POST").raise();
       }
       return reply;
     });
@@ -156,13 +154,13 @@ void S3Storage::check_writable(const std::string& name) {
     if (e.code == "AccessDenied" && !stat(name)) return;
     if (e.code == "AccessDenied")
       throw Error(ErrorKind::Conflict, "S3: '" + name + "' already exists in bucket '" + client_.bucket() + "'");
-    Failure f = classify_failure(403, e, client_.bucket(), "", "GET");
+    retry::Failure f = classify_failure(403, e, client_.bucket(), "", "GET");
     throw Error(f.kind, f.message);
   }
   if (resp.status == 404) {
     auto e = parse_error(resp.body);
     if (e.code != "NoSuchBucket") {
-      Failure f = classify_failure(404, e, client_.bucket(), "", "GET");
+      retry::Failure f = classify_failure(404, e, client_.bucket(), "", "GET");
       throw Error(f.kind, f.message);
     }
     create_bucket();
@@ -232,7 +230,7 @@ void S3Storage::explain_head_failure(const std::string& name, long status) {
   S3Request r;
   r.query = {{"list-type", "2"}, {"prefix", name}, {"max-keys", "1"}};
   client_.send(r);
-  Failure f = classify_failure(status, {}, client_.bucket(), name, "HEAD");
+  retry::Failure f = classify_failure(status, {}, client_.bucket(), name, "HEAD");
   throw Error(f.kind, f.message);
 }
 

@@ -20,7 +20,7 @@ std::string first_line(const std::string& body) {
 
 }  // namespace
 
-Failure classify_failure(long status, const std::string& body, const std::string& method,
+retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
                          const std::string& container, const std::string& object) {
   const std::string tag = " (" + std::to_string(status) + ")";
   if (status >= 500 || status == 429 || status == 408 || status == 498)
@@ -80,9 +80,7 @@ http::Response Client::send_once(const SwiftRequest& r) {
   }
   if (resp.status >= 200 && resp.status < 300) return resp;
   if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
-  Failure f = classify_failure(resp.status, resp.body, r.method, r.container, r.object);
-  if (f.transient) throw retry::TransientError(f.message);
-  throw Error(f.kind, f.message);
+  classify_failure(resp.status, resp.body, r.method, r.container, r.object).raise();
 }
 
 http::Response Client::send(const SwiftRequest& request) {

@@ -32,13 +32,8 @@ struct SwiftRequest {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-struct Failure {
-  ErrorKind kind;
-  std::string message;
-  bool transient;
-};
 // How a failed reply to `method` on container/object is reported.
-Failure classify_failure(long status, const std::string& body, const std::string& method,
+retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
                          const std::string& container, const std::string& object);
 
 class Client {
