@@ -50,13 +50,18 @@ Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
   bool has_password = options.password && !options.password->empty();
   if (!recipients.empty() && has_password)
     throw Error(ErrorKind::Usage, "give either a password or age recipients, not both");
+  if (recipients.empty() && !has_password) return e;
+  crypto::EncryptOptions o;
+  o.scrypt_work_factor = ctx.profile().scrypt_work_factor;
+  o.threads = ctx.profile().threads;
   if (!recipients.empty()) {
-    e.options = crypto::EncryptOptions{std::nullopt, recipients, ctx.profile().scrypt_work_factor, ctx.profile().threads};
+    o.recipients = std::move(recipients);
     e.scheme = "age-x25519";
-  } else if (has_password) {
-    e.options = crypto::EncryptOptions{options.password, {}, ctx.profile().scrypt_work_factor, ctx.profile().threads};
+  } else {
+    o.password = options.password;
     e.scheme = "age-scrypt";
   }
+  e.options = std::move(o);
   return e;
 }
 

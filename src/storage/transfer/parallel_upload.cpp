@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "storage/transfer/drain.hpp"
 
 namespace bakthat::storage::transfer {
 
@@ -16,14 +17,7 @@ ParallelUploadWriter::ParallelUploadWriter(std::unique_ptr<PartUpload> upload, s
 ParallelUploadWriter::~ParallelUploadWriter() {
   if (finished_) return;
   cancel_ = true;
-  for (auto& part : in_flight_) {
-    try {
-      if (part.result.valid()) part.result.get();
-    } catch (...) {
-      // Already failing or abandoned: the first error was reported, if any.
-    }
-  }
-  in_flight_.clear();
+  drain(in_flight_);
   upload_->abort(started_);
 }
 
@@ -56,12 +50,11 @@ void ParallelUploadWriter::ship() {
   upload_->before_part(started_);
   while (static_cast<int>(in_flight_.size()) >= threads_) collect_oldest();
   int index = started_++;
-  auto body = std::make_shared<std::vector<std::uint8_t>>(std::move(buffer_));
+  in_flight_.push_back(std::async(std::launch::async, [this, index, body = std::move(buffer_)]() mutable {
+    UploadedPart part{index, body.size(), upload_->upload_part(index, body, cancel_)};
+    return Shipped{std::move(part), std::move(body)};
+  }));
   take_buffer();
-  auto result = std::async(std::launch::async, [this, index, body] {
-    return UploadedPart{index, body->size(), upload_->upload_part(index, *body, cancel_)};
-  });
-  in_flight_.push_back({std::move(result), std::move(body)});
 }
 
 void ParallelUploadWriter::take_buffer() {
@@ -76,10 +69,11 @@ void ParallelUploadWriter::take_buffer() {
 }
 
 void ParallelUploadWriter::collect_oldest() {
-  InFlight part = std::move(in_flight_.front());
+  auto shipped = std::move(in_flight_.front());
   in_flight_.pop_front();
-  parts_.push_back(part.result.get());
-  spare_.push_back(std::move(*part.body));
+  Shipped done = shipped.get();
+  parts_.push_back(std::move(done.part));
+  spare_.push_back(std::move(done.buffer));
 }
 
 }  // namespace bakthat::storage::transfer

@@ -44,9 +44,10 @@ class PartUpload {
 
 // An ObjectWriter that cuts the stream into parts and uploads them, at most
 // `threads` at once. Memory stays bounded: one part filling plus `threads`
-// in flight, in buffers reused from part to part. The first failed part's error surfaces from the next write()
-// or finish(). Destroyed unfinished, it cancels the uploads running, waits
-// for them (keeping none of their errors), then calls abort().
+// in flight, in buffers reused from part to part. The first failed part's
+// error surfaces from the next write() or finish(). Destroyed unfinished, it
+// cancels the uploads running, waits for them (keeping none of their
+// errors), then calls abort().
 class ParallelUploadWriter : public ObjectWriter {
  public:
   // A full part ships at once when `eager`; otherwise only when more data
@@ -63,11 +64,11 @@ class ParallelUploadWriter : public ObjectWriter {
   void collect_oldest();
   void take_buffer();
 
-  // A part on its way up, and the buffer it is sent from (which returns to
-  // spare_ once the part is done).
-  struct InFlight {
-    std::future<UploadedPart> result;
-    std::shared_ptr<std::vector<std::uint8_t>> body;
+  // A part that went up, and the buffer it was sent from, handed back for
+  // the next parts.
+  struct Shipped {
+    UploadedPart part;
+    std::vector<std::uint8_t> buffer;
   };
 
   std::unique_ptr<PartUpload> upload_;
@@ -77,7 +78,7 @@ class ParallelUploadWriter : public ObjectWriter {
   std::vector<std::uint8_t> buffer_;
   std::uint64_t size_ = 0;
   int started_ = 0;  // parts handed to upload_part
-  std::deque<InFlight> in_flight_;
+  std::deque<std::future<Shipped>> in_flight_;
   // Part buffers are reused: a fresh one per part would fault in (and then
   // unmap) tens of MiB of pages for every part.
   std::vector<std::vector<std::uint8_t>> spare_;
