@@ -1,6 +1,5 @@
 // The S3 destination against real servers on 127.0.0.1: OpenStack Swift's
-// S3 API (which verifies every SigV4 signature, Content-MD5 and payload
-// hash) and moto (storage classes, RestoreObject), with and without the
+// S3 API (which verifies every SigV4 signature and payload hash) and moto (storage classes, RestoreObject), with and without the
 // fault-injecting proxy tests/e2e/faultproxy.py in front.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -168,6 +167,30 @@ TEST(S3Swift, WrongSecretIsAClearAuthError) {
   EXPECT_EQ(kind_of([&] { st.open("x"); }, &msg), ErrorKind::Auth);
   EXPECT_NE(msg.find("SignatureDoesNotMatch"), std::string::npos) << msg;
   EXPECT_EQ(kind_of([&] { st.list(""); }), ErrorKind::Auth);
+}
+
+// The signed SHA-256 of a body is the checksum every part carries: a body
+// changed after signing (as by corruption on the way) is refused, and no
+// object appears.
+TEST(S3Swift, BodyNotMatchingItsSignedHashIsRefused) {
+  auto settings = swift_settings(unique_bucket("digest"));
+  s3::S3Storage st(settings);
+  put(st, "seed", {1});  // creates the bucket
+  s3::Client c(settings.client);
+  std::vector<std::uint8_t> sent(100000, 7), signed_for(100000, 8);
+  s3::S3Request r;
+  r.method = "PUT";
+  r.key = "tampered";
+  r.body = sent;
+  r.send_body = true;
+  r.payload_hash = bakthat::util::sha256_hex(signed_for);
+  std::string msg;
+  EXPECT_EQ(kind_of([&] { c.send_once(r); }, &msg), ErrorKind::Storage);
+  EXPECT_NE(msg.find("BadDigest"), std::string::npos) << msg;
+  EXPECT_FALSE(st.stat("tampered"));
+  r.payload_hash = bakthat::util::sha256_hex(sent);
+  c.send_once(r);
+  EXPECT_TRUE(st.stat("tampered"));
 }
 
 TEST(S3Swift, UnreachableEndpointIsAClearError) {
