@@ -78,23 +78,6 @@ Key32 hmac_sha256(Bytes key, Bytes data) {
   return out;
 }
 
-Key32 scrypt(std::string_view password, Bytes salt, int log_n) {
-  std::uint64_t n = std::uint64_t{1} << log_n;
-  std::uint32_t r = 8, p = 1;
-  // OpenSSL refuses more than 1 GiB by default; scrypt needs 128*r*N for V
-  // plus small buffers, so allow twice that.
-  std::uint64_t maxmem = 2 * 128 * std::uint64_t{r} * n + (std::uint64_t{1} << 20);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, uc(password.data()), password.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, uc(salt.data()), salt.size()),
-      OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
-      OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
-      OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
-      OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
-      OSSL_PARAM_construct_end()};
-  return derive("SCRYPT", params);
-}
-
 Key32 x25519_public(Bytes scalar) {
   Owned<EVP_PKEY> key(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, scalar.data(), scalar.size()));
   Key32 out{};

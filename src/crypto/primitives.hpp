@@ -1,5 +1,6 @@
 // The cryptographic primitives age needs, each a thin wrapper over OpenSSL 3
-// (EVP), plus the strict base64 codecs of the age header and armor.
+// (EVP) except scrypt's ROMix, plus the strict base64 codecs of the age
+// header and armor.
 #pragma once
 
 #include <array>
@@ -22,8 +23,12 @@ void random_bytes(MutableBytes out);
 // default (32 zero bytes), as Go's hkdf does.
 Key32 hkdf_sha256(Bytes ikm, Bytes salt, std::string_view info);
 Key32 hmac_sha256(Bytes key, Bytes data);
-// scrypt(N = 2^log_n, r = 8, p = 1, 32 bytes), with OpenSSL's memory cap
-// raised to what N needs (the caller bounds log_n).
+// scrypt (RFC 7914) into `out`; throws Crypto on parameters RFC 7914 or this
+// implementation (n <= 2^32) refuses. Needs 128*r*n bytes for its duration
+// (scrypt.cpp says why it is not OpenSSL's).
+void scrypt_kdf(std::string_view password, Bytes salt, std::uint64_t n, std::uint32_t r, std::uint32_t p,
+                MutableBytes out);
+// age's scrypt: N = 2^log_n, r = 8, p = 1, 32 bytes (the caller bounds log_n).
 Key32 scrypt(std::string_view password, Bytes salt, int log_n);
 
 // X25519 public key of a 32-byte scalar.
