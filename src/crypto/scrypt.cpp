@@ -22,6 +22,7 @@
 
 #include "bakthat/errors.hpp"
 #include "crypto/primitives.hpp"
+#include "util/huge_pages.hpp"
 
 namespace bakthat::crypto::detail {
 namespace {
@@ -80,9 +81,9 @@ void block_mix(const Block* in, const Block* mix, Block* out, std::uint32_t r) {
   }
 }
 
-// The 128*r*N bytes of V: one anonymous mapping aligned to 2 MiB, asking for
-// huge pages and kept out of core dumps. Released (not wiped: the kernel
-// zeroes pages before anyone else gets them) when the derivation ends.
+// The 128*r*N bytes of V: a mapping on huge pages kept out of core dumps.
+// Released (not wiped: the kernel zeroes pages before anyone else gets them)
+// when the derivation ends.
 //
 // Large mappings also have their second half faulted in by a helper thread
 // while ROMix fills the first: on a VM, first touch of fresh memory is most of
@@ -93,23 +94,19 @@ void block_mix(const Block* in, const Block* mix, Block* out, std::uint32_t r) {
 // helper just stops.
 class RomixMemory {
  public:
-  explicit RomixMemory(std::size_t size) {
-    mapped_ = size + kHuge;
-    void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw Error(ErrorKind::Crypto, "scrypt: cannot allocate its memory");
-    base_ = p;
-    auto aligned = (reinterpret_cast<std::uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
-    data_ = reinterpret_cast<Block*>(aligned);
-    // Advice only: without huge pages or with dumps allowed it still works.
-    madvise(data_, size, MADV_HUGEPAGE);
-    madvise(base_, mapped_, MADV_DONTDUMP);
+  explicit RomixMemory(std::size_t size) : size_(size) {
+    try {
+      data_ = static_cast<Block*>(util::map_huge(size, /*no_dump=*/true));
+    } catch (const std::bad_alloc&) {
+      throw Error(ErrorKind::Crypto, "scrypt: cannot allocate its memory");
+    }
     if (size >= kPrefaultFrom) {
       auto* first = reinterpret_cast<std::uint8_t*>(data_);
-      const std::size_t half = (size / 2) & ~(kHuge - 1);
+      const std::size_t half = (size / 2) & ~(util::kHugePage - 1);
       prefault_ = std::thread([first, half, size] {
         // Backwards from the end, so it meets ROMix's writes last.
         for (std::size_t end = size; end > half;) {
-          const std::size_t start = std::max(half, (end - 1) & ~(kHuge - 1));
+          const std::size_t start = std::max(half, (end - 1) & ~(util::kHugePage - 1));
           if (madvise(first + start, end - start, MADV_POPULATE_WRITE) != 0) return;
           end = start;
         }
@@ -118,17 +115,15 @@ class RomixMemory {
   }
   ~RomixMemory() {
     if (prefault_.joinable()) prefault_.join();
-    munmap(base_, mapped_);
+    util::unmap_huge(data_, size_);
   }
   RomixMemory(const RomixMemory&) = delete;
   RomixMemory& operator=(const RomixMemory&) = delete;
   Block* data() const { return data_; }
 
  private:
-  static constexpr std::size_t kHuge = std::size_t{2} << 20;
   static constexpr std::size_t kPrefaultFrom = std::size_t{32} << 20;
-  void* base_ = nullptr;
-  std::size_t mapped_ = 0;
+  std::size_t size_;
   Block* data_ = nullptr;
   std::thread prefault_;
 };

@@ -7,6 +7,7 @@
 
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/s3_storage.hpp"
+#include "util/huge_pages.hpp"
 
 namespace bakthat::storage::glacier {
 namespace {
@@ -130,7 +131,7 @@ class GlacierWriter : public ObjectWriter {
   Client& client_;
   std::string name_;
   std::uint64_t part_size_;
-  std::vector<std::uint8_t> buffer_;
+  util::LargeBuffer buffer_;  // the part filling, reused
   TreeHash whole_;
   std::string upload_id_;
   std::uint64_t sent_ = 0;  // bytes in shipped parts

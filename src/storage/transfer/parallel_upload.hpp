@@ -10,6 +10,7 @@
 
 #include "bakthat/storage.hpp"
 #include "bakthat/stream.hpp"
+#include "util/huge_pages.hpp"
 
 namespace bakthat::storage::transfer {
 
@@ -68,20 +69,20 @@ class ParallelUploadWriter : public ObjectWriter {
   // the next parts.
   struct Shipped {
     UploadedPart part;
-    std::vector<std::uint8_t> buffer;
+    util::LargeBuffer buffer;
   };
 
   std::unique_ptr<PartUpload> upload_;
   std::string name_;
   int threads_;
   bool eager_;
-  std::vector<std::uint8_t> buffer_;
+  util::LargeBuffer buffer_;
   std::uint64_t size_ = 0;
   int started_ = 0;  // parts handed to upload_part
   std::deque<std::future<Shipped>> in_flight_;
-  // Part buffers are reused: a fresh one per part would fault in (and then
-  // unmap) tens of MiB of pages for every part.
-  std::vector<std::vector<std::uint8_t>> spare_;
+  // Part buffers are reused (on huge pages): a fresh one per part would
+  // fault in (and then unmap) tens of MiB of pages for every part.
+  std::vector<util::LargeBuffer> spare_;
   std::vector<UploadedPart> parts_;  // in order: collected oldest first
   std::atomic<bool> cancel_{false};
   bool finished_ = false;

@@ -40,7 +40,7 @@ void RangedReader::schedule() {
     std::uint64_t start = next_start_;
     std::uint64_t len = std::min(chunk_, size_ - start);
     next_start_ += len;
-    std::vector<std::uint8_t> buffer;
+    util::LargeBuffer buffer;
     if (!spare_.empty()) {
       buffer = std::move(spare_.back());
       spare_.pop_back();
@@ -60,8 +60,7 @@ void RangedReader::next_chunk() {
   schedule();
 }
 
-std::vector<std::uint8_t> RangedReader::fetch(std::uint64_t start, std::uint64_t len,
-                                              std::vector<std::uint8_t> data) {
+util::LargeBuffer RangedReader::fetch(std::uint64_t start, std::uint64_t len, util::LargeBuffer data) {
   data.clear();
   data.reserve(len);
   retry::run(policy_, [&] {

@@ -10,6 +10,7 @@
 
 #include "bakthat/stream.hpp"
 #include "storage/retry/retry.hpp"
+#include "util/huge_pages.hpp"
 
 namespace bakthat::storage::transfer {
 
@@ -38,7 +39,7 @@ class RangedReader : public Source {
  private:
   void schedule();
   void next_chunk();
-  std::vector<std::uint8_t> fetch(std::uint64_t start, std::uint64_t len, std::vector<std::uint8_t> data);
+  util::LargeBuffer fetch(std::uint64_t start, std::uint64_t len, util::LargeBuffer data);
 
   Fetch fetch_;
   retry::Policy policy_;
@@ -46,11 +47,11 @@ class RangedReader : public Source {
   std::uint64_t size_, chunk_;
   int window_;
   std::uint64_t next_start_ = 0;
-  std::deque<std::future<std::vector<std::uint8_t>>> in_flight_;
-  std::vector<std::uint8_t> current_;
+  std::deque<std::future<util::LargeBuffer>> in_flight_;
+  util::LargeBuffer current_;
   // Range buffers handed back for the next ranges: a fresh one per range
   // would fault in (and then unmap) its pages every time.
-  std::vector<std::vector<std::uint8_t>> spare_;
+  std::vector<util::LargeBuffer> spare_;
   std::size_t pos_ = 0;
   std::atomic<bool> cancel_{false};
 };
