@@ -9,9 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
-#include <vector>
+#include <span>
 
 namespace bakthat::util {
 
@@ -24,27 +22,36 @@ void* map_huge(std::size_t size, bool no_dump = false);
 // Releases what map_huge(size) returned.
 void unmap_huge(void* p, std::size_t size) noexcept;
 
-// A std::allocator that takes requests of kHugePage bytes or more from
-// map_huge, smaller ones from the heap.
-template <class T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) {
-    if (n * sizeof(T) < kHugePage) return std::allocator<T>().allocate(n);
-    return static_cast<T*>(map_huge(n * sizeof(T)));
-  }
-  void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHugePage) return std::allocator<T>().deallocate(p, n);
-    unmap_huge(p, n * sizeof(T));
-  }
-  template <class U>
-  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
-};
+// A byte buffer for upload parts and download ranges: contents up to a
+// capacity that only grows, on huge pages from kHugePage up (on the heap
+// below). Appends are one memcpy (a std::vector with a custom allocator
+// copies byte by byte). Move-only.
+class LargeBuffer {
+ public:
+  LargeBuffer() = default;
+  LargeBuffer(LargeBuffer&& other) noexcept;
+  LargeBuffer& operator=(LargeBuffer&& other) noexcept;
+  ~LargeBuffer();
 
-// The buffer type of upload parts and download ranges.
-using LargeBuffer = std::vector<std::uint8_t, HugePageAllocator<std::uint8_t>>;
+  // Capacity for at least n bytes; the contents are kept.
+  void reserve(std::size_t n);
+  // Appends data, growing the capacity (doubling) when it must.
+  void append(std::span<const std::uint8_t> data);
+  // Empties it, keeping the capacity.
+  void clear() { size_ = 0; }
+
+  const std::uint8_t* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  operator std::span<const std::uint8_t>() const { return {data_, size_}; }
+
+ private:
+  void release() noexcept;
+
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
 
 }  // namespace bakthat::util

@@ -41,7 +41,7 @@ class GlacierWriter : public ObjectWriter {
       if (buffer_.size() == part_size_) ship_part();
       if (buffer_.capacity() == 0) buffer_.reserve(part_size_);
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(part_size_ - buffer_.size(), data.size()));
-      buffer_.insert(buffer_.end(), data.begin(), data.begin() + n);
+      buffer_.append(data.first(n));
       data = data.subspan(n);
     }
   }

@@ -26,7 +26,7 @@ void ParallelUploadWriter::write(Bytes data) {
     if (!eager_ && buffer_.size() == upload_->part_size(started_)) ship();
     std::uint64_t room = upload_->part_size(started_) - buffer_.size();
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(room, data.size()));
-    buffer_.insert(buffer_.end(), data.begin(), data.begin() + n);
+    buffer_.append(data.first(n));
     data = data.subspan(n);
     size_ += n;
     if (eager_ && buffer_.size() == upload_->part_size(started_)) ship();

@@ -67,7 +67,7 @@ util::LargeBuffer RangedReader::fetch(std::uint64_t start, std::uint64_t len, ut
     fetch_(start + data.size(), start + len - 1, [&](Bytes b) {
       if (data.size() + b.size() > len)
         throw Error(ErrorKind::Storage, what_ + " sent more bytes than the range asked");
-      data.insert(data.end(), b.begin(), b.end());
+      data.append(b);
     }, cancel_);
     if (data.size() != len) throw retry::TransientError(what_ + " ended early (changed while being read?)");
   });

@@ -1,11 +1,12 @@
-// Huge-page buffers: alignment and rounding of the mappings, and the
-// allocator behind upload parts and download ranges (large requests mapped,
-// small ones from the heap, contents kept as a vector grows).
+// Huge-page buffers: alignment and rounding of the mappings, and the buffer
+// behind upload parts and download ranges (large capacities mapped, small
+// ones from the heap, contents kept as it grows and moves).
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "util/huge_pages.hpp"
 
@@ -41,24 +42,39 @@ TEST(HugePages, MappingIsAlignedRoundedAndWritable) {
   }
 }
 
-TEST(HugePages, AllocatorMapsOnlyLargeRequests) {
-  util::HugePageAllocator<std::uint8_t> alloc;
-  std::uint8_t* small = alloc.allocate(4096);
-  std::uint8_t* large = alloc.allocate(util::kHugePage);
-  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large) % util::kHugePage, 0u);
-  EXPECT_NE(mapping_of(large), "");
-  alloc.deallocate(small, 4096);
-  alloc.deallocate(large, util::kHugePage);
-  EXPECT_EQ(mapping_of(large), "");
+TEST(HugePages, LargeBufferMapsOnlyLargeCapacities) {
+  util::LargeBuffer small, large;
+  small.reserve(4096);
+  large.reserve(util::kHugePage);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(large.data()) % util::kHugePage, 0u);
+  const void* mapped = large.data();
+  EXPECT_NE(mapping_of(mapped), "");
+  large = std::move(small);  // releases the mapping
+  EXPECT_EQ(mapping_of(mapped), "");
+  EXPECT_EQ(large.capacity(), 4096u);
+  EXPECT_EQ(small.capacity(), 0u);
 }
 
-TEST(HugePages, LargeBufferKeepsContentsAcrossGrowth) {
+TEST(HugePages, LargeBufferKeepsContentsAcrossGrowthAndMoves) {
+  std::vector<std::uint8_t> expected;
   util::LargeBuffer buffer;
-  for (std::size_t i = 0; i < (std::size_t{5} << 20); ++i) buffer.push_back(static_cast<std::uint8_t>(i * 7));
-  for (std::size_t i = 0; i < buffer.size(); i += 4093) ASSERT_EQ(buffer[i], static_cast<std::uint8_t>(i * 7));
+  // Appends of odd sizes across the heap / huge-page switch and regrowths.
+  for (std::size_t piece = 1; expected.size() < (std::size_t{5} << 20); piece = piece * 3 + 1) {
+    std::vector<std::uint8_t> chunk(piece % 700001);
+    for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<std::uint8_t>((expected.size() + i) * 7);
+    buffer.append(chunk);
+    expected.insert(expected.end(), chunk.begin(), chunk.end());
+    ASSERT_EQ(buffer.size(), expected.size());
+    ASSERT_GE(buffer.capacity(), buffer.size());
+  }
   util::LargeBuffer moved = std::move(buffer);
-  EXPECT_EQ(moved.size(), std::size_t{5} << 20);
+  EXPECT_TRUE(buffer.empty());
+  ASSERT_EQ(moved.size(), expected.size());
+  EXPECT_EQ(std::memcmp(moved.data(), expected.data(), expected.size()), 0);
+  const std::size_t capacity = moved.capacity();
   moved.clear();
-  moved.shrink_to_fit();
-  EXPECT_EQ(moved.capacity(), 0u);
+  EXPECT_TRUE(moved.empty());
+  EXPECT_EQ(moved.capacity(), capacity);  // kept for the next part
+  moved.append(std::span<const std::uint8_t>(expected.data(), 3));
+  EXPECT_EQ(std::span<const std::uint8_t>(moved).size(), 3u);
 }
