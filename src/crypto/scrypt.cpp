@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -103,14 +104,18 @@ class RomixMemory {
     if (size >= kPrefaultFrom) {
       auto* first = reinterpret_cast<std::uint8_t*>(data_);
       const std::size_t half = (size / 2) & ~(util::kHugePage - 1);
-      prefault_ = std::thread([first, half, size] {
-        // Backwards from the end, so it meets ROMix's writes last.
-        for (std::size_t end = size; end > half;) {
-          const std::size_t start = std::max(half, (end - 1) & ~(util::kHugePage - 1));
-          if (madvise(first + start, end - start, MADV_POPULATE_WRITE) != 0) return;
-          end = start;
-        }
-      });
+      try {
+        prefault_ = std::thread([first, half, size] {
+          // Backwards from the end, so it meets ROMix's writes last.
+          for (std::size_t end = size; end > half;) {
+            const std::size_t start = std::max(half, (end - 1) & ~(util::kHugePage - 1));
+            if (madvise(first + start, end - start, MADV_POPULATE_WRITE) != 0) return;
+            end = start;
+          }
+        });
+      } catch (const std::system_error&) {
+        // No thread to spare: ROMix faults its pages in itself.
+      }
     }
   }
   ~RomixMemory() {
