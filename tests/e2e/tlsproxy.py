@@ -61,5 +61,9 @@ class TlsProxy(LoopbackListener):
         except OSError:
             tls.close()
             return
-        threading.Thread(target=_pump, args=(upstream, tls), daemon=True).start()
+        back = threading.Thread(target=_pump, args=(upstream, tls), daemon=True)
+        back.start()
         _pump(tls, upstream)
+        back.join()  # both directions shut down: now the sockets can go
+        upstream.close()
+        tls.close()
