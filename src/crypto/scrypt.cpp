@@ -7,7 +7,8 @@
 // project's 2-core VM (bench/crypto_bench --scrypt 18): OpenSSL 1.8-2.2 s a
 // derivation, of which ~1.2 s are its 65,536 page faults; the same Salsa20/8
 // work on transparent huge pages takes 0.6 s once the pages are warm, 1.0-1.5 s
-// in a fresh process. No Debian library lets the caller choose the memory
+// in a fresh process, 0.6-1.3 s with a helper thread faulting half of them in
+// (RomixMemory). No Debian library lets the caller choose the memory
 // (libsodium's scrypt mmaps 4 KiB pages too), so ROMix is here: one mapping
 // that asks for huge pages and stays out of core dumps.
 #include <sys/mman.h>
