@@ -82,7 +82,7 @@ if speed:
             for k, v in speed.items()]
 kdf = [r for r in rows("kdf.tsv") if len(r) > 2]
 if kdf:
-    out += ["", "| key derivation, one call in a warm process | bakthat s | OpenSSL s |", "|---|---|---|"]
+    out += ["", "| key derivation, median of the calls in one process (alternating) | bakthat s | OpenSSL s |", "|---|---|---|"]
     out += [f"| {r[0]} (median) | {r[1]} | {r[2]} |" for r in kdf]
 
 # Targets: (description, value, passes) or None when a side was not measured.
