@@ -56,7 +56,7 @@ std::size_t isal_level_buf_size(int level) {
 // benchmark's and still leaves the backup far from CPU bound on 2 cores.
 // The benchmark set flatters every fast engine: 40% of it is random and
 // stored as is. On real trees (tars of Debian's /usr/include, Python's
-// stdlib, /usr/bin; same sweep) pigz -6 is beaten by a wider margin:
+// stdlib, /usr/bin; same sweep) their output is further above pigz -6's:
 //   vs pigz -6    include   stdlib   bin
 //   isal-3        +16.3%    +13.4%   +11.2%
 //   libdeflate-1  +12.8%     +9.6%    +8.5%
