@@ -2,6 +2,9 @@
 // path re-resolution) and streams it through libarchive's pax writer into a
 // Sink. File content is read in 1 MiB chunks into one reused buffer;
 // libarchive passes whole blocks straight from that buffer to the Sink.
+// Files with holes (disk images, databases) are stored sparse: only their
+// data regions are read and archived, with a GNU sparse 1.0 map in the pax
+// header that GNU tar, bsdtar and our extractor turn back into holes.
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -30,6 +33,48 @@ using detail::EntryPtr;
 
 constexpr std::size_t kReadChunk = 1 << 20;
 constexpr int kBlockSize = 64 * 1024;
+// Holes shorter than this are archived as data (zeros): they save little,
+// and each costs a map entry. It also bounds the map to size / 64 KiB entries.
+constexpr off_t kMinHole = 64 * 1024;
+
+struct Region {
+  off_t offset, length;
+};
+
+// The data regions of an open regular file of `size` bytes, from
+// SEEK_DATA/SEEK_HOLE, with holes under kMinHole merged into the data; empty
+// when the file has no hole worth skipping or its file system cannot say.
+std::vector<Region> data_regions(int fd, off_t size) {
+  std::vector<Region> regions;
+  off_t skipped = 0;
+  for (off_t pos = 0; pos < size;) {
+    off_t data = ::lseek(fd, pos, SEEK_DATA);
+    if (data < 0) {
+      if (errno != ENXIO) return {};  // EINVAL: no hole support here
+      data = size;                    // only a hole is left
+    }
+    data = std::min(data, size);
+    if (!regions.empty() && data - pos < kMinHole) {
+      regions.back().length += data - pos;  // a short hole: kept as data
+    } else {
+      skipped += data - pos;
+    }
+    if (data == size) break;
+    off_t hole = ::lseek(fd, data, SEEK_HOLE);
+    if (hole < 0) return {};
+    hole = std::min(hole, size);
+    if (!regions.empty() && regions.back().offset + regions.back().length == data)
+      regions.back().length += hole - data;
+    else
+      regions.push_back({data, hole - data});
+    pos = hole;
+  }
+  if (skipped < kMinHole) return {};
+  // A file that is all hole still needs a map: one empty region at its end,
+  // as GNU tar writes it.
+  if (regions.empty()) regions.push_back({size, 0});
+  return regions;
+}
 
 // Closes a file descriptor on scope exit.
 struct Fd {
@@ -234,30 +279,71 @@ class TreeWriter {
       links_.emplace(key, path_);
     }
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    write_header(st, nullptr);
+    // Fewer blocks than the size needs: the file has holes (a cheap test
+    // that spares ordinary files the SEEK_DATA/SEEK_HOLE calls).
+    std::vector<Region> regions;
+    if (st.st_blocks * 512 < st.st_size) regions = data_regions(fd, st.st_size);
+    write_header(st, nullptr, nullptr, regions.empty() ? nullptr : &regions);
     ++stats_.files;
 
     // The header promised st_size bytes: a file that grows is cut there, a
     // file that shrinks is padded with zeros by libarchive (and reported).
-    auto remaining = static_cast<std::uint64_t>(st.st_size);
+    if (regions.empty()) {
+      copy_content(fd, 0, st.st_size);
+    } else {
+      // libarchive takes the whole logical stream and skips the holes'
+      // bytes itself (bsdtar feeds it zeros the same way); only the data
+      // regions are read from the file.
+      off_t pos = 0;
+      bool whole = true;
+      for (const Region& r : regions) {
+        skip_hole(r.offset - pos);
+        if (!copy_content(fd, r.offset, r.length)) {
+          whole = false;
+          break;
+        }
+        pos = r.offset + r.length;
+      }
+      if (whole) skip_hole(st.st_size - pos);
+    }
+    if (archive_write_finish_entry(archive_.get()) < ARCHIVE_WARN) fail("tar: cannot write");
+  }
+
+  // Archives `length` bytes of the file from `offset`; false (reported) when
+  // the file ended or failed first.
+  bool copy_content(int fd, off_t offset, off_t length) {
+    auto remaining = static_cast<std::uint64_t>(length);
     while (remaining > 0) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buffer_.size()));
-      ssize_t n = ::read(fd, buffer_.data(), want);
+      ssize_t n = ::pread(fd, buffer_.data(), want, offset);
       if (n < 0) {
         if (errno == EINTR) continue;
         unreadable(display_path(), std::string("read failed: ") + std::strerror(errno));
-        break;
+        return false;
       }
       if (n == 0) {
         unreadable(display_path(), "file shrank while being archived");
-        break;
+        return false;
       }
       write_data(buffer_.data(), static_cast<std::size_t>(n));
+      offset += n;
       remaining -= static_cast<std::uint64_t>(n);
       stats_.bytes += static_cast<std::uint64_t>(n);
       if (options_.on_progress) options_.on_progress(static_cast<std::uint64_t>(n));
     }
-    if (archive_write_finish_entry(archive_.get()) < ARCHIVE_WARN) fail("tar: cannot write");
+    return true;
+  }
+
+  // Passes a hole of `length` bytes to libarchive, which writes nothing for it.
+  void skip_hole(off_t length) {
+    if (zeros_.empty()) zeros_.assign(kReadChunk, 0);
+    for (auto remaining = static_cast<std::uint64_t>(length); remaining > 0;) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, zeros_.size()));
+      write_data(zeros_.data(), n);
+      remaining -= n;
+      stats_.bytes += n;
+      if (options_.on_progress) options_.on_progress(n);
+    }
   }
 
   void write_data(const std::uint8_t* data, std::size_t size) {
@@ -271,8 +357,9 @@ class TreeWriter {
   }
 
   // Writes the header of the current path_ (a hard link when hardlink is set,
-  // a symlink when symlink is set).
-  void write_header(const struct stat& st, const char* symlink, const char* hardlink = nullptr) {
+  // a symlink when symlink is set, a sparse file when regions is set).
+  void write_header(const struct stat& st, const char* symlink, const char* hardlink = nullptr,
+                    const std::vector<Region>* regions = nullptr) {
     archive_entry* e = entry_.get();
     archive_entry_clear(e);
     archive_entry_copy_pathname(e, path_.c_str());
@@ -289,6 +376,9 @@ class TreeWriter {
       archive_entry_set_size(e, 0);
     } else if (S_ISREG(st.st_mode)) {
       archive_entry_set_size(e, st.st_size);
+      if (regions != nullptr) {
+        for (const Region& r : *regions) archive_entry_sparse_add_entry(e, r.offset, r.length);
+      }
     } else {
       archive_entry_set_size(e, 0);
     }
@@ -333,6 +423,7 @@ class TreeWriter {
   ArchiveHandle archive_;
   EntryPtr entry_;
   std::vector<std::uint8_t> buffer_;
+  std::vector<std::uint8_t> zeros_;  // what holes are passed as
   TarStats stats_;
   std::string path_;  // name in the archive of the entry being written
   std::string rel_;   // the same, relative to the root (for exclusion)

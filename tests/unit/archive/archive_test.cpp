@@ -347,6 +347,71 @@ TEST_F(ArchiveTest, ExtractsGnuTarArchives) {
   }
 }
 
+// Files with holes are archived sparse (only their data regions, with a
+// GNU sparse map): the archive stays small, and our extractor and GNU tar
+// both restore the same bytes with the holes kept; GNU tar's own sparse
+// archives restore with their holes too.
+TEST_F(ArchiveTest, SparseFilesKeepTheirHoles) {
+  const fs::path tree = src() / "sparse";
+  fs::create_directories(tree);
+  auto put = [](std::fstream& f, std::uint64_t at, const std::string& bytes) {
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  };
+  std::string noise(1 << 20, '\0');
+  std::uint32_t x = 12345;
+  for (auto& c : noise) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  {
+    std::fstream img(tree / "img", std::ios::out | std::ios::binary);
+    img.close();
+    fs::resize_file(tree / "img", std::uint64_t{256} << 20);
+    img.open(tree / "img", std::ios::in | std::ios::out | std::ios::binary);
+    put(img, 0, noise);                                      // data at the start
+    put(img, (std::uint64_t{100} << 20) + 12345, noise);     // unaligned, mid-file
+    put(img, (std::uint64_t{100} << 20) + 12345 + noise.size() + 1000, "x");  // a short hole, kept as data
+    put(img, (std::uint64_t{256} << 20) - 100, std::string(100, 'E'));      // data at the very end
+  }
+  { std::ofstream(tree / "all_hole"); }
+  fs::resize_file(tree / "all_hole", std::uint64_t{64} << 20);
+  {
+    std::ofstream tail(tree / "trailing_hole", std::ios::binary);
+    tail.write(noise.data(), 70000);
+  }
+  fs::resize_file(tree / "trailing_hole", std::uint64_t{32} << 20);
+  auto blocks = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return static_cast<std::uint64_t>(st.st_blocks) * 512;
+  };
+  if (blocks(tree / "all_hole") != 0) GTEST_SKIP() << "this file system does not keep holes";
+
+  ar::TarStats stats;
+  auto tar = tar_of(tree, "sparse", &stats);
+  EXPECT_TRUE(stats.unreadable.empty());
+  EXPECT_EQ(stats.bytes, (std::uint64_t{256} << 20) + (std::uint64_t{64} << 20) + (std::uint64_t{32} << 20));
+  EXPECT_LT(tar.size(), std::size_t{4} << 20);  // ~2 MiB of data, not 352 MiB of zeros
+
+  std::string q = "'" + scratch.path.string() + "'";
+  fs::create_directory(scratch.path / "ours");
+  extract(tar, scratch.path / "ours", false, 65537);
+  save(tar, scratch.path / "s.tar");
+  fs::create_directory(scratch.path / "gnu");
+  ASSERT_EQ(run("tar -xf " + q + "/s.tar -C " + q + "/gnu"), 0);
+  // GNU tar's own sparse archive of the same tree, extracted by us.
+  ASSERT_EQ(run("tar --format=pax -S -C " + q + "/src -cf " + q + "/g.tar sparse"), 0);
+  fs::create_directory(scratch.path / "from-gnu");
+  extract(load(scratch.path / "g.tar"), scratch.path / "from-gnu");
+  for (const char* name : {"img", "all_hole", "trailing_hole"}) {
+    for (const char* where : {"ours", "gnu", "from-gnu"}) {
+      SCOPED_TRACE(std::string(where) + "/" + name);
+      const fs::path got = scratch.path / where / "sparse" / name;
+      EXPECT_EQ(fs::file_size(got), fs::file_size(tree / name));
+      EXPECT_EQ(run("cmp -s '" + (tree / name).string() + "' '" + got.string() + "'"), 0);
+      EXPECT_LE(blocks(got), blocks(tree / name) + (std::uint64_t{1} << 20));  // the holes are holes
+    }
+  }
+}
+
 TEST_F(ArchiveTest, SingleFileIsTheTopEntry) {
   fs::create_directory(src());
   write_file(src() / "notes.txt", "just one file", 0600);
