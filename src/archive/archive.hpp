@@ -15,7 +15,7 @@ namespace bakthat::archive {
 struct TarStats {
   std::uint64_t entries = 0;         // every entry written
   std::uint64_t files = 0;           // regular files
-  std::uint64_t bytes = 0;           // bytes of file content read
+  std::uint64_t bytes = 0;           // bytes of file content archived (holes included)
   std::vector<std::string> unreadable;  // "path: reason" for each file skipped
 };
 
@@ -23,7 +23,8 @@ struct TarOptions {
   std::string root;     // file or directory to archive
   std::string arcname;  // name of the top entry (usually root's last component)
   ExcludeRules excludes;
-  // Called with the number of content bytes read since the last call.
+  // Called with the number of content bytes archived (read, or skipped as
+  // a hole) since the last call.
   std::function<void(std::uint64_t)> on_progress;
 };
 
