@@ -10,20 +10,15 @@
 #include <string>
 
 #include "bakthat/errors.hpp"
+#include "util/bytes.hpp"
 
 namespace bakthat::codec::gzip {
 namespace {
 
-void put_le16(std::uint8_t* p, std::uint32_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-}
-void put_le32(std::uint8_t* p, std::uint32_t v) {
-  put_le16(p, v & 0xffff);
-  put_le16(p + 2, v >> 16);
-}
-std::uint32_t get_le16(const std::uint8_t* p) { return p[0] | (std::uint32_t{p[1]} << 8); }
-std::uint32_t get_le32(const std::uint8_t* p) { return get_le16(p) | (get_le16(p + 2) << 16); }
+using util::get_le16;
+using util::get_le32;
+using util::put_le16;
+using util::put_le32;
 
 constexpr std::size_t kStoredMax = 65535;  // longest deflate stored block
 

@@ -24,6 +24,7 @@
 
 #include "bakthat/errors.hpp"
 #include "crypto/primitives.hpp"
+#include "util/bytes.hpp"
 #include "util/huge_pages.hpp"
 
 namespace bakthat::crypto::detail {
@@ -134,22 +135,12 @@ class RomixMemory {
   std::thread prefault_;
 };
 
-std::uint32_t load_le32(const std::uint8_t* p) {
-  return p[0] | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
-}
-void store_le32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
 // ROMix on one 128*r-byte slice of B, in place; v holds 2r*n blocks, xy 4r.
 void romix(std::uint8_t* bytes, std::uint64_t n, std::uint32_t r, Block* v, Block* xy) {
   Block* x = xy;
   Block* y = xy + 2 * r;
-  for (std::uint32_t k = 0; k < 2 * r; ++k) {
-    std::uint32_t w[16];
-    for (int i = 0; i < 16; ++i) w[i] = load_le32(bytes + 64 * k + 4 * i);
-    std::memcpy(&x[k], w, sizeof w);
-  }
+  for (std::uint32_t k = 0; k < 2 * r; ++k)
+    for (int i = 0; i < 16; ++i) x[k].w[i] = util::get_le32(bytes + 64 * k + 4 * i);
   const std::size_t blocks = 2 * r;
   for (std::uint64_t i = 0; i < n; i += 2) {
     // Two steps a round so that x and y swap back in place.
@@ -165,11 +156,8 @@ void romix(std::uint8_t* bytes, std::uint64_t n, std::uint32_t r, Block* v, Bloc
     block_mix(x, v + integerify(x) * blocks, y, r);
     block_mix(y, v + integerify(y) * blocks, x, r);
   }
-  for (std::uint32_t k = 0; k < 2 * r; ++k) {
-    std::uint32_t w[16];
-    std::memcpy(w, &x[k], sizeof w);
-    for (int i = 0; i < 16; ++i) store_le32(bytes + 64 * k + 4 * i, w[i]);
-  }
+  for (std::uint32_t k = 0; k < 2 * r; ++k)
+    for (int i = 0; i < 16; ++i) util::put_le32(bytes + 64 * k + 4 * i, x[k].w[i]);
   wipe(xy, 4 * r * sizeof(Block));
 }
 

@@ -1,4 +1,5 @@
-// Small byte helpers shared by every part: hex, SHA-256/512 digests.
+// Small byte helpers shared by every part: hex, little-endian integers,
+// SHA-256/512 digests.
 #pragma once
 
 #include <array>
@@ -14,6 +15,18 @@ std::string hex(Bytes data);
 inline Bytes as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
+
+// Little-endian 16- and 32-bit integers (gzip fields, scrypt words).
+inline void put_le16(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+}
+inline void put_le32(std::uint8_t* p, std::uint32_t v) {
+  put_le16(p, v & 0xffff);
+  put_le16(p + 2, v >> 16);
+}
+inline std::uint32_t get_le16(const std::uint8_t* p) { return p[0] | (std::uint32_t{p[1]} << 8); }
+inline std::uint32_t get_le32(const std::uint8_t* p) { return get_le16(p) | (get_le16(p + 2) << 16); }
 
 std::array<std::uint8_t, 32> sha256(Bytes data);
 std::string sha256_hex(Bytes data);
