@@ -1,6 +1,6 @@
 // A fixed ring of job slots processed by worker threads and handed back in
 // submission order: the shape of the parallel gzip compressor and
-// decompressor and of the age encryptor.
+// decompressor and of the age encryptor and decryptor.
 //
 // Contract: a single owner thread fills the slot returned by back() and
 // submit()s it, then takes results with front() / pop_front() in the same
