@@ -7,10 +7,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ENVF="${BAKTHAT_SERVERS_ENV:-/tmp/bakthat-servers.env}"
+# One at a time: tests run in parallel (ctest -j2) each start the servers
+# when they find none; two moto-up.sh at once would both launch moto, and the
+# pid file could name the one that lost the port, orphaning the other.
+exec 9>"$ENVF.lock"
+flock 9
 export SWIFT_PORT="${SWIFT_PORT:-18080}"
 MOTO_PORT="${MOTO_PORT:-15000}"
-swift_info=$("$here/swift-up.sh")
-moto_pid=$("$here/moto-up.sh" "$MOTO_PORT")
+swift_info=$("$here/swift-up.sh" 9>&-)  # the servers must not inherit the lock
+moto_pid=$("$here/moto-up.sh" "$MOTO_PORT" 9>&-)
 {
   echo "$swift_info"
   echo "MOTO_ENDPOINT=http://127.0.0.1:$MOTO_PORT"
