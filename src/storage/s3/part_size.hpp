@@ -13,7 +13,15 @@ namespace bakthat::storage::s3 {
 inline constexpr std::uint64_t kMiB = 1u << 20;
 inline constexpr std::uint64_t kMinPartSize = 5 * kMiB;
 inline constexpr std::uint64_t kMaxPartSize = 5ull << 30;
-inline constexpr std::uint64_t kDefaultPartSize = 16 * kMiB;
+// 32 MiB rather than the CLI's 8: each request costs the server too
+// (authentication, bookkeeping), and against Swift's S3 API on a shared
+// 2-core box 64 parts of 16 MiB took ~0.5 s more server CPU per GB than
+// 32 parts of 32 MiB (bench/results-2026-11-26.md, fourth session).
+inline constexpr std::uint64_t kDefaultPartSize = 32 * kMiB;
+// Bytes of parts uploading at once (the one filling comes on top): enough
+// parallel requests to keep a link busy, little enough that a backup's
+// peak RSS stays under 200 MB with the default part size.
+inline constexpr std::uint64_t kPartsInFlightBytes = 96 * kMiB;
 inline constexpr int kMaxParts = 10000;
 inline constexpr int kPartsPerDoubling = 1000;
 
@@ -28,6 +36,13 @@ inline std::uint64_t first_part_size(std::uint64_t configured, std::optional<std
     base = std::max(base, need);
   }
   return std::clamp(base, kMinPartSize, kMaxPartSize);
+}
+
+// How many parts upload at once: up to `threads`, at least 2, within
+// kPartsInFlightBytes of parts of size `first`.
+inline int parts_in_flight(int threads, std::uint64_t first) {
+  const std::uint64_t by_memory = std::max<std::uint64_t>(2, kPartsInFlightBytes / std::max<std::uint64_t>(first, 1));
+  return static_cast<int>(std::clamp<std::uint64_t>(by_memory, 2, static_cast<std::uint64_t>(std::max(threads, 2))));
 }
 
 // Size of part `number` (1-based) when the first is `first`.

@@ -177,9 +177,10 @@ std::unique_ptr<ObjectWriter> S3Storage::create(const std::string& name,
   Params headers;
   if (!settings_.storage_class.empty() && settings_.storage_class != "STANDARD")
     headers.emplace_back("x-amz-storage-class", settings_.storage_class);
-  auto upload = std::make_unique<S3Upload>(client_, name, std::move(headers),
-                                          first_part_size(settings_.part_size, size_hint));
-  return std::make_unique<transfer::ParallelUploadWriter>(std::move(upload), name, settings_.threads,
+  const std::uint64_t first = first_part_size(settings_.part_size, size_hint);
+  auto upload = std::make_unique<S3Upload>(client_, name, std::move(headers), first);
+  return std::make_unique<transfer::ParallelUploadWriter>(std::move(upload), name,
+                                                          parts_in_flight(settings_.threads, first),
                                                           /*eager=*/true);
 }
 
@@ -303,7 +304,7 @@ std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::stri
   s.glacier_tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;
   s.part_size = profile.part_size;
   // Transfers wait on the network, not the CPU: a few per object even on
-  // a small machine, and few enough that parts in flight stay ~150 MiB.
+  // a small machine (uploads are further bounded by parts_in_flight).
   s.threads = std::clamp(profile.threads, 4, 8);
   return std::make_unique<S3Storage>(std::move(s));
 }

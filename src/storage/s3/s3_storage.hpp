@@ -3,7 +3,7 @@
 //
 // Writers buffer one part; an object smaller than a part goes up in a
 // single PUT, a larger one as a multipart upload whose parts upload in
-// parallel (memory: at most `threads` parts in flight plus the one filling),
+// parallel (memory: at most parts_in_flight() parts plus the one filling),
 // completed only in finish() and aborted when the writer dies unfinished.
 // Readers fetch ranges in parallel and hand them on in order. Every request
 // carries the SHA-256 of its body in its signature, which the server checks.
@@ -24,7 +24,7 @@ struct Settings {
   std::string storage_class = "STANDARD";
   std::string glacier_tier = "Standard";
   std::uint64_t part_size = 0;         // 0: automatic
-  int threads = 4;                     // parallel transfers per object
+  int threads = 4;                     // parallel transfers per object (at most)
   std::uint64_t read_chunk = 8 * (1u << 20);
   int list_page_size = 1000;           // keys per ListObjectsV2 page
 };

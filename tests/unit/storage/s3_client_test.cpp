@@ -80,6 +80,21 @@ TEST(PartSize, DefaultsAndLimits) {
   EXPECT_EQ(p % s3::kMiB, 0u);
 }
 
+TEST(PartSize, PartsInFlightStayWithinTheMemoryBudget) {
+  // The default part: 3 of 32 MiB at once, whatever the thread count above.
+  EXPECT_EQ(s3::parts_in_flight(4, s3::kDefaultPartSize), 3);
+  EXPECT_EQ(s3::parts_in_flight(8, s3::kDefaultPartSize), 3);
+  // Small parts: up to the thread count; large ones: never fewer than 2.
+  EXPECT_EQ(s3::parts_in_flight(8, s3::kMinPartSize), 8);
+  EXPECT_EQ(s3::parts_in_flight(4, s3::kMinPartSize), 4);
+  EXPECT_EQ(s3::parts_in_flight(8, s3::kMaxPartSize), 2);
+  EXPECT_EQ(s3::parts_in_flight(1, s3::kMinPartSize), 2);
+  for (std::uint64_t part = s3::kMinPartSize; part <= s3::kMaxPartSize; part *= 2) {
+    const int n = s3::parts_in_flight(8, part);
+    EXPECT_TRUE(n == 2 || n * part <= s3::kPartsInFlightBytes) << part;
+  }
+}
+
 TEST(PartSize, GrowthReachesLargeObjectsWithinTenThousandParts) {
   std::uint64_t first = s3::first_part_size(0, std::nullopt);
   std::uint64_t total = 0;
