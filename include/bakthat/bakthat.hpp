@@ -35,6 +35,9 @@ class Reporter {
   virtual void warning(const std::string& text) = 0;  // a file skipped...
   // A transfer of `total` bytes (0 when unknown) began / advanced / ended.
   virtual void progress_start(const std::string& label, std::uint64_t total) = 0;
+  // The total of a transfer begun with total 0 became known (a backup
+  // measures its tree while it already streams it).
+  virtual void progress_total(std::uint64_t total) { (void)total; }
   virtual void progress(std::uint64_t done) = 0;
   virtual void progress_end() = 0;
 };

@@ -36,6 +36,9 @@ constexpr int kBlockSize = 64 * 1024;
 // Holes shorter than this are archived as data (zeros): they save little,
 // and each costs a map entry. It also bounds the map to size / 64 KiB entries.
 constexpr off_t kMinHole = 64 * 1024;
+// Files above this get POSIX_FADV_SEQUENTIAL (the default read-ahead window
+// covers smaller ones in one or two reads).
+constexpr off_t kSequentialFrom = 256 * 1024;
 
 struct Region {
   off_t offset, length;
@@ -278,7 +281,10 @@ class TreeWriter {
       }
       links_.emplace(key, path_);
     }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    // Larger read-ahead for files it can help; most files of a tree are
+    // read whole by the kernel's first read-ahead anyway, and a syscall per
+    // file is not free on a VM.
+    if (st.st_size > kSequentialFrom) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     // Fewer blocks than the size needs: the file has holes (a cheap test
     // that spares ordinary files the SEEK_DATA/SEEK_HOLE calls).
     std::vector<Region> regions;

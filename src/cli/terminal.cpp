@@ -34,6 +34,11 @@ void TerminalReporter::progress_start(const std::string& label, std::uint64_t to
   if (!quiet_ && !tty_ && total_ > 0) draw(false);
 }
 
+void TerminalReporter::progress_total(std::uint64_t total) {
+  total_ = total;
+  if (!quiet_ && active_ && !tty_ && total_ > 0) draw(false);
+}
+
 void TerminalReporter::progress(std::uint64_t done) {
   done_ = done;
   if (quiet_ || !active_) return;

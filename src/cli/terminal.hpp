@@ -19,6 +19,7 @@ class TerminalReporter : public Reporter {
   void message(const std::string& text) override;
   void warning(const std::string& text) override;
   void progress_start(const std::string& label, std::uint64_t total) override;
+  void progress_total(std::uint64_t total) override;
   void progress(std::uint64_t done) override;
   void progress_end() override;
   bool warned() const { return warned_; }

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <future>
+#include <system_error>
 
 #include "archive/archive.hpp"
 #include "crypto/crypto.hpp"
@@ -83,7 +85,7 @@ codec::Codec profile_codec(const Profile& p) {
 // name is taken, so two backups of one name in one second both succeed.
 template <typename Produce>
 BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, const Plan& plan,
-                              std::uint64_t total_hint, Produce produce) {
+                              std::future<std::uint64_t> total, Produce produce) {
   Encryption enc = choose_encryption(ctx, options);
   if (options.reduced_redundancy) ctx.set_storage_class("REDUCED_REDUNDANCY");
   Reporter& rep = ctx.reporter();
@@ -123,8 +125,8 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     compressor = codec::make_compressor(*head, {plan.codec, ctx.profile().compression_level, threads});
     head = compressor.get();
   }
-  ops::ProgressSink progress(*head, rep);
-  rep.progress_start("Uploading", total_hint);
+  rep.progress_start("Uploading", 0);
+  ops::ProgressSink progress(*head, rep, std::move(total));
   nlohmann::json extra = produce(progress);
   rep.progress_end();
 
@@ -157,6 +159,9 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   return r;
 }
 
+// The bytes of regular files under root, for the progress total. Measured
+// on a thread while the backup already streams: on a cold cache a walk of
+// its own would delay the first byte by a whole metadata pass.
 std::uint64_t tree_size(const std::string& root) {
   std::uint64_t total = 0;
   std::error_code ec;
@@ -167,6 +172,16 @@ std::uint64_t tree_size(const std::string& root) {
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
   }
   return total;
+}
+
+std::future<std::uint64_t> start_tree_size(const std::string& root) {
+  try {
+    return std::async(std::launch::async, tree_size, root);
+  } catch (const std::system_error&) {  // no thread to spare: no total
+    std::promise<std::uint64_t> none;
+    none.set_value(0);
+    return none.get_future();
+  }
 }
 
 }  // namespace
@@ -205,9 +220,8 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   }
 
   ctx.reporter().message("Backing up " + absolute);
-  std::uint64_t total = tree_size(absolute);
 
-  return ev.done(store_and_record(ctx, options, plan, total, [&](Sink& out) -> nlohmann::json {
+  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute), [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out);
@@ -237,7 +251,7 @@ BackupRecord backup_stream(Source& in, const std::string& name, const BackupOpti
   plan.layout = Layout::Stream;
   plan.codec = options.compress.value_or(ctx.profile().compress) ? profile_codec(ctx.profile()) : codec::Codec::None;
   ctx.reporter().message("Backing up " + name + " from standard input");
-  return ev.done(store_and_record(ctx, options, plan, 0, [&](Sink& out) -> nlohmann::json {
+  return ev.done(store_and_record(ctx, options, plan, {}, [&](Sink& out) -> nlohmann::json {
     ops::copy(in, out);
     out.finish();
     return {{"files", 1}};

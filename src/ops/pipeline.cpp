@@ -1,5 +1,6 @@
 #include "ops/pipeline.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace bakthat::ops {
@@ -40,8 +41,15 @@ std::size_t HashingSource::read(MutableBytes out) {
 
 void ProgressSink::write(Bytes data) {
   count_ += data.size();
+  if (total_.valid() && total_.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+    reporter_.progress_total(total_.get());
   reporter_.progress(count_);
   next_.write(data);
+}
+
+void ProgressSink::finish() {
+  if (total_.valid()) reporter_.progress_total(total_.get());
+  next_.finish();
 }
 
 std::size_t ProgressSource::read(MutableBytes out) {

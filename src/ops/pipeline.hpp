@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <string>
 
 #include "bakthat/bakthat.hpp"
@@ -50,16 +51,21 @@ class HashingSource : public Source {
 };
 
 // Counts bytes through a Sink or Source and reports them to a Reporter.
+// Counts what flows to `next` for the reporter. A `total` still being
+// computed is passed on (Reporter::progress_total) once ready, at the latest
+// when the stream finishes.
 class ProgressSink : public Sink {
  public:
-  ProgressSink(Sink& next, Reporter& reporter) : next_(next), reporter_(reporter) {}
+  ProgressSink(Sink& next, Reporter& reporter, std::future<std::uint64_t> total = {})
+      : next_(next), reporter_(reporter), total_(std::move(total)) {}
   void write(Bytes data) override;
-  void finish() override { next_.finish(); }
+  void finish() override;
   std::uint64_t count() const { return count_; }
 
  private:
   Sink& next_;
   Reporter& reporter_;
+  std::future<std::uint64_t> total_;
   std::uint64_t count_ = 0;
 };
 

@@ -2,6 +2,7 @@
 either place, aliases, help and version, one-line errors."""
 import json
 import os
+import re
 import stat
 import subprocess
 
@@ -78,6 +79,20 @@ class Basics(BakthatTestCase):
         r = self.ok("backup", "d", "--prompt", "no", "-v")
         self.assertIn("sha256", r.errtext)
         self.assertIn("Backing up", r.errtext)
+
+    def test_upload_completion_lines_without_a_terminal(self):
+        # The tree is measured while it streams; the total still arrives, so
+        # the log has the original's lines, rising to 100%.
+        d = os.path.join(self.work, "tree")
+        for i in range(40):
+            os.makedirs(os.path.join(d, str(i % 7)), exist_ok=True)
+            with open(os.path.join(d, str(i % 7), "f%d" % i), "wb") as f:
+                f.write(os.urandom(100_000 + i))
+        r = self.ok("backup", "tree", "--prompt", "no")
+        steps = [int(m) for m in re.findall(r"^Upload completion: (\d+)%$", r.errtext, re.M)]
+        self.assertTrue(steps, r.errtext)
+        self.assertEqual(steps[-1], 100, r.errtext)
+        self.assertEqual(steps, sorted(set(steps)), r.errtext)
 
     def test_secret_never_printed(self):
         self.write_config("default:\n  secret_key: TOPSECRETVALUE\n  threads: -1\n")
