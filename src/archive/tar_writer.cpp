@@ -32,7 +32,6 @@ using detail::CallbackState;
 using detail::EntryPtr;
 
 constexpr std::size_t kReadChunk = 1 << 20;
-constexpr int kBlockSize = 64 * 1024;
 // Holes shorter than this are archived as data (zeros): they save little,
 // and each costs a map entry. It also bounds the map to size / 64 KiB entries.
 constexpr off_t kMinHole = 64 * 1024;
@@ -113,11 +112,11 @@ class TreeWriter {
         entry_(archive_entry_new()), buffer_(kReadChunk) {
     struct archive* a = archive_.get();
     if (a == nullptr || !entry_) throw Error(ErrorKind::Io, "tar: out of memory");
-    if (archive_write_set_format_pax(a) != ARCHIVE_OK ||
-        archive_write_set_bytes_per_block(a, kBlockSize) != ARCHIVE_OK ||
-        // Only the final block is short: the stream ends right after the
-        // end-of-archive blocks instead of being padded to 64 KiB.
-        archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK) {
+    // No blocking: libarchive hands each write straight to the sink (which
+    // buffers anyway) instead of copying every byte of the tree into a
+    // block first, and the stream ends right after the end-of-archive
+    // blocks (tar's own 512-byte padding is the format's, unchanged).
+    if (archive_write_set_format_pax(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK) {
       fail("tar: cannot set up the writer");
     }
     if (archive_write_open2(a, &client_, nullptr, sink_write, nullptr, nullptr) != ARCHIVE_OK) {
