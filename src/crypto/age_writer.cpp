@@ -1,16 +1,9 @@
 // age v1 writer (FORMATS.md §1): header with one scrypt stanza or one
 // X25519 stanza per recipient, then the STREAM payload in 64 KiB chunks,
-// sealed in parallel while a password's scrypt runs.
+// sealed in parallel.
 #include <algorithm>
-#include <array>
-#include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <future>
 #include <memory>
-#include <optional>
-#include <system_error>
-#include <vector>
 
 #include "bakthat/errors.hpp"
 #include "crypto/age_format.hpp"
@@ -18,7 +11,6 @@
 #include "crypto/keys.hpp"
 #include "util/bytes.hpp"
 #include "util/ordered_pool.hpp"
-#include "util/spill_file.hpp"
 
 namespace bakthat::crypto {
 namespace {
@@ -61,9 +53,8 @@ Stanza x25519_stanza(const Key32& recipient, Bytes file_key) {
   return s;
 }
 
-// The recipients of `options`, parsed, once everything a header needs has
-// been checked: these are the usage errors, thrown before any work starts.
-std::vector<Key32> checked_recipients(const EncryptOptions& options) {
+// The header for a fresh file key: intro, stanzas, MAC.
+std::string make_header(const EncryptOptions& options, Bytes file_key) {
   std::vector<Key32> recipients;
   for (const auto& r : options.recipients) recipients.push_back(parse_recipient(r));
   if (options.password && !recipients.empty())
@@ -73,52 +64,19 @@ std::vector<Key32> checked_recipients(const EncryptOptions& options) {
   if (options.password && options.password->empty()) throw Error(ErrorKind::Usage, "the password is empty");
   if (options.scrypt_work_factor < 1 || options.scrypt_work_factor > 30)
     throw Error(ErrorKind::Usage, "scrypt work factor must be within 1..30");
-  return recipients;
-}
 
-// The whole header for `file_key`: intro, stanzas, MAC, then the payload
-// nonce that ends it.
-std::string make_header(const std::vector<Stanza>& stanzas, Bytes file_key, Bytes nonce) {
   std::string header(kAgeIntro);
-  for (const auto& s : stanzas) header += serialize_stanza(s);
+  if (options.password) {
+    header += serialize_stanza(scrypt_stanza(*options.password, options.scrypt_work_factor, file_key));
+  } else {
+    for (const auto& r : recipients) header += serialize_stanza(x25519_stanza(r, file_key));
+  }
   header += "---";
   Key32 mac_key = hkdf_sha256(file_key, {}, "header");
   Key32 mac = hmac_sha256(mac_key, util::as_bytes(header));
   wipe(mac_key.data(), mac_key.size());
   header += " " + base64_raw_encode(mac) + "\n";
-  header.append(reinterpret_cast<const char*>(nonce.data()), nonce.size());
   return header;
-}
-
-// The header of a password stream, made on a thread of its own: scrypt
-// (~0.5 s of one core and 256 MiB at the default 2^18) needs nothing from the
-// payload, whose key comes from the file key alone. Takes copies of the
-// secrets and wipes them.
-std::future<std::string> start_password_header(const std::string& password, int log_n, Bytes file_key,
-                                               Bytes nonce) {
-  struct Secrets {
-    std::string password;
-    std::array<std::uint8_t, kFileKey> file_key{};
-    ~Secrets() {
-      wipe(password.data(), password.size());
-      wipe(file_key.data(), file_key.size());
-    }
-  };
-  auto secrets = std::make_shared<Secrets>();
-  secrets->password = password;
-  std::memcpy(secrets->file_key.data(), file_key.data(), kFileKey);
-  std::array<std::uint8_t, kPayloadNonce> nonce_copy{};
-  std::memcpy(nonce_copy.data(), nonce.data(), kPayloadNonce);
-  auto job = [secrets, log_n, nonce_copy] {
-    return make_header({scrypt_stanza(secrets->password, log_n, secrets->file_key)}, secrets->file_key, nonce_copy);
-  };
-  try {
-    return std::async(std::launch::async, job);
-  } catch (const std::system_error&) {  // no thread to spare: derive it here
-    std::promise<std::string> now;
-    now.set_value(job());
-    return now.get_future();
-  }
 }
 
 constexpr std::size_t kJobBytes = kJobChunks * kChunk;
@@ -143,24 +101,17 @@ void seal_job(ChaChaPoly& aead, SealJob& job) {
   }
 }
 
-// Seals the payload on worker threads: chunk i's nonce depends only on i,
-// so jobs of kJobChunks chunks are sealed in parallel (each worker with its
-// own cipher context) and written on in order. Sealing stays off the
-// caller's thread, which already reads files and hashes what is stored. A
-// full job is submitted only once more data arrives, so the chunk that ends
-// the stream, full or not, carries the last flag; an empty stream is one
-// empty final chunk.
-//
-// The header goes first. With recipients it is written at once; with a
-// password it is derived on a thread while the payload is sealed, and the
-// sealed payload is held in an unnamed temporary file (ciphertext only) until
-// the header is ready, so scrypt runs on the core the pipeline leaves idle
-// instead of before it. Where no such file can be made, or it is full, the
-// stage waits for the header instead.
+// Writes the header at once, then seals the payload on worker threads:
+// chunk i's nonce depends only on i, so jobs of kJobChunks chunks are sealed
+// in parallel (each worker with its own cipher context) and written on in
+// order. Sealing stays off the caller's thread, which already reads files
+// and hashes what is stored. A full job is submitted only once more data
+// arrives, so the chunk that ends the stream, full or not, carries the last
+// flag; an empty stream is one empty final chunk.
 class AgeEncryptor : public Sink {
  public:
   AgeEncryptor(Sink& next, const EncryptOptions& options)
-      : next_(next), payload_key_(start(options)),
+      : next_(next), payload_key_(start(next, options)),
         pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
               [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
               [](std::unique_ptr<ChaChaPoly>& aead, SealJob& job) { seal_job(*aead, job); }) {}
@@ -184,37 +135,27 @@ class AgeEncryptor : public Sink {
     current();
     submit(true);
     while (!pool_.empty()) retire();
-    if (pending_header_.valid()) release_held();
     next_.finish();
   }
 
  private:
-  // Bytes of sealed payload held back at most while the header is derived:
-  // over a second of output at this machine's pace, beyond scrypt 2^18.
-  static constexpr std::uint64_t kMaxHeld = std::uint64_t{256} << 20;
-
-  // Starts the header (written now, or pending_header_) and returns the
-  // payload key.
-  Key32 start(const EncryptOptions& options) {
-    const std::vector<Key32> recipients = checked_recipients(options);
+  // Writes the header into `next` and returns the payload key.
+  static Key32 start(Sink& next, const EncryptOptions& options) {
     std::uint8_t file_key[kFileKey];
-    std::uint8_t nonce[kPayloadNonce];
     random_bytes(file_key);
-    random_bytes(nonce);
+    std::string header;
     try {
-      if (options.password) {
-        pending_header_ = start_password_header(*options.password, options.scrypt_work_factor, file_key, nonce);
-      } else {
-        std::vector<Stanza> stanzas;
-        for (const auto& r : recipients) stanzas.push_back(x25519_stanza(r, file_key));
-        next_.write(util::as_bytes(make_header(stanzas, file_key, nonce)));
-      }
+      header = make_header(options, file_key);
     } catch (...) {
       wipe(file_key, sizeof file_key);
       throw;
     }
+    std::uint8_t nonce[kPayloadNonce];
+    random_bytes(nonce);
     Key32 payload_key = hkdf_sha256(file_key, nonce, "payload");
     wipe(file_key, sizeof file_key);
+    header.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
+    next.write(util::as_bytes(header));
     return payload_key;
   }
 
@@ -240,43 +181,12 @@ class AgeEncryptor : public Sink {
   }
 
   void retire() {
-    emit(pool_.front().sealed);
+    SealJob& job = pool_.front();
+    next_.write(job.sealed);
     pool_.pop_front();
   }
 
-  void emit(Bytes sealed) {
-    if (pending_header_.valid()) {
-      if (pending_header_.wait_for(std::chrono::seconds(0)) != std::future_status::ready && hold(sealed)) return;
-      release_held();
-    }
-    next_.write(sealed);
-  }
-
-  bool hold(Bytes sealed) {
-    if (!spill_ && !cannot_spill_) {
-      try {
-        spill_.emplace(std::filesystem::temp_directory_path(), kMaxHeld);
-      } catch (const std::exception&) {
-        cannot_spill_ = true;
-      }
-    }
-    return spill_ && spill_->append(sealed);
-  }
-
-  // Waits for the header (rethrowing what failed in deriving it), writes it,
-  // then what was held.
-  void release_held() {
-    next_.write(util::as_bytes(pending_header_.get()));
-    if (spill_) {
-      spill_->replay(next_);
-      spill_.reset();
-    }
-  }
-
   Sink& next_;
-  std::future<std::string> pending_header_;  // valid until the header is written
-  std::optional<util::SpillFile> spill_;     // the sealed payload held meanwhile
-  bool cannot_spill_ = false;
   Key32 payload_key_;  // read by workers as they start; wiped last
   util::OrderedPool<SealJob, std::unique_ptr<ChaChaPoly>> pool_;
   bool filling_ = false;  // pool_.back() is the job being filled

@@ -21,11 +21,8 @@ struct EncryptOptions {
 
 // A sink that writes an age v1 file of everything written into `next`, in
 // 64 KiB STREAM chunks sealed on `threads` workers (the caller's thread
-// only copies and writes on), and finishes it. Writes the header at once for
-// recipients; a password's header is derived (scrypt) on a thread meanwhile,
-// the sealed payload held in an unnamed temporary file until it is written.
-// Throws Usage for a bad recipient or option; a failure of the key
-// derivation surfaces from write() or finish().
+// only copies and writes on), and finishes it. Writes the header at once.
+// Throws Usage for a bad recipient.
 std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
 
 // Which beefish variant to read: Auto picks the one that decrypts the first

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <ctime>
 #include <cstdio>
 #include <filesystem>
@@ -226,42 +225,6 @@ TEST_F(AgeTest, RoundTripSizesPassword) {
     EXPECT_EQ(decrypt(cipher, dopt), plain);
     EXPECT_EQ(decrypt(cipher, dopt, 1), plain);  // one-byte reads
   }
-}
-
-// With a password the header is derived on a thread while the payload is
-// sealed and held in a temporary file: the stream must still start with the
-// header and carry every chunk in order, whether the payload could be held
-// (TMPDIR usable) or the stage had to wait (TMPDIR missing).
-TEST_F(AgeTest, PasswordHeaderComesFirstWhetherThePayloadWasHeldOrNot) {
-  struct FirstWriteSink : test::VectorSink {
-    std::string first;
-    void write(Bytes d) override {
-      if (data.empty()) first.assign(reinterpret_cast<const char*>(d.data()), d.size());
-      test::VectorSink::write(d);
-    }
-  };
-  const char* old_tmp = std::getenv("TMPDIR");
-  const std::string saved = old_tmp ? old_tmp : "";
-  auto plain = make_data((24u << 20) + 5, 42);
-  for (const std::string& tmp : {saved, (dir_ / "no-such-dir").string()}) {
-    SCOPED_TRACE("TMPDIR=" + tmp);
-    if (tmp.empty()) ::unsetenv("TMPDIR"); else ::setenv("TMPDIR", tmp.c_str(), 1);
-    EncryptOptions eo;
-    eo.password = "held back";
-    eo.scrypt_work_factor = 16;  // long enough for jobs to be sealed meanwhile
-    eo.threads = 2;
-    FirstWriteSink out;
-    auto enc = make_encryptor(out, eo);
-    for (std::size_t i = 0; i < plain.size(); i += 1 << 20)
-      enc->write(Bytes(plain).subspan(i, std::min<std::size_t>(1 << 20, plain.size() - i)));
-    enc->finish();
-    EXPECT_EQ(out.first.rfind("age-encryption.org/v1\n-> scrypt ", 0), 0u);
-    EXPECT_EQ(out.data.size() - header_size(out.data), 16 + plain.size() + 16 * ((plain.size() + 65535) / 65536));
-    DecryptOptions d;
-    d.password = "held back";
-    EXPECT_EQ(decrypt(out.data, d, 1 << 20), plain);
-  }
-  if (old_tmp) ::setenv("TMPDIR", saved.c_str(), 1); else ::unsetenv("TMPDIR");
 }
 
 // Parallel sealing: jobs of 16 chunks (1 MiB) on several workers; the
