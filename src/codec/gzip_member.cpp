@@ -127,6 +127,13 @@ MemberCompressor::MemberCompressor(EngineChoice choice) : choice_(choice) {
   }
 }
 
+void MemberCompressor::use_libdeflate_instead() {
+  libdeflate_ = libdeflate_alloc_compressor(1);
+  if (!libdeflate_) throw Error(ErrorKind::Io, "gzip: cannot allocate a compressor");
+  choice_ = {Engine::Libdeflate, 1};
+  isal_level_buf_ = {};
+}
+
 MemberCompressor::~MemberCompressor() {
   if (libdeflate_) libdeflate_free_compressor(libdeflate_);
 }
@@ -150,8 +157,14 @@ std::size_t MemberCompressor::deflate_into(Bytes in, std::uint8_t* out, std::siz
     s.avail_in = static_cast<std::uint32_t>(in.size());
     s.next_out = out;
     s.avail_out = static_cast<std::uint32_t>(cap);
-    if (isal_deflate_stateless(&s) != COMP_OK) return 0;
-    return s.total_out;
+    const int rc = isal_deflate_stateless(&s);
+    if (rc == COMP_OK) return s.total_out;
+    if (rc == STATELESS_OVERFLOW) return 0;
+    // The level is refused (which levels an ISA-L build has can depend on
+    // the machine it targets): libdeflate from now on, rather than storing
+    // every block uncompressed without a word.
+    use_libdeflate_instead();
+    return deflate_into(in, out, cap);
   }
   return 0;
 }

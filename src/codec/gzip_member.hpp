@@ -63,6 +63,7 @@ class MemberCompressor {
 
  private:
   std::size_t deflate_into(Bytes in, std::uint8_t* out, std::size_t cap);
+  void use_libdeflate_instead();
   EngineChoice choice_;
   libdeflate_compressor* libdeflate_ = nullptr;
   std::vector<std::uint8_t> isal_level_buf_;

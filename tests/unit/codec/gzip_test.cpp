@@ -133,6 +133,24 @@ TEST(GzipCodec, CompressesTextAndStoresRandomCheaply) {
   EXPECT_EQ(decompress(z, Codec::Gzip), rnd);
 }
 
+// An ISA-L level the library refuses must not turn into silently stored
+// blocks: the compressor goes on with libdeflate.
+TEST(GzipCodec, ARefusedIsalLevelStillCompresses) {
+  Buffer lines;
+  for (int i = 0; lines.size() < kBlockSize; ++i) {
+    std::string l = "2024-01-01 12:00:" + std::to_string(i % 60) + " INFO request served id=" + std::to_string(i) + "\n";
+    lines.insert(lines.end(), l.begin(), l.end());
+  }
+  for (int level : {3, 7}) {  // 7: above ISA-L's highest
+    SCOPED_TRACE(level);
+    gzip::MemberCompressor c({gzip::Engine::Isal, level});
+    Buffer member;
+    c.compress(lines, member);
+    EXPECT_LT(member.size(), lines.size() / 5);
+    EXPECT_EQ(zlib_gunzip(member), lines);
+  }
+}
+
 TEST(GzipCodec, RealGzipTarAndPythonAcceptTheOutput) {
   TempDir dir;
   // A real tar archive of a small tree, compressed by us.
