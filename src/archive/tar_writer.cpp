@@ -280,9 +280,7 @@ class TreeWriter {
       }
       links_.emplace(key, path_);
     }
-    // Larger read-ahead for files it can help; most files of a tree are
-    // read whole by the kernel's first read-ahead anyway, and a syscall per
-    // file is not free on a VM.
+    // Skipped for small files: a syscall per file is not free on a VM.
     if (st.st_size > kSequentialFrom) ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     // Fewer blocks than the size needs: the file has holes (a cheap test
     // that spares ordinary files the SEEK_DATA/SEEK_HOLE calls).

@@ -50,10 +50,9 @@ class HashingSource : public Source {
   bool done_ = false;
 };
 
-// Counts bytes through a Sink or Source and reports them to a Reporter.
-// Counts what flows to `next` for the reporter. A `total` still being
-// computed is passed on (Reporter::progress_total) once ready, at the latest
-// when the stream finishes.
+// Counts bytes through a Sink or Source and reports them to a Reporter. A
+// sink's `total` still being computed is passed on
+// (Reporter::progress_total) once ready, at the latest when it finishes.
 class ProgressSink : public Sink {
  public:
   ProgressSink(Sink& next, Reporter& reporter, std::future<std::uint64_t> total = {})

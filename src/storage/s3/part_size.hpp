@@ -41,7 +41,7 @@ inline std::uint64_t first_part_size(std::uint64_t configured, std::optional<std
 // How many parts upload at once: up to `threads`, at least 2, within
 // kPartsInFlightBytes of parts of size `first`.
 inline int parts_in_flight(int threads, std::uint64_t first) {
-  const std::uint64_t by_memory = std::max<std::uint64_t>(2, kPartsInFlightBytes / std::max<std::uint64_t>(first, 1));
+  const std::uint64_t by_memory = kPartsInFlightBytes / std::max<std::uint64_t>(first, 1);
   return static_cast<int>(std::clamp<std::uint64_t>(by_memory, 2, static_cast<std::uint64_t>(std::max(threads, 2))));
 }
 
