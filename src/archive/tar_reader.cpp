@@ -303,7 +303,10 @@ class Extractor {
     std::size_t size = 0;
     la_int64_t offset = 0;
     while (stream_.data(&buf, &size, &offset)) {
-      if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_WARN) disk_failed(disk, rel);
+      // A warning here is a failed write(2) (ENOSPC, EIO, EDQUOT): libarchive
+      // says ARCHIVE_WARN and goes on, and the file would end at its full
+      // size with zeros where the data did not fit.
+      if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_OK) disk_failed(disk, rel);
       stats_.bytes += size;
     }
     if (archive_write_finish_entry(disk) < ARCHIVE_WARN) disk_failed(disk, rel);
@@ -331,6 +334,11 @@ class Extractor {
 
   [[noreturn]] void disk_failed(struct archive* disk, const std::string& rel) {
     std::string msg = detail::error_of(disk, "write failed");
+    // libarchive keeps the system's reason apart (bsdtar prints both).
+    if (int err = archive_errno(disk); err > 0) {
+      std::string reason = std::strerror(err);
+      if (msg.find(reason) == std::string::npos) msg += ": " + reason;
+    }
     // Show names as in the archive, not under the staging directory.
     for (std::size_t at; (at = msg.find(staging_ + "/")) != std::string::npos;) msg.erase(at, staging_.size() + 1);
     // libarchive's secure-extraction refusals (a second line behind the

@@ -2,9 +2,11 @@
 // calls the library, prints results. No logic of its own.
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -30,10 +32,17 @@ struct Globals {
 class StdoutSink : public Sink {
  public:
   void write(Bytes d) override {
-    if (std::fwrite(d.data(), 1, d.size(), stdout) != d.size())
-      throw Error(ErrorKind::Io, "cannot write to standard output");
+    if (std::fwrite(d.data(), 1, d.size(), stdout) != d.size()) failed();
   }
-  void finish() override { std::fflush(stdout); }
+  // The last buffered bytes can fail too (a full disk behind a redirection).
+  void finish() override {
+    if (std::fflush(stdout) != 0) failed();
+  }
+
+ private:
+  [[noreturn]] static void failed() {
+    throw Error(ErrorKind::Io, std::string("cannot write to standard output: ") + std::strerror(errno));
+  }
 };
 
 class StdinSource : public Source {
@@ -439,7 +448,14 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   Cli cli;
   try {
-    return cli.run(argc, argv);
+    int status = cli.run(argc, argv);
+    // Output that never arrived (a full disk behind `show > file`) is a
+    // failure, as coreutils treat it; a reader that went away (`| head`) is not.
+    if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && errno != EPIPE) {
+      std::fprintf(stderr, "bakthat: cannot write to standard output: %s\n", std::strerror(errno));
+      return status != 0 ? status : exit_status(ErrorKind::Io);
+    }
+    return status;
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "bakthat: %s\n", e.what());

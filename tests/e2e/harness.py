@@ -49,7 +49,7 @@ class Result:
         return self.err.decode("utf-8", "replace")
 
     def __repr__(self):
-        return "exit %d\nstdout: %s\nstderr: %s" % (self.code, self.out[:2000], self.err[:4000])
+        return "exit %d\nstdout: %s\nstderr: %s" % (self.code, (self.out or b"")[:2000], self.err[:4000])
 
 
 class BakthatTestCase(unittest.TestCase):
@@ -77,12 +77,14 @@ class BakthatTestCase(unittest.TestCase):
                 pass
         shutil.rmtree(self.tmp, onerror=onerror)
 
-    def run_bakthat(self, *args, input=None, cwd=None, env=None, timeout=600):
+    def run_bakthat(self, *args, input=None, cwd=None, env=None, timeout=600, stdout=subprocess.PIPE,
+                    preexec_fn=None):
         e = dict(self.env)
         if env:
             e.update(env)
         proc = subprocess.run([BIN, *args], input=input, cwd=cwd or self.work, env=e,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+                              stdout=stdout, stderr=subprocess.PIPE, timeout=timeout,
+                              preexec_fn=preexec_fn)
         return Result(proc)
 
     def ok(self, *args, **kw):

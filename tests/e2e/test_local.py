@@ -395,6 +395,40 @@ class LocalFailures(BakthatTestCase):
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select count(*) from backups").fetchone(), (1,))
 
+    def test_restore_that_cannot_write_fails_and_leaves_the_target(self):
+        # Files may grow to 1 MiB only (RLIMIT_FSIZE, with SIGXFSZ ignored so
+        # that write(2) fails with EFBIG as on a full disk): every restore
+        # that must write a 3 MB file fails in one line and leaves nothing.
+        import resource
+
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+        src = os.path.join(self.work, "big")
+        os.makedirs(src)
+        data = os.urandom(3 << 20)
+        with open(os.path.join(src, "data.bin"), "wb") as f:
+            f.write(data)
+        self.ok("backup", "big", "--prompt", "no")
+        self.ok("backup", "big/data.bin", "--prompt", "no")
+        self.ok("backup", "-", "--name", "stream", "--prompt", "no", input=data)
+        for name in ("big", "data.bin", "stream"):
+            out = os.path.join(self.tmp, "out-" + name)
+            os.makedirs(out)
+            with open(os.path.join(out, "kept"), "w") as f:
+                f.write("kept")
+            r = self.fails("restore", name, "-o", out, preexec_fn=small_files)
+            self.assertEqual(len(r.errtext.strip().splitlines()[-1:]), 1)
+            self.assertIn("File too large", r.errtext, name)
+            self.assertEqual(os.listdir(out), ["kept"], name)
+            self.ok("restore", name, "-o", out)  # and without the limit it works
+        with open("/dev/full", "wb") as full:
+            r = self.fails("restore", "stream", "--stdout", stdout=full)
+            self.assertIn("No space left on device", r.errtext)
+            # the catalog listing too: output that never arrived is a failure
+            r = self.fails("show", stdout=full)
+            self.assertIn("cannot write to standard output", r.errtext)
+
     def run_as_nobody(self, args):
         import harness
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", harness.BIN, *args]
