@@ -5,11 +5,13 @@
 // Files with holes (disk images, databases) are stored sparse: only their
 // data regions are read and archived, with a GNU sparse 1.0 map in the pax
 // header that GNU tar, bsdtar and our extractor turn back into holes.
+// Extended attributes of files and directories are kept (add_xattrs).
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -116,7 +118,10 @@ class TreeWriter {
     // buffers anyway) instead of copying every byte of the tree into a
     // block first, and the stream ends right after the end-of-archive
     // blocks (tar's own 512-byte padding is the format's, unchanged).
-    if (archive_write_set_format_pax(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK) {
+    // Extended attributes only as SCHILY.xattr records (GNU tar warns about
+    // libarchive's own LIBARCHIVE.xattr ones, which say the same).
+    if (archive_write_set_format_pax(a) != ARCHIVE_OK || archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+        archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK) {
       fail("tar: cannot set up the writer");
     }
     if (archive_write_open2(a, &client_, nullptr, sink_write, nullptr, nullptr) != ARCHIVE_OK) {
@@ -148,7 +153,7 @@ class TreeWriter {
         throw Error(ErrorKind::Io, "cannot open " + root + ": " + std::strerror(err));
       }
       Fd dir(dfd);
-      write_header(st, nullptr);
+      write_header(st, nullptr, nullptr, nullptr, dir.fd);
       walk(dir.fd);
     } else {
       add(AT_FDCWD, root.c_str(), st, /*followed=*/true);
@@ -219,13 +224,14 @@ class TreeWriter {
     if (S_ISREG(st.st_mode)) {
       add_file(dirfd, name, st, followed);
     } else if (S_ISDIR(st.st_mode)) {
-      write_header(st, nullptr);
-      int dfd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (dfd < 0) {
-        unreadable(display_path(), errno);
+      Fd dir(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (dir.fd < 0) {
+        int err = errno;
+        write_header(st, nullptr);
+        unreadable(display_path(), err);
         return;
       }
-      Fd dir(dfd);
+      write_header(st, nullptr, nullptr, nullptr, dir.fd);
       walk(dir.fd);
     } else if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
@@ -286,7 +292,7 @@ class TreeWriter {
     // that spares ordinary files the SEEK_DATA/SEEK_HOLE calls).
     std::vector<Region> regions;
     if (st.st_blocks * 512 < st.st_size) regions = data_regions(fd, st.st_size);
-    write_header(st, nullptr, nullptr, regions.empty() ? nullptr : &regions);
+    write_header(st, nullptr, nullptr, regions.empty() ? nullptr : &regions, fd);
     ++stats_.files;
 
     // The header promised st_size bytes: a file that grows is cut there, a
@@ -360,9 +366,10 @@ class TreeWriter {
   }
 
   // Writes the header of the current path_ (a hard link when hardlink is set,
-  // a symlink when symlink is set, a sparse file when regions is set).
+  // a symlink when symlink is set, a sparse file when regions is set), with
+  // the extended attributes of the file or directory open as `fd`, if any.
   void write_header(const struct stat& st, const char* symlink, const char* hardlink = nullptr,
-                    const std::vector<Region>* regions = nullptr) {
+                    const std::vector<Region>* regions = nullptr, int fd = -1) {
     archive_entry* e = entry_.get();
     archive_entry_clear(e);
     archive_entry_copy_pathname(e, path_.c_str());
@@ -386,10 +393,47 @@ class TreeWriter {
       archive_entry_set_size(e, 0);
     }
     if (symlink != nullptr) archive_entry_copy_symlink(e, symlink);
+    if (fd >= 0) add_xattrs(fd, e);
     // ARCHIVE_WARN: a name that is not valid UTF-8 is stored as raw bytes
     // (hdrcharset=BINARY), which tar readers restore as is.
     if (archive_write_header(archive_.get(), e) < ARCHIVE_WARN) fail("tar: cannot write header");
     ++stats_.entries;
+  }
+
+  // Extended attributes (user.*, security.capability, SELinux labels ...) go
+  // into the pax header as SCHILY.xattr records, which bsdtar and
+  // `tar --xattrs` restore too. POSIX ACLs are left out: they are xattrs on
+  // Linux, but libarchive restores ACLs only from its own ACL records.
+  // One flistxattr per entry, most answering "none": ~1.5 us each here, 0.025 s
+  // for the 16,500 files of the benchmark set.
+  void add_xattrs(int fd, archive_entry* e) {
+    ssize_t n = ::flistxattr(fd, xattr_names_.data(), xattr_names_.size());
+    if (n < 0 && errno == ERANGE) {
+      n = ::flistxattr(fd, nullptr, 0);
+      if (n > 0) {
+        xattr_names_.resize(static_cast<std::size_t>(n) * 2);
+        n = ::flistxattr(fd, xattr_names_.data(), xattr_names_.size());
+      }
+    }
+    if (n < 0) {
+      if (errno != ENOTSUP) unreadable(display_path(), std::string("extended attributes: ") + std::strerror(errno));
+      return;
+    }
+    for (const char* name = xattr_names_.data(); name < xattr_names_.data() + n; name += std::strlen(name) + 1) {
+      if (std::strcmp(name, "system.posix_acl_access") == 0 || std::strcmp(name, "system.posix_acl_default") == 0)
+        continue;
+      ssize_t size = ::fgetxattr(fd, name, nullptr, 0);
+      if (size >= 0) {
+        xattr_value_.resize(static_cast<std::size_t>(size));
+        size = ::fgetxattr(fd, name, xattr_value_.data(), xattr_value_.size());
+      }
+      if (size < 0) {
+        // Gone since the listing (ENODATA) is no loss; anything else is.
+        if (errno != ENODATA) unreadable(display_path(), std::string(name) + ": " + std::strerror(errno));
+        continue;
+      }
+      archive_entry_xattr_add_entry(e, name, xattr_value_.data(), static_cast<std::size_t>(size));
+    }
   }
 
   const char* user_name(uid_t uid) {
@@ -427,6 +471,8 @@ class TreeWriter {
   EntryPtr entry_;
   std::vector<std::uint8_t> buffer_;
   std::vector<std::uint8_t> zeros_;  // what holes are passed as
+  std::vector<char> xattr_names_ = std::vector<char>(4096);
+  std::vector<char> xattr_value_;
   TarStats stats_;
   std::string path_;  // name in the archive of the entry being written
   std::string rel_;   // the same, relative to the root (for exclusion)

@@ -337,6 +337,32 @@ class LocalKinds(BakthatTestCase):
             f.seek(3 << 30)
             self.assertEqual(f.read(1 << 16), bytes(1 << 16))
 
+    def test_extended_attributes_are_kept(self):
+        src = os.path.join(self.work, "x")
+        os.makedirs(os.path.join(src, "sub"))
+        f = os.path.join(src, "sub", "f.txt")
+        with open(f, "w") as fh:
+            fh.write("content")
+        value = b"binary\x00value \xff" * 100  # longer than one pax line, not text
+        try:
+            os.setxattr(f, "user.comment", value)
+            os.setxattr(os.path.join(src, "sub"), "user.dir", b"d")
+        except OSError:
+            self.skipTest("this file system has no user extended attributes")
+        self.ok("backup", "x", "--prompt", "no")
+        stored = os.path.join(self.store_dir(), os.listdir(self.store_dir())[0])
+        out = os.path.join(self.work, "out")
+        os.makedirs(out)
+        self.ok("restore", "x", "-o", out)
+        self.assertEqual(os.getxattr(os.path.join(out, "x", "sub", "f.txt"), "user.comment"), value)
+        self.assertEqual(os.getxattr(os.path.join(out, "x", "sub"), "user.dir"), b"d")
+        self.assertEqual(os.listxattr(os.path.join(out, "x")), [])
+        # GNU tar reads them too
+        gnu = os.path.join(self.work, "gnu")
+        os.makedirs(gnu)
+        subprocess.run(["tar", "--xattrs", "--xattrs-include=user.*", "-xzf", stored, "-C", gnu], check=True)
+        self.assertEqual(os.getxattr(os.path.join(gnu, "x", "sub", "f.txt"), "user.comment"), value)
+
 
 class LocalFailures(BakthatTestCase):
     def test_missing_path(self):
