@@ -70,7 +70,9 @@ struct BackupOptions : Options {
 
 // Backs up a file or directory. The catalog row is written only once the
 // destination has the whole object. Unreadable files are skipped and listed
-// in the returned record's metadata ("unreadable"); the call still succeeds.
+// in the returned record's metadata ("unreadable"), files written to while
+// they were read are archived and listed ("changed"); the call still
+// succeeds.
 BackupRecord backup(const std::string& path, const BackupOptions& options);
 
 // Backs up a stream (stored compressed, not tarred) under `name`.

@@ -17,6 +17,9 @@ struct TarStats {
   std::uint64_t files = 0;           // regular files
   std::uint64_t bytes = 0;           // bytes of file content archived (holes included)
   std::vector<std::string> unreadable;  // "path: reason" for each file skipped
+  // Files written to while they were read (their size, mtime or ctime moved):
+  // archived, but their copy may mix old and new content.
+  std::vector<std::string> changed;
 };
 
 struct TarOptions {

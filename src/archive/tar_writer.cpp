@@ -297,14 +297,14 @@ class TreeWriter {
 
     // The header promised st_size bytes: a file that grows is cut there, a
     // file that shrinks is padded with zeros by libarchive (and reported).
+    bool whole = true;
     if (regions.empty()) {
-      copy_content(fd, 0, st.st_size);
+      whole = copy_content(fd, 0, st.st_size);
     } else {
       // libarchive takes the whole logical stream and skips the holes'
       // bytes itself (bsdtar feeds it zeros the same way); only the data
       // regions are read from the file.
       off_t pos = 0;
-      bool whole = true;
       for (const Region& r : regions) {
         skip_hole(r.offset - pos);
         if (!copy_content(fd, r.offset, r.length)) {
@@ -316,6 +316,18 @@ class TreeWriter {
       if (whole) skip_hole(st.st_size - pos);
     }
     if (archive_write_finish_entry(archive_.get()) < ARCHIVE_WARN) fail("tar: cannot write");
+    // As GNU tar and borg do, say so when a file was written to while it was
+    // read (a live log, a database without a dump): its copy may be torn.
+    struct stat after {};
+    if (whole && ::fstat(fd, &after) == 0 &&
+        (after.st_size != st.st_size || !same_time(after.st_mtim, st.st_mtim) ||
+         !same_time(after.st_ctim, st.st_ctim))) {
+      stats_.changed.push_back(display_path());
+    }
+  }
+
+  static bool same_time(const struct timespec& a, const struct timespec& b) {
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
   }
 
   // Archives `length` bytes of the file from `offset`; false (reported) when

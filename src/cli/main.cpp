@@ -310,12 +310,17 @@ int Cli::run(int argc, char** argv) {
       std::fprintf(stderr, "  %s files, %s read, sha256 %s\n", r.metadata.value("files", nlohmann::json(0)).dump().c_str(),
                    cli::human_size(original).c_str(), r.metadata.value("sha256", std::string()).c_str());
     }
+    int status = 0;
     if (r.metadata.contains("unreadable")) {
       std::fprintf(stderr, "bakthat: %zu file(s) could not be read and were left out\n",
                    r.metadata["unreadable"].size());
-      return exit_status(ErrorKind::Partial);
+      status = exit_status(ErrorKind::Partial);
     }
-    return 0;
+    if (r.metadata.contains("changed")) {
+      std::fprintf(stderr, "bakthat: %zu file(s) changed while they were read\n", r.metadata["changed"].size());
+      status = exit_status(ErrorKind::Partial);
+    }
+    return status;
   }
   if (restore_cmd->parsed()) {
     RestoreOptions o;

@@ -235,8 +235,10 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     else if (!options.exclude_file.empty()) topts.excludes = archive::ExcludeRules::from_file(options.exclude_file);
     archive::TarStats stats = archive::write_tar(topts, out);
     for (const auto& u : stats.unreadable) ctx.reporter().warning("cannot read " + u);
+    for (const auto& c : stats.changed) ctx.reporter().warning(c + " changed while it was read; its copy may be inconsistent");
     nlohmann::json extra = {{"files", stats.files}};
     if (!stats.unreadable.empty()) extra["unreadable"] = stats.unreadable;
+    if (!stats.changed.empty()) extra["changed"] = stats.changed;
     return extra;
   }));
 }

@@ -363,6 +363,37 @@ class LocalKinds(BakthatTestCase):
         subprocess.run(["tar", "--xattrs", "--xattrs-include=user.*", "-xzf", stored, "-C", gnu], check=True)
         self.assertEqual(os.getxattr(os.path.join(gnu, "x", "sub", "f.txt"), "user.comment"), value)
 
+    def test_file_written_during_backup_is_kept_and_reported(self):
+        src = os.path.join(self.work, "live")
+        os.makedirs(src)
+        log = os.path.join(src, "app.log")
+        with open(log, "wb") as f:
+            f.write(os.urandom(64 << 20))
+        stop = threading.Event()
+
+        def writer():  # a live log: written to, with a new mtime, every millisecond
+            n = 0
+            with open(log, "r+b") as f:
+                while not stop.is_set():
+                    n += 1
+                    os.pwrite(f.fileno(), b"x", n % (64 << 20))
+                    os.utime(f.fileno(), ns=(n * 10**9, n * 10**9))
+                    time.sleep(0.001)
+        t = threading.Thread(target=writer)
+        t.start()
+        try:
+            r = self.run_bakthat("backup", "live", "--prompt", "no")
+        finally:
+            stop.set()
+            t.join()
+        self.assertEqual(r.code, 12, repr(r))  # Partial, as for unreadable files
+        self.assertIn("app.log changed while it was read", r.errtext)
+        self.assertIn("1 file(s) changed while they were read", r.errtext)
+        db = sqlite3.connect(self.catalog_path())
+        meta = json.loads(db.execute("select metadata from backups").fetchone()[0])
+        self.assertEqual([os.path.basename(p) for p in meta["changed"]], ["app.log"])
+        self.ok("restore", "live", "-o", os.path.join(self.work, "out"))
+
 
 class LocalFailures(BakthatTestCase):
     def test_missing_path(self):

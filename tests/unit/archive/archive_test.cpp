@@ -487,6 +487,44 @@ TEST_F(ArchiveTest, UnreadableFilesAreReportedAndSkipped) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "child check failed (see the exit codes in the test)";
 }
 
+TEST_F(ArchiveTest, FilesWrittenToWhileReadAreArchivedAndReported) {
+  fs::path t = src() / "t";
+  fs::create_directories(t);
+  write_file(t / "live.log", std::string(3 << 20, 'a'));  // three read chunks
+  write_file(t / "still.txt", "unchanged");
+  set_mtime(t / "live.log", 1000000000, 0);
+  // Writes to the file being archived once its first chunk has gone by.
+  struct WritingSink : VectorSink {
+    fs::path file;
+    bool written = false;
+    void write(Bytes d) override {
+      VectorSink::write(d);
+      if (!written && data.size() > (1u << 20)) {
+        written = true;
+        int fd = ::open(file.c_str(), O_WRONLY);
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(::pwrite(fd, "b", 1, 0), 1);
+        ::close(fd);
+        set_mtime(file, 1000000001, 0);  // the clock's granularity cannot hide it
+      }
+    }
+  } sink;
+  sink.file = t / "live.log";
+  ar::TarOptions opt;
+  opt.root = t.string();
+  opt.arcname = "t";
+  auto stats = ar::write_tar(opt, sink);
+  EXPECT_TRUE(sink.written);
+  ASSERT_EQ(stats.changed.size(), 1u);
+  EXPECT_EQ(stats.changed[0], (t / "live.log").string());
+  EXPECT_TRUE(stats.unreadable.empty());
+  EXPECT_EQ(stats.files, 2u);
+
+  // Left alone, nothing is reported.
+  VectorSink quiet;
+  EXPECT_TRUE(ar::write_tar(opt, quiet).changed.empty());
+}
+
 TEST_F(ArchiveTest, MissingRootIsNotFound) {
   VectorSink sink;
   ar::TarOptions opt;
