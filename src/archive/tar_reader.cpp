@@ -256,11 +256,11 @@ class Extractor {
     // NOABSOLUTEPATHS cannot be used: names are rewritten into the
     // (absolute) staging directory, after relative_name() refused
     // absolute names. No SECURE_SYMLINKS: see the top of this file. No
-    // OWNER: like restic, files belong to the user restoring them. XATTR:
-    // the attributes archived; those the user may not set (security.* and
-    // trusted.* without privilege) are skipped, as libarchive only warns.
+    // OWNER: like restic, files belong to the user restoring them. XATTR
+    // and ACL: those archived; what the user may not set (security.* and
+    // trusted.* without privilege) is skipped, as libarchive only warns.
     archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
-                                                   ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+                                                   ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
     while (archive_entry* e = stream_.next()) extract(disk.get(), e);
     stream_.drain();
     // Closing applies what libarchive deferred: directory modes and

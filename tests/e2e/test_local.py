@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import tarfile
 import threading
@@ -337,31 +338,47 @@ class LocalKinds(BakthatTestCase):
             f.seek(3 << 30)
             self.assertEqual(f.read(1 << 16), bytes(1 << 16))
 
-    def test_extended_attributes_are_kept(self):
+    def test_extended_attributes_and_acls_are_kept(self):
         src = os.path.join(self.work, "x")
-        os.makedirs(os.path.join(src, "sub"))
-        f = os.path.join(src, "sub", "f.txt")
+        sub = os.path.join(src, "sub")
+        os.makedirs(sub)
+        f = os.path.join(sub, "f.txt")
         with open(f, "w") as fh:
             fh.write("content")
         value = b"binary\x00value \xff" * 100  # longer than one pax line, not text
+
+        def acl(*entries):  # the kernel's xattr form: version 2, then (tag, perm, id)
+            return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+        none = 0xffffffff
+        # owner rw, nobody r, group r, group 100 rx, mask rwx, others nothing
+        access = acl((1, 6, none), (2, 4, 65534), (4, 4, none), (8, 5, 100), (0x10, 7, none), (0x20, 0, none))
+        default = acl((1, 7, none), (2, 5, 65534), (4, 5, none), (0x10, 5, none), (0x20, 5, none))
         try:
             os.setxattr(f, "user.comment", value)
-            os.setxattr(os.path.join(src, "sub"), "user.dir", b"d")
+            os.setxattr(sub, "user.dir", b"d")
+            os.setxattr(f, "system.posix_acl_access", access)
+            os.setxattr(sub, "system.posix_acl_default", default)
         except OSError:
-            self.skipTest("this file system has no user extended attributes")
+            self.skipTest("this file system has no user extended attributes or ACLs")
         self.ok("backup", "x", "--prompt", "no")
         stored = os.path.join(self.store_dir(), os.listdir(self.store_dir())[0])
         out = os.path.join(self.work, "out")
         os.makedirs(out)
         self.ok("restore", "x", "-o", out)
-        self.assertEqual(os.getxattr(os.path.join(out, "x", "sub", "f.txt"), "user.comment"), value)
-        self.assertEqual(os.getxattr(os.path.join(out, "x", "sub"), "user.dir"), b"d")
+        got_f, got_sub = os.path.join(out, "x", "sub", "f.txt"), os.path.join(out, "x", "sub")
+        self.assertEqual(os.getxattr(got_f, "user.comment"), value)
+        self.assertEqual(os.getxattr(got_sub, "user.dir"), b"d")
+        self.assertEqual(os.getxattr(got_f, "system.posix_acl_access"), access)
+        self.assertEqual(os.getxattr(got_sub, "system.posix_acl_default"), default)
+        self.assertEqual(os.stat(got_f).st_mode & 0o777, os.stat(f).st_mode & 0o777)
         self.assertEqual(os.listxattr(os.path.join(out, "x")), [])
-        # GNU tar reads them too
+        # GNU tar reads both too
         gnu = os.path.join(self.work, "gnu")
         os.makedirs(gnu)
-        subprocess.run(["tar", "--xattrs", "--xattrs-include=user.*", "-xzf", stored, "-C", gnu], check=True)
+        subprocess.run(["tar", "--xattrs", "--xattrs-include=user.*", "--acls", "-xzf", stored, "-C", gnu],
+                       check=True)
         self.assertEqual(os.getxattr(os.path.join(gnu, "x", "sub", "f.txt"), "user.comment"), value)
+        self.assertEqual(os.getxattr(os.path.join(gnu, "x", "sub", "f.txt"), "system.posix_acl_access"), access)
 
     def test_file_written_during_backup_is_kept_and_reported(self):
         src = os.path.join(self.work, "live")
