@@ -45,6 +45,9 @@ struct ExtractStats {
   std::uint64_t entries = 0;
   std::uint64_t bytes = 0;
   std::vector<std::string> top_entries;  // names created directly in target_dir
+  // "name: what" for metadata libarchive could not set (a time, a mode, an
+  // attribute the user may not set); the content is restored all the same.
+  std::vector<std::string> warnings;
 };
 
 // Extracts a tar stream into target_dir: everything goes first into a

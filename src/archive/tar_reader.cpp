@@ -300,6 +300,7 @@ class Extractor {
 
     int r = archive_write_header(disk, e);
     if (r < ARCHIVE_WARN) disk_failed(disk, rel);
+    if (r == ARCHIVE_WARN) warn(disk, rel);
     ++stats_.entries;
     const void* buf = nullptr;
     std::size_t size = 0;
@@ -311,7 +312,24 @@ class Extractor {
       if (archive_write_data_block(disk, buf, size, offset) < ARCHIVE_OK) disk_failed(disk, rel);
       stats_.bytes += size;
     }
-    if (archive_write_finish_entry(disk) < ARCHIVE_WARN) disk_failed(disk, rel);
+    r = archive_write_finish_entry(disk);
+    if (r < ARCHIVE_WARN) disk_failed(disk, rel);
+    if (r == ARCHIVE_WARN) warn(disk, rel);
+  }
+
+  // Keeps what libarchive said, if anything: an attribute the file system
+  // does not support (ENOTSUP) warns without a word, and is no news.
+  void warn(struct archive* disk, const std::string& rel) {
+    const char* msg = archive_error_string(disk);
+    if (msg == nullptr || *msg == '\0') return;
+    stats_.warnings.push_back(rel + ": " + unstaged(msg));
+    archive_clear_error(disk);
+  }
+
+  // libarchive's messages name the staged path; users know the archive's.
+  std::string unstaged(std::string msg) const {
+    for (std::size_t at; (at = msg.find(staging_ + "/")) != std::string::npos;) msg.erase(at, staging_.size() + 1);
+    return msg;
   }
 
   void skip_data() {
@@ -335,14 +353,12 @@ class Extractor {
   }
 
   [[noreturn]] void disk_failed(struct archive* disk, const std::string& rel) {
-    std::string msg = detail::error_of(disk, "write failed");
+    std::string msg = unstaged(detail::error_of(disk, "write failed"));
     // libarchive keeps the system's reason apart (bsdtar prints both).
     if (int err = archive_errno(disk); err > 0) {
       std::string reason = std::strerror(err);
       if (msg.find(reason) == std::string::npos) msg += ": " + reason;
     }
-    // Show names as in the archive, not under the staging directory.
-    for (std::size_t at; (at = msg.find(staging_ + "/")) != std::string::npos;) msg.erase(at, staging_.size() + 1);
     // libarchive's secure-extraction refusals (a second line behind the
     // checks above) are reported as unsafe, not as I/O errors.
     bool refused = msg.find("through symlink") != std::string::npos ||

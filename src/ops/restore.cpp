@@ -155,6 +155,7 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   if (layout == ops::Layout::Tar) {
     archive::ExtractStats s = archive::extract_tar(body, {dir, options.force});
     result.restored = s.top_entries;
+    for (const auto& w : s.warnings) rep.warning("restored without all its metadata: " + w);
   } else {
     write_file_atomically(body, dir, stream_name, options.force);
     result.restored.push_back(stream_name);

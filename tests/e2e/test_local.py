@@ -503,6 +503,33 @@ class LocalFailures(BakthatTestCase):
             r = self.fails("show", stdout=full)
             self.assertIn("cannot write to standard output", r.errtext)
 
+    def test_metadata_the_user_may_not_set_is_a_warning(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to make a trusted.* attribute")
+        src = os.path.join(self.work, "t")
+        os.makedirs(src)
+        f = os.path.join(src, "f.txt")
+        with open(f, "w") as fh:
+            fh.write("content")
+        try:
+            os.setxattr(f, "trusted.origin", b"root only")
+        except OSError:
+            self.skipTest("this file system has no trusted extended attributes")
+        self.ok("backup", "t", "--prompt", "no")
+        for dirpath, dirnames, filenames in os.walk(self.tmp):
+            for n in dirnames + filenames + [""]:
+                os.lchown(os.path.join(dirpath, n), 65534, 65534)
+        os.chmod(self.tmp, 0o755)
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        os.chown(out, 65534, 65534)
+        r = self.run_as_nobody(["restore", "t", "-o", out])
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertIn("restored without all its metadata: t/f.txt", r.errtext)
+        self.assertIn("trusted.origin", r.errtext)
+        with open(os.path.join(out, "t", "f.txt")) as fh:
+            self.assertEqual(fh.read(), "content")
+
     def run_as_nobody(self, args):
         import harness
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", harness.BIN, *args]
