@@ -129,8 +129,7 @@ void sweep(const std::vector<std::uint8_t>& input) {
     auto t0 = Clock::now();
     for (std::size_t pos = 0; pos < input.size(); pos += kBlockSize) {
       const std::size_t n = std::min(kBlockSize, input.size() - pos);
-      mc.compress(Bytes(input.data() + pos, n), out);
-      total += out.size();
+      total += mc.compress(Bytes(input.data() + pos, n), out);
     }
     const double s = seconds_since(t0);
     std::printf("%-14s %10.1f %8.3f %12zu\n", c.name, mb(input.size()) / s,

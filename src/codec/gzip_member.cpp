@@ -169,9 +169,9 @@ std::size_t MemberCompressor::deflate_into(Bytes in, std::uint8_t* out, std::siz
   return 0;
 }
 
-void MemberCompressor::compress(Bytes in, std::vector<std::uint8_t>& out) {
+std::size_t MemberCompressor::compress(Bytes in, std::vector<std::uint8_t>& out) {
   const std::size_t stored = stored_bound(in.size());
-  out.resize(kHeaderSize + stored + kTrailerSize);
+  if (out.size() < kHeaderSize + stored + kTrailerSize) out.resize(kHeaderSize + stored + kTrailerSize);
   std::uint8_t* body = out.data() + kHeaderSize;
   std::size_t n = 0;
   if (choice_.engine != Engine::Stored && !in.empty() && !looks_incompressible(in)) {
@@ -180,7 +180,6 @@ void MemberCompressor::compress(Bytes in, std::vector<std::uint8_t>& out) {
   }
   if (n == 0) n = write_stored(in, body);
   const std::size_t total = kHeaderSize + n + kTrailerSize;
-  out.resize(total);
 
   std::uint8_t* h = out.data();
   const std::uint8_t fixed[] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 255, 8, 0, 'B', 'T', 4, 0};
@@ -189,6 +188,7 @@ void MemberCompressor::compress(Bytes in, std::vector<std::uint8_t>& out) {
   std::uint8_t* t = out.data() + kHeaderSize + n;
   put_le32(t, libdeflate_crc32(0, in.data(), in.size()));
   put_le32(t + 4, static_cast<std::uint32_t>(in.size()));
+  return total;
 }
 
 std::optional<std::size_t> tagged_member_size(Bytes head) {

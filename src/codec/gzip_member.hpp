@@ -57,9 +57,12 @@ class MemberCompressor {
   MemberCompressor(const MemberCompressor&) = delete;
   MemberCompressor& operator=(const MemberCompressor&) = delete;
 
-  // Replaces `out` with one whole member holding `in` (in.size() <= 4 GiB).
-  // Blocks that look incompressible are stored without trying deflate.
-  void compress(Bytes in, std::vector<std::uint8_t>& out);
+  // Writes one whole member holding `in` (in.size() <= 4 GiB) at the start
+  // of `out` and returns its size. `out` grows as needed but never shrinks:
+  // reused for every block, it then needs no zero-filling (resizing it back
+  // up each time cost ~2% of a backup's CPU). Blocks that look
+  // incompressible are stored without trying deflate.
+  std::size_t compress(Bytes in, std::vector<std::uint8_t>& out);
 
  private:
   std::size_t deflate_into(Bytes in, std::uint8_t* out, std::size_t cap);

@@ -15,6 +15,7 @@ using gzip::MemberCompressor;
 
 struct Block {
   std::vector<std::uint8_t> in, out;
+  std::size_t out_size = 0;  // the member's bytes at the start of out
 };
 using Worker = std::unique_ptr<MemberCompressor>;
 
@@ -29,7 +30,7 @@ class GzipSink : public Sink {
       : next_(next),
         pool_(threads, gzip::slots_for(threads),
               [choice] { return std::make_unique<MemberCompressor>(choice); },
-              [](Worker& w, Block& b) { w->compress(b.in, b.out); }) {}
+              [](Worker& w, Block& b) { b.out_size = w->compress(b.in, b.out); }) {}
 
   void write(Bytes data) override {
     while (!data.empty()) {
@@ -71,7 +72,7 @@ class GzipSink : public Sink {
   }
   void retire() {
     Block& b = pool_.front();
-    next_.write(b.out);
+    next_.write(Bytes(b.out.data(), b.out_size));
     pool_.pop_front();
   }
 

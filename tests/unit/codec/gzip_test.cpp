@@ -145,7 +145,7 @@ TEST(GzipCodec, ARefusedIsalLevelStillCompresses) {
     SCOPED_TRACE(level);
     gzip::MemberCompressor c({gzip::Engine::Isal, level});
     Buffer member;
-    c.compress(lines, member);
+    member.resize(c.compress(lines, member));
     EXPECT_LT(member.size(), lines.size() / 5);
     EXPECT_EQ(zlib_gunzip(member), lines);
   }
