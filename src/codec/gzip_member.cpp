@@ -77,19 +77,22 @@ bool looks_incompressible(Bytes in) {
   constexpr std::size_t kSamples = 32, kSample = 2048;
   constexpr double kThresholdBits = 7.5;
   if (in.size() < kSamples * kSample) return false;
+  // The entropy of a sample, -sum (c/N) log2(c/N), is log2 N - sum c log2 c / N:
+  // c log2 c from a table (log2 calls were ~1% of a backup's CPU).
+  static const std::array<double, kSample + 1> c_log2_c = [] {
+    std::array<double, kSample + 1> t{};
+    for (std::size_t c = 1; c <= kSample; ++c) t[c] = static_cast<double>(c) * std::log2(static_cast<double>(c));
+    return t;
+  }();
+  const double log2_sample = std::log2(static_cast<double>(kSample));
   const std::size_t stride = in.size() / kSamples;
   for (std::size_t s = 0; s < kSamples; ++s) {
     std::array<std::uint32_t, 256> count{};
     const std::uint8_t* p = in.data() + s * stride;
     for (std::size_t i = 0; i < kSample; ++i) ++count[p[i]];
-    double bits = 0;
-    for (std::uint32_t c : count) {
-      if (c) {
-        double f = static_cast<double>(c) / kSample;
-        bits -= f * std::log2(f);
-      }
-    }
-    if (bits < kThresholdBits) return false;
+    double sum = 0;
+    for (std::uint32_t c : count) sum += c_log2_c[c];
+    if (log2_sample - sum / kSample < kThresholdBits) return false;
   }
   return true;
 }
