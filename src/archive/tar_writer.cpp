@@ -6,13 +6,10 @@
 // data regions are read and archived, with a GNU sparse 1.0 map in the pax
 // header that GNU tar, bsdtar and our extractor turn back into holes.
 // Extended attributes and POSIX ACLs of files and directories are kept
-// (add_xattrs).
+// (attributes.hpp).
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,13 +17,11 @@
 #include <cstring>
 #include <map>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "archive/archive.hpp"
+#include "archive/attributes.hpp"
 #include "archive/libarchive_glue.hpp"
-#include "util/bytes.hpp"
 
 namespace bakthat::archive {
 
@@ -391,8 +386,8 @@ class TreeWriter {
     archive_entry_set_mode(e, st.st_mode);
     archive_entry_set_uid(e, st.st_uid);
     archive_entry_set_gid(e, st.st_gid);
-    archive_entry_copy_uname(e, user_name(st.st_uid));
-    archive_entry_copy_gname(e, group_name(st.st_gid));
+    archive_entry_copy_uname(e, names_.user(st.st_uid));
+    archive_entry_copy_gname(e, names_.group(st.st_gid));
     archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     archive_entry_set_nlink(e, static_cast<unsigned int>(st.st_nlink));
     if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) archive_entry_set_rdev(e, st.st_rdev);
@@ -408,108 +403,15 @@ class TreeWriter {
       archive_entry_set_size(e, 0);
     }
     if (symlink != nullptr) archive_entry_copy_symlink(e, symlink);
-    if (fd >= 0) add_xattrs(fd, e);
+    if (fd >= 0) {
+      attribute_problems_.clear();
+      attributes_.add_to(fd, e, attribute_problems_);
+      for (const auto& p : attribute_problems_) unreadable(display_path(), p);
+    }
     // ARCHIVE_WARN: a name that is not valid UTF-8 is stored as raw bytes
     // (hdrcharset=BINARY), which tar readers restore as is.
     if (archive_write_header(archive_.get(), e) < ARCHIVE_WARN) fail("tar: cannot write header");
     ++stats_.entries;
-  }
-
-  // Extended attributes (user.*, security.capability, SELinux labels ...) go
-  // into the pax header as SCHILY.xattr records, which bsdtar and
-  // `tar --xattrs` restore too. POSIX ACLs are xattrs on Linux too, but
-  // libarchive restores them only from its ACL records (SCHILY.acl.*, which
-  // `tar --acls` reads): add_posix_acl turns one into the other.
-  // One flistxattr per entry, most answering "none": ~1.5 us each here, 0.025 s
-  // for the 16,500 files of the benchmark set.
-  void add_xattrs(int fd, archive_entry* e) {
-    ssize_t n = ::flistxattr(fd, xattr_names_.data(), xattr_names_.size());
-    if (n < 0 && errno == ERANGE) {
-      n = ::flistxattr(fd, nullptr, 0);
-      if (n > 0) {
-        xattr_names_.resize(static_cast<std::size_t>(n) * 2);
-        n = ::flistxattr(fd, xattr_names_.data(), xattr_names_.size());
-      }
-    }
-    if (n < 0) {
-      if (errno != ENOTSUP) unreadable(display_path(), std::string("extended attributes: ") + std::strerror(errno));
-      return;
-    }
-    for (const char* name = xattr_names_.data(); name < xattr_names_.data() + n; name += std::strlen(name) + 1) {
-      const bool access_acl = std::strcmp(name, "system.posix_acl_access") == 0;
-      const bool default_acl = std::strcmp(name, "system.posix_acl_default") == 0;
-      ssize_t size = ::fgetxattr(fd, name, nullptr, 0);
-      if (size >= 0) {
-        xattr_value_.resize(static_cast<std::size_t>(size));
-        size = ::fgetxattr(fd, name, xattr_value_.data(), xattr_value_.size());
-      }
-      if (size < 0) {
-        // Gone since the listing (ENODATA) is no loss; anything else is.
-        if (errno != ENODATA) unreadable(display_path(), std::string(name) + ": " + std::strerror(errno));
-        continue;
-      }
-      const std::string_view value(xattr_value_.data(), static_cast<std::size_t>(size));
-      if (access_acl || default_acl) {
-        if (!add_posix_acl(e, access_acl ? ARCHIVE_ENTRY_ACL_TYPE_ACCESS : ARCHIVE_ENTRY_ACL_TYPE_DEFAULT, value))
-          unreadable(display_path(), std::string(name) + ": not a POSIX ACL this version knows");
-        continue;
-      }
-      archive_entry_xattr_add_entry(e, name, value.data(), value.size());
-    }
-  }
-
-  // Adds a POSIX ACL in the kernel's xattr form (linux/posix_acl_xattr.h:
-  // a little-endian u32 version 2, then u16 tag, u16 permissions, u32 id per
-  // entry) to the entry; false if it is not that form. The tag and
-  // permission values are the kernel's, libarchive's tags its own.
-  bool add_posix_acl(archive_entry* e, int type, std::string_view xattr) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(xattr.data());
-    if (xattr.size() < 4 || (xattr.size() - 4) % 8 != 0 || util::get_le32(p) != 2) return false;
-    for (std::size_t at = 4; at < xattr.size(); at += 8) {
-      const unsigned tag = util::get_le16(p + at);
-      const int perm = util::get_le16(p + at + 2) & 7;  // r 4, w 2, x 1 in both
-      const std::uint32_t id = util::get_le32(p + at + 4);
-      int archive_tag = 0;
-      const char* name = nullptr;
-      switch (tag) {
-        case 0x01: archive_tag = ARCHIVE_ENTRY_ACL_USER_OBJ; break;
-        case 0x02: archive_tag = ARCHIVE_ENTRY_ACL_USER; name = user_name(id); break;
-        case 0x04: archive_tag = ARCHIVE_ENTRY_ACL_GROUP_OBJ; break;
-        case 0x08: archive_tag = ARCHIVE_ENTRY_ACL_GROUP; name = group_name(id); break;
-        case 0x10: archive_tag = ARCHIVE_ENTRY_ACL_MASK; break;
-        case 0x20: archive_tag = ARCHIVE_ENTRY_ACL_OTHER; break;
-        default: return false;
-      }
-      const bool named = archive_tag == ARCHIVE_ENTRY_ACL_USER || archive_tag == ARCHIVE_ENTRY_ACL_GROUP;
-      if (archive_entry_acl_add_entry(e, type, perm, archive_tag, named ? static_cast<int>(id) : -1, name) !=
-          ARCHIVE_OK)
-        return false;
-    }
-    return true;
-  }
-
-  const char* user_name(uid_t uid) {
-    auto it = users_.find(uid);
-    if (it == users_.end()) {
-      struct passwd pw {};
-      struct passwd* found = nullptr;
-      char buf[4096];
-      ::getpwuid_r(uid, &pw, buf, sizeof buf, &found);
-      it = users_.emplace(uid, found != nullptr ? found->pw_name : "").first;
-    }
-    return it->second.empty() ? nullptr : it->second.c_str();
-  }
-
-  const char* group_name(gid_t gid) {
-    auto it = groups_.find(gid);
-    if (it == groups_.end()) {
-      struct group gr {};
-      struct group* found = nullptr;
-      char buf[4096];
-      ::getgrgid_r(gid, &gr, buf, sizeof buf, &found);
-      it = groups_.emplace(gid, found != nullptr ? found->gr_name : "").first;
-    }
-    return it->second.empty() ? nullptr : it->second.c_str();
   }
 
   // The path shown to users for messages: under the root they named.
@@ -523,14 +425,13 @@ class TreeWriter {
   EntryPtr entry_;
   std::vector<std::uint8_t> buffer_;
   std::vector<std::uint8_t> zeros_;  // what holes are passed as
-  std::vector<char> xattr_names_ = std::vector<char>(4096);
-  std::vector<char> xattr_value_;
+  OwnerNames names_;
+  AttributeReader attributes_{names_};
+  std::vector<std::string> attribute_problems_;
   TarStats stats_;
   std::string path_;  // name in the archive of the entry being written
   std::string rel_;   // the same, relative to the root (for exclusion)
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
-  std::unordered_map<uid_t, std::string> users_;
-  std::unordered_map<gid_t, std::string> groups_;
 };
 
 }  // namespace
