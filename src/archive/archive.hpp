@@ -61,4 +61,10 @@ ExtractStats extract_tar(Source& in, const ExtractOptions& options);
 // Reads every entry and its content without writing anything (verify).
 ExtractStats read_tar(Source& in);
 
+// Writes the content of the one regular file in the tar stream `in` to out
+// (holes of a sparse file as zeros; without finishing out), then reads `in`
+// to its end. Throws Usage when the archive holds more than one file or
+// none (restore --stdout of a file backup).
+void extract_single_to(Source& in, Sink& out);
+
 }  // namespace bakthat::archive

@@ -452,4 +452,43 @@ ExtractStats read_tar(Source& in) {
   return stats;
 }
 
+void extract_single_to(Source& in, Sink& out) {
+  detail::Utf8LocaleScope utf8;
+  TarStream stream(in);
+  int files = 0;
+  std::vector<std::uint8_t> zeros;
+  // Holes of a sparse file come as gaps between the blocks' offsets (and
+  // after the last block); they are zeros in the file's content.
+  auto write_zeros = [&](std::uint64_t n) {
+    if (zeros.empty()) zeros.assign(kReadBlock, 0);
+    for (; n > 0;) {
+      const std::size_t step = static_cast<std::size_t>(std::min<std::uint64_t>(n, zeros.size()));
+      out.write(Bytes(zeros.data(), step));
+      n -= step;
+    }
+  };
+  while (archive_entry* e = stream.next()) {
+    const void* buf = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
+      while (stream.data(&buf, &size, &offset)) {
+      }
+      continue;
+    }
+    if (++files > 1) throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file");
+    std::uint64_t pos = 0;
+    while (stream.data(&buf, &size, &offset)) {
+      if (static_cast<std::uint64_t>(offset) < pos) stream.corrupt();  // blocks out of order
+      write_zeros(static_cast<std::uint64_t>(offset) - pos);
+      out.write(Bytes(static_cast<const std::uint8_t*>(buf), size));
+      pos = static_cast<std::uint64_t>(offset) + size;
+    }
+    const la_int64_t total = archive_entry_size(e);
+    if (total > 0 && static_cast<std::uint64_t>(total) > pos) write_zeros(static_cast<std::uint64_t>(total) - pos);
+  }
+  if (files == 0) throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file");
+  stream.drain();
+}
+
 }  // namespace bakthat::archive

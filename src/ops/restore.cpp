@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "archive/archive.hpp"
-#include "archive/single_entry.hpp"
 #include "crypto/crypto.hpp"
 #include "events/scope.hpp"
 #include "ops/context.hpp"

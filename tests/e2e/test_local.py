@@ -338,6 +338,18 @@ class LocalKinds(BakthatTestCase):
             f.seek(3 << 30)
             self.assertEqual(f.read(1 << 16), bytes(1 << 16))
 
+    def test_sparse_file_to_stdout_has_its_holes_as_zeros(self):
+        image = os.path.join(self.work, "small.img")
+        with open(image, "wb") as f:
+            f.truncate(64 << 20)  # holes before, between and after the data
+            f.seek(5 << 20)
+            f.write(b"A" * 70000)
+            f.seek(40 << 20)
+            f.write(os.urandom(100000))
+        self.ok("backup", image, "--prompt", "no")
+        with open(image, "rb") as f:
+            self.assertEqual(self.ok("restore", "small.img", "--stdout").out, f.read())
+
     def test_extended_attributes_and_acls_are_kept(self):
         src = os.path.join(self.work, "x")
         sub = os.path.join(src, "sub")
