@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -154,7 +155,13 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   if (layout == ops::Layout::Tar) {
     archive::ExtractStats s = archive::extract_tar(body, {dir, options.force});
     result.restored = s.top_entries;
-    for (const auto& w : s.warnings) rep.warning("restored without all its metadata: " + w);
+    // A few by name, then a count: restoring a labelled tree as a user who
+    // may not set the labels would otherwise print a line per file.
+    constexpr std::size_t kNamed = 5;
+    for (std::size_t i = 0; i < std::min(kNamed, s.warnings.size()); ++i)
+      rep.warning("restored without all its metadata: " + s.warnings[i]);
+    if (s.warnings.size() > kNamed)
+      rep.warning("... and " + std::to_string(s.warnings.size() - kNamed) + " more restored without all their metadata");
   } else {
     write_file_atomically(body, dir, stream_name, options.force);
     result.restored.push_back(stream_name);

@@ -520,11 +520,12 @@ class LocalFailures(BakthatTestCase):
             self.skipTest("needs root to make a trusted.* attribute")
         src = os.path.join(self.work, "t")
         os.makedirs(src)
-        f = os.path.join(src, "f.txt")
-        with open(f, "w") as fh:
-            fh.write("content")
         try:
-            os.setxattr(f, "trusted.origin", b"root only")
+            for i in range(8):  # five named, then a count
+                f = os.path.join(src, "f%d.txt" % i)
+                with open(f, "w") as fh:
+                    fh.write("content")
+                os.setxattr(f, "trusted.origin", b"root only")
         except OSError:
             self.skipTest("this file system has no trusted extended attributes")
         self.ok("backup", "t", "--prompt", "no")
@@ -537,10 +538,13 @@ class LocalFailures(BakthatTestCase):
         os.chown(out, 65534, 65534)
         r = self.run_as_nobody(["restore", "t", "-o", out])
         self.assertEqual(r.code, 0, repr(r))
-        self.assertIn("restored without all its metadata: t/f.txt", r.errtext)
-        self.assertIn("trusted.origin", r.errtext)
-        with open(os.path.join(out, "t", "f.txt")) as fh:
-            self.assertEqual(fh.read(), "content")
+        self.assertIn("restored without all its metadata: t/f0.txt: Cannot restore extended attributes: "
+                      "trusted.origin", r.errtext)
+        self.assertEqual(r.errtext.count("restored without all its metadata: "), 5)
+        self.assertIn("... and 3 more restored without all their metadata", r.errtext)
+        for i in range(8):
+            with open(os.path.join(out, "t", "f%d.txt" % i)) as fh:
+                self.assertEqual(fh.read(), "content")
 
     def run_as_nobody(self, args):
         import harness
