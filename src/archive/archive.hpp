@@ -20,12 +20,17 @@ struct TarStats {
   // Files written to while they were read (their size, mtime or ctime moved):
   // archived, but their copy may mix old and new content.
   std::vector<std::string> changed;
+  std::vector<std::string> left_out;  // TarOptions::leave_out met in the tree
 };
 
 struct TarOptions {
   std::string root;     // file or directory to archive
   std::string arcname;  // name of the top entry (usually root's last component)
   ExcludeRules excludes;
+  // Files or directories never archived, found by identity (device and
+  // inode) wherever they sit in the tree: bakthat's own local store, which
+  // would otherwise hold every earlier backup inside the next one.
+  std::vector<std::string> leave_out;
   // Called with the number of content bytes archived (read, or skipped as
   // a hole) since the last call.
   std::function<void(std::uint64_t)> on_progress;

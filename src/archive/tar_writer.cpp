@@ -142,6 +142,10 @@ class TreeWriter {
       throw Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
                   "cannot back up " + root + ": " + std::strerror(err));
     }
+    for (const auto& p : options_.leave_out) {
+      struct stat ls {};
+      if (::stat(p.c_str(), &ls) == 0) leave_out_.emplace_back(ls.st_dev, ls.st_ino);
+    }
     path_ = options_.arcname;
     rel_.clear();
     if (S_ISDIR(st.st_mode)) {
@@ -165,6 +169,12 @@ class TreeWriter {
   [[noreturn]] void fail(const char* what) {
     client_.state.rethrow_if_any();
     throw Error(ErrorKind::Io, std::string(what) + ": " + detail::error_of(archive_.get(), "error"));
+  }
+
+  bool left_out(const struct stat& st) const {
+    for (const auto& [dev, ino] : leave_out_)
+      if (st.st_dev == dev && st.st_ino == ino) return true;
+    return false;
   }
 
   void unreadable(const std::string& path, int err) { unreadable(path, std::strerror(err)); }
@@ -207,6 +217,8 @@ class TreeWriter {
         struct stat st {};
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           unreadable(display_path(), errno);  // vanished since readdir
+        } else if (left_out(st)) {
+          stats_.left_out.push_back(display_path());
         } else {
           add(dirfd, name.c_str(), st, /*followed=*/false);
         }
@@ -432,6 +444,7 @@ class TreeWriter {
   std::string path_;  // name in the archive of the entry being written
   std::string rel_;   // the same, relative to the root (for exclusion)
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
+  std::vector<std::pair<dev_t, ino_t>> leave_out_;
 };
 
 }  // namespace

@@ -233,7 +233,9 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     topts.arcname = arcname;
     if (S_ISDIR(st.st_mode)) topts.excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
     else if (!options.exclude_file.empty()) topts.excludes = archive::ExcludeRules::from_file(options.exclude_file);
+    if (ctx.destination() == "local") topts.leave_out.push_back(ctx.profile().local_path);
     archive::TarStats stats = archive::write_tar(topts, out);
+    for (const auto& l : stats.left_out) ctx.reporter().message("Leaving out " + l + ": bakthat's own store");
     for (const auto& u : stats.unreadable) ctx.reporter().warning("cannot read " + u);
     for (const auto& c : stats.changed) ctx.reporter().warning(c + " changed while it was read; its copy may be inconsistent");
     nlohmann::json extra = {{"files", stats.files}};

@@ -338,6 +338,20 @@ class LocalKinds(BakthatTestCase):
             f.seek(3 << 30)
             self.assertEqual(f.read(1 << 16), bytes(1 << 16))
 
+    def test_own_store_inside_the_tree_is_left_out(self):
+        # The default store is under HOME: backing up HOME must not put every
+        # earlier backup (and the one being written) inside the next one.
+        with open(os.path.join(self.home, "notes.txt"), "w") as f:
+            f.write("notes")
+        self.ok("backup", self.home, "--prompt", "no")
+        r = self.ok("backup", self.home, "--prompt", "no")
+        self.assertIn("Leaving out %s: bakthat's own store" % self.store_dir(), r.errtext)
+        newest = sorted(os.listdir(self.store_dir()))[-1]
+        names = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
+                               capture_output=True, text=True, check=True).stdout.split()
+        self.assertIn("home/notes.txt", names)
+        self.assertFalse([n for n in names if "bakthat/store/" in n], names)
+
     def test_sparse_file_to_stdout_has_its_holes_as_zeros(self):
         image = os.path.join(self.work, "small.img")
         with open(image, "wb") as f:
