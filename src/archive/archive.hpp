@@ -16,9 +16,12 @@ struct TarStats {
   std::uint64_t entries = 0;         // every entry written
   std::uint64_t files = 0;           // regular files
   std::uint64_t bytes = 0;           // bytes of file content archived (holes included)
-  std::vector<std::string> unreadable;  // "path: reason" for each file skipped
-  // Files written to while they were read (their size, mtime or ctime moved):
-  // archived, but their copy may mix old and new content.
+  // "path: reason" for each file skipped, or archived with zeros from where
+  // a read failed.
+  std::vector<std::string> unreadable;
+  // Files written to while they were read (their size, mtime or ctime moved;
+  // one that shrank is padded with zeros): archived, but their copy may mix
+  // old and new content.
   std::vector<std::string> changed;
   std::vector<std::string> left_out;  // TarOptions::leave_out met in the tree
 };

@@ -306,10 +306,11 @@ class TreeWriter {
     ++stats_.files;
 
     // The header promised st_size bytes: a file that grows is cut there, a
-    // file that shrinks is padded with zeros by libarchive (and reported).
-    bool whole = true;
+    // file that shrinks or fails to read is padded with zeros by libarchive
+    // (and reported).
+    Copied copied = Copied::kAll;
     if (regions.empty()) {
-      whole = copy_content(fd, 0, st.st_size);
+      copied = copy_content(fd, 0, st.st_size);
     } else {
       // libarchive takes the whole logical stream and skips the holes'
       // bytes itself (bsdtar feeds it zeros the same way); only the data
@@ -317,21 +318,20 @@ class TreeWriter {
       off_t pos = 0;
       for (const Region& r : regions) {
         skip_hole(r.offset - pos);
-        if (!copy_content(fd, r.offset, r.length)) {
-          whole = false;
-          break;
-        }
+        copied = copy_content(fd, r.offset, r.length);
+        if (copied != Copied::kAll) break;
         pos = r.offset + r.length;
       }
-      if (whole) skip_hole(st.st_size - pos);
+      if (copied == Copied::kAll) skip_hole(st.st_size - pos);
     }
     if (archive_write_finish_entry(archive_.get()) < ARCHIVE_WARN) fail("tar: cannot write");
     // As GNU tar and borg do, say so when a file was written to while it was
     // read (a live log, a database without a dump): its copy may be torn.
     struct stat after {};
-    if (whole && ::fstat(fd, &after) == 0 &&
-        (after.st_size != st.st_size || !same_time(after.st_mtim, st.st_mtim) ||
-         !same_time(after.st_ctim, st.st_ctim))) {
+    if (copied == Copied::kShrank ||
+        (copied == Copied::kAll && ::fstat(fd, &after) == 0 &&
+         (after.st_size != st.st_size || !same_time(after.st_mtim, st.st_mtim) ||
+          !same_time(after.st_ctim, st.st_ctim)))) {
       stats_.changed.push_back(display_path());
     }
   }
@@ -340,29 +340,29 @@ class TreeWriter {
     return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
   }
 
-  // Archives `length` bytes of the file from `offset`; false (reported) when
-  // the file ended or failed first.
-  bool copy_content(int fd, off_t offset, off_t length) {
+  enum class Copied { kAll, kShrank, kFailed };
+
+  // Archives `length` bytes of the file from `offset`, or less when the file
+  // ended first (kShrank) or a read failed (kFailed, reported here).
+  Copied copy_content(int fd, off_t offset, off_t length) {
     auto remaining = static_cast<std::uint64_t>(length);
     while (remaining > 0) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buffer_.size()));
       ssize_t n = ::pread(fd, buffer_.data(), want, offset);
       if (n < 0) {
         if (errno == EINTR) continue;
-        unreadable(display_path(), std::string("read failed: ") + std::strerror(errno));
-        return false;
+        unreadable(display_path(), "read failed at byte " + std::to_string(offset) + ": " + std::strerror(errno) +
+                                       "; archived with zeros from there");
+        return Copied::kFailed;
       }
-      if (n == 0) {
-        unreadable(display_path(), "file shrank while being archived");
-        return false;
-      }
+      if (n == 0) return Copied::kShrank;
       write_data(buffer_.data(), static_cast<std::size_t>(n));
       offset += n;
       remaining -= static_cast<std::uint64_t>(n);
       stats_.bytes += static_cast<std::uint64_t>(n);
       if (options_.on_progress) options_.on_progress(static_cast<std::uint64_t>(n));
     }
-    return true;
+    return Copied::kAll;
   }
 
   // Passes a hole of `length` bytes to libarchive, which writes nothing for it.

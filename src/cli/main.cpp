@@ -312,7 +312,7 @@ int Cli::run(int argc, char** argv) {
     }
     int status = 0;
     if (r.metadata.contains("unreadable")) {
-      std::fprintf(stderr, "bakthat: %zu file(s) could not be read and were left out\n",
+      std::fprintf(stderr, "bakthat: %zu file(s) could not be read (named above)\n",
                    r.metadata["unreadable"].size());
       status = exit_status(ErrorKind::Partial);
     }

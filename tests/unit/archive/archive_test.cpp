@@ -525,6 +525,39 @@ TEST_F(ArchiveTest, FilesWrittenToWhileReadAreArchivedAndReported) {
   EXPECT_TRUE(ar::write_tar(opt, quiet).changed.empty());
 }
 
+TEST_F(ArchiveTest, FileThatShrinksWhileReadIsPaddedAndReportedAsChanged) {
+  fs::path t = src() / "t";
+  fs::create_directories(t);
+  write_file(t / "shrinking", std::string(3 << 20, 'a'));
+  struct TruncatingSink : VectorSink {
+    fs::path file;
+    bool done = false;
+    void write(Bytes d) override {
+      VectorSink::write(d);
+      if (!done && data.size() > (1u << 20)) {
+        done = true;
+        ASSERT_EQ(::truncate(file.c_str(), 1 << 20), 0);
+      }
+    }
+  } sink;
+  sink.file = t / "shrinking";
+  ar::TarOptions opt;
+  opt.root = t.string();
+  opt.arcname = "t";
+  auto stats = ar::write_tar(opt, sink);
+  ASSERT_EQ(stats.changed.size(), 1u);
+  EXPECT_EQ(stats.changed[0], (t / "shrinking").string());
+  EXPECT_TRUE(stats.unreadable.empty());
+  // The archive still holds the promised size: the missing end is zeros.
+  ScratchDir out;
+  VectorSource in(sink.data);
+  ar::extract_tar(in, {out.path.string(), false});
+  std::string got = read_file(out.path / "t" / "shrinking");
+  ASSERT_EQ(got.size(), 3u << 20);
+  EXPECT_EQ(got.substr(0, 1 << 20), std::string(1 << 20, 'a'));
+  EXPECT_EQ(got.substr(2 << 20), std::string(1 << 20, '\0'));
+}
+
 TEST_F(ArchiveTest, MissingRootIsNotFound) {
   VectorSink sink;
   ar::TarOptions opt;
