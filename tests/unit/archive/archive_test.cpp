@@ -487,34 +487,39 @@ TEST_F(ArchiveTest, UnreadableFilesAreReportedAndSkipped) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "child check failed (see the exit codes in the test)";
 }
 
+// Runs `act` once, when the archive has passed 1 MiB: in the middle of a
+// multi-chunk file's content, while the writer still reads it.
+struct MidwaySink : VectorSink {
+  std::function<void()> act;
+  bool acted = false;
+  void write(Bytes d) override {
+    VectorSink::write(d);
+    if (!acted && data.size() > (1u << 20)) {
+      acted = true;
+      act();
+    }
+  }
+};
+
 TEST_F(ArchiveTest, FilesWrittenToWhileReadAreArchivedAndReported) {
   fs::path t = src() / "t";
   fs::create_directories(t);
   write_file(t / "live.log", std::string(3 << 20, 'a'));  // three read chunks
   write_file(t / "still.txt", "unchanged");
   set_mtime(t / "live.log", 1000000000, 0);
-  // Writes to the file being archived once its first chunk has gone by.
-  struct WritingSink : VectorSink {
-    fs::path file;
-    bool written = false;
-    void write(Bytes d) override {
-      VectorSink::write(d);
-      if (!written && data.size() > (1u << 20)) {
-        written = true;
-        int fd = ::open(file.c_str(), O_WRONLY);
-        ASSERT_GE(fd, 0);
-        ASSERT_EQ(::pwrite(fd, "b", 1, 0), 1);
-        ::close(fd);
-        set_mtime(file, 1000000001, 0);  // the clock's granularity cannot hide it
-      }
-    }
-  } sink;
-  sink.file = t / "live.log";
+  MidwaySink sink;
+  sink.act = [&] {
+    int fd = ::open((t / "live.log").c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, "b", 1, 0), 1);
+    ::close(fd);
+    set_mtime(t / "live.log", 1000000001, 0);  // the clock's granularity cannot hide it
+  };
   ar::TarOptions opt;
   opt.root = t.string();
   opt.arcname = "t";
   auto stats = ar::write_tar(opt, sink);
-  EXPECT_TRUE(sink.written);
+  EXPECT_TRUE(sink.acted);
   ASSERT_EQ(stats.changed.size(), 1u);
   EXPECT_EQ(stats.changed[0], (t / "live.log").string());
   EXPECT_TRUE(stats.unreadable.empty());
@@ -529,22 +534,13 @@ TEST_F(ArchiveTest, FileThatShrinksWhileReadIsPaddedAndReportedAsChanged) {
   fs::path t = src() / "t";
   fs::create_directories(t);
   write_file(t / "shrinking", std::string(3 << 20, 'a'));
-  struct TruncatingSink : VectorSink {
-    fs::path file;
-    bool done = false;
-    void write(Bytes d) override {
-      VectorSink::write(d);
-      if (!done && data.size() > (1u << 20)) {
-        done = true;
-        ASSERT_EQ(::truncate(file.c_str(), 1 << 20), 0);
-      }
-    }
-  } sink;
-  sink.file = t / "shrinking";
+  MidwaySink sink;
+  sink.act = [&] { ASSERT_EQ(::truncate((t / "shrinking").c_str(), 1 << 20), 0); };
   ar::TarOptions opt;
   opt.root = t.string();
   opt.arcname = "t";
   auto stats = ar::write_tar(opt, sink);
+  EXPECT_TRUE(sink.acted);
   ASSERT_EQ(stats.changed.size(), 1u);
   EXPECT_EQ(stats.changed[0], (t / "shrinking").string());
   EXPECT_TRUE(stats.unreadable.empty());
