@@ -159,24 +159,29 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   return r;
 }
 
-// The bytes of regular files under root, for the progress total. Measured
-// on a thread while the backup already streams: on a cold cache a walk of
-// its own would delay the first byte by a whole metadata pass.
-std::uint64_t tree_size(const std::string& root) {
+// The bytes of regular files under root, but not under `skip` (the local
+// store, which the archive leaves out), for the progress total. Measured on
+// a thread while the backup already streams: on a cold cache a walk of its
+// own would delay the first byte by a whole metadata pass.
+std::uint64_t tree_size(const std::string& root, const std::string& skip) {
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::symlink_status(root, ec))) return fs::file_size(root, ec);
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
+    if (!skip.empty() && it->path() == skip) {
+      it.disable_recursion_pending();
+      continue;
+    }
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
   }
   return total;
 }
 
-std::future<std::uint64_t> start_tree_size(const std::string& root) {
+std::future<std::uint64_t> start_tree_size(const std::string& root, const std::string& skip) {
   try {
-    return std::async(std::launch::async, tree_size, root);
+    return std::async(std::launch::async, tree_size, root, skip);
   } catch (const std::system_error&) {  // no thread to spare: no total
     std::promise<std::uint64_t> none;
     none.set_value(0);
@@ -221,7 +226,9 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
 
   ctx.reporter().message("Backing up " + absolute);
 
-  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute), [&](Sink& out) -> nlohmann::json {
+  // bakthat's own local store, if the tree holds it: left out of the archive.
+  const std::string own_store = ctx.destination() == "local" ? ctx.profile().local_path : std::string();
+  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, own_store), [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out);
@@ -233,7 +240,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     topts.arcname = arcname;
     if (S_ISDIR(st.st_mode)) topts.excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
     else if (!options.exclude_file.empty()) topts.excludes = archive::ExcludeRules::from_file(options.exclude_file);
-    if (ctx.destination() == "local") topts.leave_out.push_back(ctx.profile().local_path);
+    if (!own_store.empty()) topts.leave_out.push_back(own_store);
     archive::TarStats stats = archive::write_tar(topts, out);
     for (const auto& l : stats.left_out) ctx.reporter().message("Leaving out " + l + ": bakthat's own store");
     for (const auto& u : stats.unreadable) ctx.reporter().warning("cannot read " + u);
