@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <future>
@@ -166,7 +168,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
 std::uint64_t tree_size(const std::string& root, const std::string& skip) {
   std::uint64_t total = 0;
   std::error_code ec;
-  if (fs::is_regular_file(fs::symlink_status(root, ec))) return fs::file_size(root, ec);
+  if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
@@ -196,11 +198,18 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   events::Scope ev("backup", path_in, ctx.profile(), ctx.destination(), ctx.reporter());
   const bool compress = options.compress.value_or(ctx.profile().compress);
   std::string path = path_in.empty() ? "." : path_in;
+  // A symlink named on the command line is followed (its target is what the
+  // user means), under the link's own name; links inside a tree are stored.
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0)
-    throw Error(ErrorKind::NotFound, "cannot back up " + path + ": no such file or directory");
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    throw Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+                "cannot back up " + path + ": " + std::strerror(err));
+  }
   if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-    throw Error(ErrorKind::Usage, "cannot back up " + path + ": not a regular file or directory");
+    throw Error(ErrorKind::Usage, "cannot back up " + path +
+                                      ": not a regular file or directory (a device or pipe's content: "
+                                      "bakthat backup - --name NAME < " + path + ")");
   std::error_code ec;
   std::string absolute = fs::absolute(path, ec).lexically_normal().string();
   while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();

@@ -352,6 +352,25 @@ class LocalKinds(BakthatTestCase):
         self.assertIn("home/notes.txt", names)
         self.assertFalse([n for n in names if "bakthat/store/" in n], names)
 
+    def test_symlink_named_on_the_command_line_is_followed(self):
+        real = os.path.join(self.work, "releases", "2026")
+        os.makedirs(real)
+        with open(os.path.join(real, "app.conf"), "w") as f:
+            f.write("conf")
+        os.symlink(real, os.path.join(self.work, "current"))
+        os.symlink(os.path.join(real, "app.conf"), os.path.join(self.work, "conf-link"))
+        self.ok("backup", "current", "--prompt", "no")
+        self.ok("backup", "conf-link", "--prompt", "no")
+        stored = {n.split(".")[0]: os.path.join(self.store_dir(), n) for n in os.listdir(self.store_dir())}
+
+        def names(p):
+            return subprocess.run(["tar", "-tzf", p], capture_output=True, text=True, check=True).stdout.split()
+        self.assertEqual(names(stored["current"]), ["current/", "current/app.conf"])
+        self.assertEqual(names(stored["conf-link"]), ["conf-link"])
+        self.assertEqual(self.ok("restore", "conf-link", "--stdout").out, b"conf")
+        r = self.fails("backup", "/dev/null", "--prompt", "no")
+        self.assertIn("backup - --name", r.errtext)
+
     def test_sparse_file_to_stdout_has_its_holes_as_zeros(self):
         image = os.path.join(self.work, "small.img")
         with open(image, "wb") as f:
