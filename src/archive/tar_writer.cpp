@@ -416,9 +416,9 @@ class TreeWriter {
     }
     if (symlink != nullptr) archive_entry_copy_symlink(e, symlink);
     if (fd >= 0) {
-      attribute_problems_.clear();
-      attributes_.add_to(fd, e, attribute_problems_);
-      for (const auto& p : attribute_problems_) unreadable(display_path(), p);
+      std::vector<std::string> problems;  // allocates only when there are some
+      attributes_.add_to(fd, e, problems);
+      for (const auto& p : problems) unreadable(display_path(), p);
     }
     // ARCHIVE_WARN: a name that is not valid UTF-8 is stored as raw bytes
     // (hdrcharset=BINARY), which tar readers restore as is.
@@ -439,7 +439,6 @@ class TreeWriter {
   std::vector<std::uint8_t> zeros_;  // what holes are passed as
   OwnerNames names_;
   AttributeReader attributes_{names_};
-  std::vector<std::string> attribute_problems_;
   TarStats stats_;
   std::string path_;  // name in the archive of the entry being written
   std::string rel_;   // the same, relative to the root (for exclusion)
