@@ -194,9 +194,10 @@ std::vector<std::string> listing(const fs::path& dir) {
   return names;
 }
 
-std::vector<std::uint8_t> tar_of(const fs::path& root, const std::string& arcname, ar::TarStats* stats = nullptr,
-                                 ar::ExcludeRules excludes = {}) {
-  VectorSink sink;
+// Archives root as arcname into sink, checking that the progress reported
+// adds up to the bytes archived.
+ar::TarStats tar_into(bakthat::Sink& sink, const fs::path& root, const std::string& arcname,
+                      ar::ExcludeRules excludes = {}) {
   ar::TarOptions opt;
   opt.root = root.string();
   opt.arcname = arcname;
@@ -204,8 +205,15 @@ std::vector<std::uint8_t> tar_of(const fs::path& root, const std::string& arcnam
   std::uint64_t progress = 0;
   opt.on_progress = [&](std::uint64_t n) { progress += n; };
   auto s = ar::write_tar(opt, sink);
-  EXPECT_TRUE(sink.finished);
   EXPECT_EQ(progress, s.bytes);
+  return s;
+}
+
+std::vector<std::uint8_t> tar_of(const fs::path& root, const std::string& arcname, ar::TarStats* stats = nullptr,
+                                 ar::ExcludeRules excludes = {}) {
+  VectorSink sink;
+  auto s = tar_into(sink, root, arcname, std::move(excludes));
+  EXPECT_TRUE(sink.finished);
   if (stats != nullptr) *stats = s;
   return std::move(sink.data);
 }
@@ -515,10 +523,7 @@ TEST_F(ArchiveTest, FilesWrittenToWhileReadAreArchivedAndReported) {
     ::close(fd);
     set_mtime(t / "live.log", 1000000001, 0);  // the clock's granularity cannot hide it
   };
-  ar::TarOptions opt;
-  opt.root = t.string();
-  opt.arcname = "t";
-  auto stats = ar::write_tar(opt, sink);
+  auto stats = tar_into(sink, t, "t");
   EXPECT_TRUE(sink.acted);
   ASSERT_EQ(stats.changed.size(), 1u);
   EXPECT_EQ(stats.changed[0], (t / "live.log").string());
@@ -526,8 +531,9 @@ TEST_F(ArchiveTest, FilesWrittenToWhileReadAreArchivedAndReported) {
   EXPECT_EQ(stats.files, 2u);
 
   // Left alone, nothing is reported.
-  VectorSink quiet;
-  EXPECT_TRUE(ar::write_tar(opt, quiet).changed.empty());
+  ar::TarStats quiet;
+  tar_of(t, "t", &quiet);
+  EXPECT_TRUE(quiet.changed.empty());
 }
 
 TEST_F(ArchiveTest, FileThatShrinksWhileReadIsPaddedAndReportedAsChanged) {
@@ -536,18 +542,14 @@ TEST_F(ArchiveTest, FileThatShrinksWhileReadIsPaddedAndReportedAsChanged) {
   write_file(t / "shrinking", std::string(3 << 20, 'a'));
   MidwaySink sink;
   sink.act = [&] { ASSERT_EQ(::truncate((t / "shrinking").c_str(), 1 << 20), 0); };
-  ar::TarOptions opt;
-  opt.root = t.string();
-  opt.arcname = "t";
-  auto stats = ar::write_tar(opt, sink);
+  auto stats = tar_into(sink, t, "t");
   EXPECT_TRUE(sink.acted);
   ASSERT_EQ(stats.changed.size(), 1u);
   EXPECT_EQ(stats.changed[0], (t / "shrinking").string());
   EXPECT_TRUE(stats.unreadable.empty());
   // The archive still holds the promised size: the missing end is zeros.
   ScratchDir out;
-  VectorSource in(sink.data);
-  ar::extract_tar(in, {out.path.string(), false});
+  extract(sink.data, out.path);
   std::string got = read_file(out.path / "t" / "shrinking");
   ASSERT_EQ(got.size(), 3u << 20);
   EXPECT_EQ(got.substr(0, 1 << 20), std::string(1 << 20, 'a'));
