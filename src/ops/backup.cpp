@@ -169,12 +169,19 @@ std::uint64_t tree_size(const std::string& root, const std::string& skip) {
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
+  // Found by identity, as the archive finds it, whatever path leads there.
+  struct stat skip_st {};
+  const bool skipping = !skip.empty() && ::stat(skip.c_str(), &skip_st) == 0;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    if (!skip.empty() && it->path() == skip) {
-      it.disable_recursion_pending();
-      continue;
+    if (skipping && it->is_directory(ec) && !it->is_symlink(ec)) {
+      struct stat dir_st {};
+      if (::lstat(it->path().c_str(), &dir_st) == 0 && dir_st.st_dev == skip_st.st_dev &&
+          dir_st.st_ino == skip_st.st_ino) {
+        it.disable_recursion_pending();
+        continue;
+      }
     }
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
   }
