@@ -537,8 +537,9 @@ class LocalFailures(BakthatTestCase):
             with open(os.path.join(out, "kept"), "w") as f:
                 f.write("kept")
             r = self.fails("restore", name, "-o", out, preexec_fn=small_files)
-            self.assertEqual(len(r.errtext.strip().splitlines()[-1:]), 1)
-            self.assertIn("File too large", r.errtext, name)
+            errors = [line for line in r.errtext.splitlines() if line.startswith("bakthat:")]
+            self.assertEqual(len(errors), 1, r.errtext)
+            self.assertIn("File too large", errors[0], name)
             self.assertEqual(os.listdir(out), ["kept"], name)
             self.ok("restore", name, "-o", out)  # and without the limit it works
         with open("/dev/full", "wb") as full:
