@@ -42,7 +42,7 @@ inline std::uint32_t rotl(std::uint32_t v, int s) { return (v << s) | (v >> (32 
 // b = Salsa20/8(b ^ x), the step BlockMix repeats. The state is sixteen
 // named locals rather than an array, so that the compiler keeps it in
 // registers: the array form spilled to the stack and made ROMix ~1.5x
-// slower (0.79 s against 0.50 s at N = 2^18, measured on the project's VM).
+// slower (0.79 s against 0.55 s at N = 2^18, measured on the project's VM).
 // Plain scalar code: the four quarter-rounds of a round are independent,
 // which a superscalar core overlaps; 128-bit vectors measured slower (each
 // round is then one serial dependency chain).
