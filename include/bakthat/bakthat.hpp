@@ -162,8 +162,9 @@ std::vector<RetentionDecision> rotate_backups(const std::string& name,
 
 }  // namespace bakthat
 
-// The rest of the library: events, KeyValue and BakHelper (after the
+// The rest of the library: events, KeyValue, BakHelper and catalog sync (after the
 // declarations above, which they use).
 #include "bakthat/events.hpp"
 #include "bakthat/bak_helper.hpp"
 #include "bakthat/key_value.hpp"
+#include "bakthat/sync.hpp"

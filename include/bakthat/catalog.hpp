@@ -32,6 +32,15 @@ struct BackupRecord {
   std::string tags;               // space separated
 };
 
+// A row as JSON, with the column names as keys (metadata as an object,
+// is_deleted as a boolean): what `show --json`, event hooks and the sync
+// protocol exchange.
+void to_json(nlohmann::json& out, const BackupRecord& record);
+// The reverse, lenient about what other writers send (tags as a list,
+// is_deleted as 0/1, metadata as JSON text, backend_hash null); a missing or
+// ill-typed column throws Error(Corrupt) naming it.
+void from_json(const nlohmann::json& in, BackupRecord& record);
+
 struct CatalogQuery {
   std::string text;                      // matches *text* on filename or stored_filename
   std::vector<std::string> tags;         // every tag must be present
@@ -73,6 +82,18 @@ class Catalog {
 
   // Sets is_deleted = 1 and last_updated = now.
   void mark_deleted(std::int64_t id);
+
+  // Every row (deleted ones too) with last_updated >= since, oldest change
+  // first: what a machine has to tell others.
+  std::vector<BackupRecord> changed_since(std::int64_t since) const;
+
+  // Takes in a row another machine wrote: inserted when its stored_filename
+  // is new here; replacing the local row (which keeps its id) when it is
+  // newer by last_updated or says deleted, and never once ours says deleted
+  // (a deletion is final, whatever the machines' clocks say). The incoming
+  // id is ignored.
+  enum class Merge { Inserted, Updated, Kept };
+  Merge merge(const BackupRecord& incoming);
 
   // The `config` table (key UNIQUE, value JSON).
   std::optional<nlohmann::json> config_value(const std::string& key) const;

@@ -64,11 +64,25 @@ struct ConfigSource {
 };
 
 // Reads and resolves one profile. A missing file is not an error (every
-// default applies); a missing profile in an existing file is.
+// default applies), nor is a file without a `default` profile when no
+// profile is named; a profile named but missing from the file is.
 Profile load_profile(const ConfigSource& source);
 
 // The config file path that load_profile reads for this source.
 std::string config_path(const ConfigSource& source);
+
+// The top-level `sync:` block (the Python bakthat's): the sync server that
+// catalogs of several machines meet at (sync.hpp).
+struct SyncSettings {
+  std::string url;                 // base URL, no trailing slash
+  std::string username, password;  // HTTP basic auth; the password is a secret
+  bool auto_sync = false;          // `auto`: sync after each change to the catalog
+};
+
+// The `sync:` block of the config file this source names (also when the
+// source carries its own `conf`), or nullopt when there is none. A block
+// without a url, or with a bad value, is a Config error.
+std::optional<SyncSettings> load_sync_settings(const ConfigSource& source);
 
 // A value written by save_profile_keys: monostate removes the key; maps are
 // `hooks` (strings) and `rotation` (numbers).

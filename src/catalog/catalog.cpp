@@ -92,19 +92,18 @@ Catalog::~Catalog() = default;
 
 const std::string& Catalog::path() const { return impl_->db.path(); }
 
-std::int64_t Catalog::insert(const BackupRecord& record) {
-  std::lock_guard guard(impl_->lock);
-  Db& db = impl_->db;
-  WriteTransaction tx(db);
-  std::optional<std::int64_t> existing;
-  {
-    Statement find(db, "SELECT id FROM backups WHERE stored_filename = ?1");
-    find.bind(1, record.stored_filename);
-    if (find.step()) existing = find.integer(0);
-  }
-  // The original's upsert: the row of the same stored_filename is updated in
-  // place (it keeps its id); works without relying on the unique index, which
-  // a hand-edited old catalog might lack.
+namespace {
+
+std::optional<std::int64_t> id_of(Db& db, const std::string& stored_filename) {
+  Statement find(db, "SELECT id FROM backups WHERE stored_filename = ?1");
+  find.bind(1, stored_filename);
+  if (find.step()) return find.integer(0);
+  return std::nullopt;
+}
+
+// Inserts the row, or replaces the row `existing` (which keeps its id);
+// returns the row's id. Inside the caller's transaction.
+std::int64_t write_row(Db& db, const BackupRecord& record, std::optional<std::int64_t> existing) {
   Statement write(db, existing
                           ? "UPDATE backups SET backend = ?1, backend_hash = ?2, backup_date = ?3, "
                             "filename = ?4, is_deleted = ?5, last_updated = ?6, metadata = ?7, "
@@ -131,9 +130,54 @@ std::int64_t Catalog::insert(const BackupRecord& record) {
   write.bind(10, record.tags);
   if (existing) write.bind(11, *existing);
   write.run();
-  std::int64_t id = existing ? *existing : sqlite3_last_insert_rowid(db.handle());
+  return existing ? *existing : sqlite3_last_insert_rowid(db.handle());
+}
+
+}  // namespace
+
+std::int64_t Catalog::insert(const BackupRecord& record) {
+  std::lock_guard guard(impl_->lock);
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  // The original's upsert: the row of the same stored_filename is updated in
+  // place (it keeps its id); works without relying on the unique index, which
+  // a hand-edited old catalog might lack.
+  std::int64_t id = write_row(db, record, id_of(db, record.stored_filename));
   tx.commit();
   return id;
+}
+
+std::vector<BackupRecord> Catalog::changed_since(std::int64_t since) const {
+  std::lock_guard guard(impl_->lock);
+  Statement s(impl_->db, std::string(kColumns) + "WHERE last_updated >= ?1 ORDER BY last_updated, id");
+  s.bind(1, since);
+  std::vector<BackupRecord> out;
+  while (s.step()) out.push_back(read_row(s));
+  return out;
+}
+
+Catalog::Merge Catalog::merge(const BackupRecord& incoming) {
+  std::lock_guard guard(impl_->lock);
+  Db& db = impl_->db;
+  WriteTransaction tx(db);
+  std::optional<std::int64_t> existing;
+  bool newer = true;
+  {
+    Statement find(db, "SELECT id, last_updated, is_deleted FROM backups WHERE stored_filename = ?1");
+    find.bind(1, incoming.stored_filename);
+    if (find.step()) {
+      existing = find.integer(0);
+      const std::int64_t ours = find.integer(1);
+      const bool ours_deleted = find.integer(2) != 0;
+      // A deletion is final (the object is gone from the store), whatever
+      // the two machines' clocks say.
+      newer = !ours_deleted && (incoming.is_deleted || incoming.last_updated > ours);
+    }
+  }
+  if (!newer) return Merge::Kept;
+  write_row(db, incoming, existing);
+  tx.commit();
+  return existing ? Merge::Updated : Merge::Inserted;
 }
 
 std::vector<BackupRecord> Catalog::search(const CatalogQuery& query) const {

@@ -86,13 +86,6 @@ std::vector<std::string> read_recipients_file(const std::string& path) {
   return out;
 }
 
-nlohmann::json record_json(const BackupRecord& r) {
-  return {{"id", r.id},           {"backend", r.backend},         {"backend_hash", r.backend_hash},
-          {"backup_date", r.backup_date}, {"filename", r.filename}, {"is_deleted", r.is_deleted},
-          {"last_updated", r.last_updated}, {"metadata", r.metadata}, {"size", r.size},
-          {"stored_filename", r.stored_filename}, {"tags", r.tags}};
-}
-
 std::string record_line(const BackupRecord& r) {
   std::string line = util::format_utc(r.backup_date, "%Y-%m-%dT%H:%M:%S") + "\t" + r.backend + "\t" +
                      cli::human_size(static_cast<std::uint64_t>(r.size)) + "\t" + r.stored_filename;
@@ -249,6 +242,10 @@ int Cli::run(int argc, char** argv) {
   rotate_cmd->add_option("name", target)->required();
   rotate_cmd->add_flag("--dry-run", dry_run, "only say what would be kept and deleted");
 
+  // catalog sync
+  CLI::App* sync_cmd = sub("sync", "exchange catalog rows with the sync server of the `sync:` block");
+  CLI::App* reset_sync_cmd = sub("reset_sync", "forget the sync state: the next sync sends and receives every row");
+
   // configure
   std::map<std::string, std::string> conf_flags;
   CLI::App* configure_cmd = sub("configure", "write the profile's settings");
@@ -358,7 +355,7 @@ int Cli::run(int argc, char** argv) {
     auto rows = show(o);
     if (json) {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& r : rows) arr.push_back(record_json(r));
+      for (const auto& r : rows) arr.push_back(r);
       std::printf("%s\n", arr.dump(2).c_str());
     } else {
       for (const auto& r : rows) std::printf("%s\n", record_line(r).c_str());
@@ -387,6 +384,17 @@ int Cli::run(int argc, char** argv) {
     o.dry_run = dry_run;
     auto decisions = dot_cmd->parsed() ? delete_older_than(target, interval, o) : rotate_backups(target, o);
     return print_retention(decisions, dry_run);
+  }
+  if (sync_cmd->parsed()) {
+    SyncOptions o;
+    static_cast<Options&>(o) = base_options();
+    sync_catalog(o);
+    return 0;
+  }
+  if (reset_sync_cmd->parsed()) {
+    reset_sync(base_options());
+    if (!g_.quiet) std::fputs("Sync state reset: the next sync sends and receives every row\n", stderr);
+    return 0;
   }
   if (configure_cmd->parsed()) {
     ConfigSource src{g_.config, g_.profile, std::nullopt};

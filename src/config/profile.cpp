@@ -41,12 +41,13 @@ std::optional<long long> parse_int(const std::string& s) {
   return v;
 }
 
-// Reads the keys of one profile mapping; every error names the origin (file
-// or "conf"), the profile and the key.
+// Reads the keys of one mapping (a profile, or the top-level `sync:` block);
+// every error names the origin (file or "conf"), the mapping and the key.
 class ProfileReader {
  public:
-  ProfileReader(const YAML::Node& map, std::string origin, std::string profile)
-      : map_(map), origin_(std::move(origin)), profile_(std::move(profile)) {}
+  // `section` names the mapping in messages: "profile 'default'".
+  ProfileReader(const YAML::Node& map, std::string origin, std::string section)
+      : map_(map), origin_(std::move(origin)), section_(std::move(section)) {}
 
   // The node of `key`, absent when missing or null (`key:` with no value,
   // which the Python tool read as None).
@@ -142,17 +143,17 @@ class ProfileReader {
       got = "nothing";
     }
     // A secret's value stays out of the message.
-    if (key == "secret_key" || key == "access_key" || key == "session_token") got = "a non-string";
-    throw Error(ErrorKind::Config, origin_ + ": profile '" + profile_ + "': key '" + key +
+    if (key == "secret_key" || key == "access_key" || key == "session_token" || key == "password")
+      got = "a non-string";
+    throw Error(ErrorKind::Config, origin_ + ": " + section_ + ": key '" + key +
                                        "' must be " + what + " (got " + got + ")");
   }
 
   const std::string& origin() const { return origin_; }
-  const std::string& profile() const { return profile_; }
 
  private:
   YAML::Node map_;
-  std::string origin_, profile_;
+  std::string origin_, section_;
 };
 
 int parse_week_day(const ProfileReader& r, const YAML::Node& n) {
@@ -322,7 +323,10 @@ Profile load_profile(const ConfigSource& source) {
       if (!doc->IsMap())
         throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
       map = (*doc)[name];
-      if (!map.IsDefined())
+      // A file holding only other blocks (`sync:`) leaves the implicit
+      // default profile at its defaults; a profile asked for by name must
+      // exist.
+      if (!map.IsDefined() && !source.profile.empty())
         throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
     } else if (doc && name != "default") {
       throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
@@ -334,10 +338,36 @@ Profile load_profile(const ConfigSource& source) {
 
   Profile p;
   p.name = name;
-  ProfileReader reader(map, origin, name);
+  ProfileReader reader(map, origin, "profile '" + name + "'");
   parse_keys(reader, p);
   resolve(p, reader);
   return p;
+}
+
+std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
+  const std::string origin = config_path(source);
+  std::optional<YAML::Node> doc = config::read_yaml_file(origin);
+  if (!doc || !doc->IsMap()) return std::nullopt;
+  YAML::Node block = (*doc)["sync"];
+  if (!block.IsDefined() || block.IsNull()) return std::nullopt;
+  if (!block.IsMap())
+    throw Error(ErrorKind::Config, origin + ": 'sync' must be a mapping (url, username, password, auto)");
+  ProfileReader r(block, origin, "the 'sync' block");
+  SyncSettings s;
+  if (auto v = r.string("url")) s.url = *v;
+  if (auto v = r.string("username")) s.username = *v;
+  if (auto v = r.string("password")) s.password = *v;
+  if (auto v = r.boolean("auto")) s.auto_sync = *v;
+  while (s.url.ends_with('/')) s.url.pop_back();
+  if (s.url.empty()) throw Error(ErrorKind::Config, origin + ": the 'sync' block has no url");
+  if (!s.url.starts_with("http://") && !s.url.starts_with("https://"))
+    throw Error(ErrorKind::Config, origin + ": the 'sync' block's url must start with http:// or https://");
+  // Credentials inside the URL would end up in messages.
+  const std::size_t host = s.url.find("//") + 2;
+  const std::size_t path = s.url.find('/', host);
+  if (s.url.substr(host, path == std::string::npos ? path : path - host).find('@') != std::string::npos)
+    throw Error(ErrorKind::Config, origin + ": the 'sync' block's url holds credentials: give them as username and password");
+  return s;
 }
 
 }  // namespace bakthat

@@ -2,19 +2,7 @@
 
 namespace bakthat::events {
 
-nlohmann::json result_json(const BackupRecord& r) {
-  return {{"id", r.id},
-          {"backend", r.backend},
-          {"backend_hash", r.backend_hash},
-          {"backup_date", r.backup_date},
-          {"filename", r.filename},
-          {"is_deleted", r.is_deleted},
-          {"last_updated", r.last_updated},
-          {"metadata", r.metadata},
-          {"size", r.size},
-          {"stored_filename", r.stored_filename},
-          {"tags", r.tags}};
-}
+nlohmann::json result_json(const BackupRecord& r) { return r; }
 
 nlohmann::json result_json(const RestoreResult& result) {
   const char* state = "restored";

@@ -26,12 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using ops::Layout;
 
-std::string host_name() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
 std::string codec_name(codec::Codec c) {
   switch (c) {
     case codec::Codec::Gzip: return "gzip";
@@ -142,7 +136,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   r.stored_filename = stored;
   for (const auto& t : options.tags) r.tags += (r.tags.empty() ? "" : " ") + t;
   r.metadata = {{"is_enc", enc.options.has_value()},
-                {"client", host_name()},
+                {"client", ops::host_name()},
                 {"compression", plan.store_as_is ? nlohmann::json(nullptr) : nlohmann::json(codec_name(plan.codec))},
                 {"encryption", enc.scheme.empty() ? nlohmann::json(nullptr) : nlohmann::json(enc.scheme)},
                 {"sha256", hashed.sha256()},
@@ -158,6 +152,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     try { store.remove(stored); } catch (...) {}
     throw;
   }
+  ops::sync_if_auto(ctx);
   return r;
 }
 

@@ -36,6 +36,7 @@ BackupRecord remove(const std::string& name, const Options& options) {
   ctx.catalog().mark_deleted(rec->id);
   rec->is_deleted = true;
   rec->last_updated = std::time(nullptr);
+  ops::sync_if_auto(ctx);
   return ev.done(*rec);
 }
 

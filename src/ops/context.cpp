@@ -5,7 +5,8 @@
 namespace bakthat::ops {
 
 Context::Context(const Options& options)
-    : profile_(load_profile(options.config)),
+    : config_(options.config),
+      profile_(load_profile(options.config)),
       reporter_(options.reporter ? options.reporter : &silent_reporter()) {
   destination_ = options.destination.empty() ? profile_.default_destination : options.destination;
   if (destination_ != "local" && destination_ != "s3" && destination_ != "glacier" && destination_ != "swift")

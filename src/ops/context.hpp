@@ -16,6 +16,7 @@ class Context {
   explicit Context(const Options& options);
 
   const Profile& profile() const { return profile_; }
+  const ConfigSource& config_source() const { return config_; }
   // Overrides the storage class objects are created with (before storage()).
   void set_storage_class(const std::string& storage_class);
   const std::string& destination() const { return destination_; }
@@ -26,6 +27,7 @@ class Context {
   const std::string& backend_hash() const { return backend_hash_; }
 
  private:
+  ConfigSource config_;
   Profile profile_;
   std::string destination_;
   std::string backend_hash_;
@@ -33,5 +35,14 @@ class Context {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Storage> storage_;
 };
+
+// The machine's host name: the catalog's "client" and the sync server's
+// bakthat-client.
+std::string host_name();
+
+// Called by the operations that changed the catalog: syncs it when the
+// config's `sync:` block says `auto: true`. A failure is only a warning: the
+// operation itself is done.
+void sync_if_auto(Context& ctx);
 
 }  // namespace bakthat::ops

@@ -98,6 +98,7 @@ std::vector<RetentionDecision> delete_older_than(const std::string& name, const 
     if (d.keep) d.reasons.push_back("within " + interval);
   }
   carry_out(ctx, decisions, options.dry_run);
+  if (!options.dry_run) ops::sync_if_auto(ctx);
   return ev.done(std::move(decisions));
 }
 
@@ -123,6 +124,7 @@ std::vector<RetentionDecision> rotate_backups(const std::string& name, const Ret
     decisions[i].reasons = std::move(reasons[i]);
   }
   carry_out(ctx, decisions, options.dry_run);
+  if (!options.dry_run) ops::sync_if_auto(ctx);
   return ev.done(std::move(decisions));
 }
 

@@ -172,6 +172,107 @@ TEST_F(CatalogTest, InsertReplacesTheSameStoredFilename) {
   EXPECT_EQ(all[0].backup_date, 200);
 }
 
+TEST_F(CatalogTest, ChangedSinceIncludesDeletedRowsOldestChangeFirst) {
+  Catalog c(path_);
+  c.insert(record("a", "a.1.tgz", 100));
+  c.insert(record("b", "b.1.tgz", 300, "", "s3"));
+  BackupRecord gone = record("c", "c.1.tgz", 200, "", "s3");
+  gone.is_deleted = true;
+  c.insert(gone);
+  EXPECT_EQ(stored_names(c.changed_since(0)), (Names{"a.1.tgz", "c.1.tgz", "b.1.tgz"}));
+  EXPECT_EQ(stored_names(c.changed_since(200)), (Names{"c.1.tgz", "b.1.tgz"}));
+  EXPECT_TRUE(c.changed_since(301).empty());
+}
+
+TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
+  Catalog c(path_);
+  const std::int64_t mine = c.insert(record("a", "a.1.tgz", 100, "mine", "s3"));
+
+  BackupRecord theirs = record("b", "b.1.tgz", 50, "theirs", "s3");
+  theirs.id = mine;  // another machine's id: ignored
+  EXPECT_EQ(c.merge(theirs), Catalog::Merge::Inserted);
+  auto b = c.by_stored_filename("b.1.tgz");
+  ASSERT_TRUE(b);
+  EXPECT_NE(b->id, mine);
+  EXPECT_EQ(b->last_updated, 50);  // the other machine's time, kept
+  EXPECT_EQ(b->tags, "theirs");
+
+  BackupRecord older = record("a", "a.1.tgz", 100, "older", "s3");
+  older.last_updated = 99;
+  EXPECT_EQ(c.merge(older), Catalog::Merge::Kept);
+  BackupRecord same = record("a", "a.1.tgz", 100, "same", "s3");
+  EXPECT_EQ(c.merge(same), Catalog::Merge::Kept);
+  EXPECT_EQ(c.by_stored_filename("a.1.tgz")->tags, "mine");
+
+  BackupRecord newer = record("a", "a.1.tgz", 100, "newer", "s3");
+  newer.last_updated = 101;
+  EXPECT_EQ(c.merge(newer), Catalog::Merge::Updated);
+  EXPECT_EQ(c.by_stored_filename("a.1.tgz")->tags, "newer");
+  EXPECT_EQ(c.by_stored_filename("a.1.tgz")->id, mine);
+
+  // A deletion wins even when its machine's clock is behind...
+  BackupRecord deleted = record("a", "a.1.tgz", 100, "newer", "s3");
+  deleted.is_deleted = true;
+  deleted.last_updated = 10;
+  EXPECT_EQ(c.merge(deleted), Catalog::Merge::Updated);
+  EXPECT_TRUE(c.by_stored_filename("a.1.tgz")->is_deleted);
+  // ... and nothing brings the row back.
+  BackupRecord alive = record("a", "a.1.tgz", 100, "alive", "s3");
+  alive.last_updated = 1000;
+  EXPECT_EQ(c.merge(alive), Catalog::Merge::Kept);
+  EXPECT_TRUE(c.by_stored_filename("a.1.tgz")->is_deleted);
+  EXPECT_EQ(c.search({}).size(), 1u);  // only b.1.tgz is live
+}
+
+TEST_F(CatalogTest, RowsAsJson) {
+  BackupRecord r = record("a", "a.1.tgz", 100, "x y", "s3");
+  r.id = 7;
+  r.metadata["sha256"] = "abc";
+  nlohmann::json j = r;
+  EXPECT_EQ(j["stored_filename"], "a.1.tgz");
+  EXPECT_EQ(j["is_deleted"], false);
+  EXPECT_EQ(j["metadata"]["sha256"], "abc");
+  BackupRecord back = j.get<BackupRecord>();
+  EXPECT_EQ(nlohmann::json(back), j);
+
+  // What other writers send: tags as a list, 0/1, metadata as text, floats.
+  nlohmann::json other = {{"backend", "s3"},          {"backend_hash", nullptr}, {"backup_date", 100.0},
+                          {"filename", "a"},          {"is_deleted", 1},         {"last_updated", 200},
+                          {"metadata", R"({"is_enc": true})"}, {"size", 5}, {"stored_filename", "a.2.tgz"},
+                          {"tags", {"p", "q"}}};
+  BackupRecord o = other.get<BackupRecord>();
+  EXPECT_EQ(o.backup_date, 100);
+  EXPECT_TRUE(o.is_deleted);
+  EXPECT_EQ(o.metadata["is_enc"], true);
+  EXPECT_EQ(o.tags, "p q");
+  EXPECT_EQ(o.backend_hash, "");
+  EXPECT_EQ(o.id, 0);
+
+  auto error = [](nlohmann::json j) -> std::string {
+    try {
+      j.get<BackupRecord>();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+      return e.what();
+    }
+    ADD_FAILURE() << "no error for " << j.dump();
+    return "";
+  };
+  nlohmann::json bad = other;
+  bad.erase("stored_filename");
+  EXPECT_EQ(error(bad), "backup row: 'stored_filename' must be present");
+  bad = other;
+  bad["size"] = "5";
+  EXPECT_EQ(error(bad), "backup row: 'size' must be a whole number");
+  bad = other;
+  bad["backup_date"] = 1.5;
+  EXPECT_EQ(error(bad), "backup row: 'backup_date' must be a whole number");
+  bad = other;
+  bad["metadata"] = "[1]";
+  EXPECT_EQ(error(bad), "backup row: 'metadata' must be a JSON object");
+  EXPECT_EQ(error(nlohmann::json::array()), "backup row: not a JSON object");
+}
+
 TEST_F(CatalogTest, EmptyBackendHashIsNull) {
   Catalog c(path_);
   BackupRecord r = record("a", "a.1.tgz", 100);

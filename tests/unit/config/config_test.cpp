@@ -195,7 +195,49 @@ TEST_F(ConfigTest, NamedProfile) {
 TEST_F(ConfigTest, MissingProfile) {
   std::string msg = error_of("default:\n  s3_bucket: a\n", "nope");
   EXPECT_EQ(msg, "profile 'nope' not found in " + home_ + "/c.yml");
-  EXPECT_NE(error_of("other:\n  s3_bucket: a\n").find("profile 'default' not found"), std::string::npos);
+  EXPECT_NE(error_of("other:\n  s3_bucket: a\n", "default").find("profile 'default' not found"),
+            std::string::npos);
+  // With no profile named, a file without `default` (only a `sync:` block,
+  // say) leaves every default.
+  EXPECT_EQ(load("sync:\n  url: http://h\n").s3_bucket, "");
+}
+
+TEST_F(ConfigTest, SyncBlock) {
+  std::string path = write("s.yml", "default:\n  s3_bucket: a\nsync:\n  url: https://sync.example/api/\n"
+                                    "  username: me\n  password: 'p: w'\n  auto: true\n");
+  auto s = load_sync_settings({path, "", std::nullopt});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->url, "https://sync.example/api");
+  EXPECT_EQ(s->username, "me");
+  EXPECT_EQ(s->password, "p: w");
+  EXPECT_TRUE(s->auto_sync);
+  // Read from the file even when the profile comes from `conf`.
+  EXPECT_TRUE(load_sync_settings({path, "", std::string("s3_bucket: b")}));
+  EXPECT_FALSE(load_sync_settings({write("n.yml", "default:\n  s3_bucket: a\n"), "", std::nullopt}));
+  EXPECT_FALSE(load_sync_settings({home_ + "/missing.yml", "", std::nullopt}));
+
+  auto error = [&](const std::string& yaml) -> std::string {
+    try {
+      load_sync_settings({write("e.yml", yaml), "", std::nullopt});
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Config);
+      return e.what();
+    }
+    ADD_FAILURE() << "no error for: " << yaml;
+    return "";
+  };
+  EXPECT_NE(error("sync:\n  username: me\n").find("has no url"), std::string::npos);
+  EXPECT_NE(error("sync:\n  url: ftp://h\n").find("http:// or https://"), std::string::npos);
+  EXPECT_NE(error("sync: [1]\n").find("'sync' must be a mapping"), std::string::npos);
+  EXPECT_NE(error("sync:\n  url: http://h\n  auto: maybe\n").find("the 'sync' block: key 'auto'"),
+            std::string::npos);
+  std::string msg = error("sync:\n  url: http://me:secret@h/x\n");
+  EXPECT_NE(msg.find("holds credentials"), std::string::npos);
+  EXPECT_EQ(msg.find("secret"), std::string::npos);
+  msg = error("sync:\n  url: http://h\n  password: [hidden]\n");
+  EXPECT_EQ(msg.find("hidden"), std::string::npos) << msg;
+  // An @ in the path is not a credential.
+  EXPECT_TRUE(load_sync_settings({write("ok.yml", "sync:\n  url: http://h/@me\n"), "", std::nullopt}));
 }
 
 TEST_F(ConfigTest, EmptyFileAndEmptyProfile) {

@@ -1,0 +1,108 @@
+// sync_catalog() and reset_sync(): the catalog's side of the sync protocol
+// (src/sync/sync_client.hpp), and the host name both sides know a machine by.
+#include <unistd.h>
+
+#include <climits>
+#include <ctime>
+
+#include "ops/context.hpp"
+#include "sync/sync_client.hpp"
+
+namespace bakthat {
+namespace {
+
+// The `config` table's keys: client_id and sync_ts are the Python tool's
+// (the server's id for this machine, the server's mark); sync_sent_from is
+// ours: the local time the last successful sync began, from which rows
+// changed here are sent again. The Python tool compared its own rows'
+// times with the server's mark, which a clock difference between the two
+// machines turns into rows never sent.
+constexpr const char* kClientId = "client_id";
+constexpr const char* kServerMark = "sync_ts";
+constexpr const char* kSentFrom = "sync_sent_from";
+
+std::int64_t integer_or(const std::optional<nlohmann::json>& v, std::int64_t fallback) {
+  return v && v->is_number_integer() ? v->get<std::int64_t>() : fallback;
+}
+
+SyncSettings settings_of(const SyncOptions& options) {
+  if (options.settings) return *options.settings;
+  if (auto s = load_sync_settings(options.config)) return *s;
+  throw Error(ErrorKind::Config, "no sync server configured: add a `sync:` block (url, username, password) to " +
+                                     config_path(options.config));
+}
+
+SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporter) {
+  catalog_sync::SyncClient client(settings, ops::host_name());
+  auto id = catalog.config_value(kClientId);
+  if (!id || id->is_null()) catalog.set_config_value(kClientId, client.register_client());
+
+  const std::int64_t started = std::time(nullptr);
+  nlohmann::json mark = catalog.config_value(kServerMark).value_or(nlohmann::json(0));
+  if (mark.is_null()) mark = 0;
+  // A catalog the Python tool synced has no sync_sent_from: its rule was the
+  // server's mark.
+  const std::int64_t sent_from = integer_or(catalog.config_value(kSentFrom), integer_or(mark, 0));
+
+  std::vector<BackupRecord> changed;
+  for (auto& r : catalog.changed_since(sent_from))
+    if (r.backend != "local") changed.push_back(std::move(r));
+
+  auto reply = client.exchange(mark, changed);
+
+  SyncReport report;
+  report.sent = changed.size();
+  report.received = reply.updated.size();
+  for (const auto& row : reply.updated) {
+    if (row.backend == "local") continue;
+    switch (catalog.merge(row)) {
+      case Catalog::Merge::Inserted: ++report.inserted; break;
+      case Catalog::Merge::Updated: ++report.updated; break;
+      case Catalog::Merge::Kept: break;
+    }
+  }
+  // Marks last: a sync cut short before here is simply done again.
+  catalog.set_config_value(kServerMark, reply.sync_ts);
+  catalog.set_config_value(kSentFrom, started);
+  reporter.message("Synced the catalog with " + settings.url + ": " + std::to_string(report.sent) + " sent, " +
+                   std::to_string(report.received) + " received (" + std::to_string(report.inserted) + " new, " +
+                   std::to_string(report.updated) + " updated)");
+  return report;
+}
+
+}  // namespace
+
+namespace ops {
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+void sync_if_auto(Context& ctx) {
+  try {
+    auto settings = load_sync_settings(ctx.config_source());
+    if (!settings || !settings->auto_sync) return;
+    run(ctx.catalog(), *settings, ctx.reporter());
+  } catch (const Error& e) {
+    ctx.reporter().warning(std::string("the catalog was not synced: ") + e.what());
+  }
+}
+
+}  // namespace ops
+
+SyncReport sync_catalog(const SyncOptions& options) {
+  ops::Context ctx(options);
+  return run(ctx.catalog(), settings_of(options), ctx.reporter());
+}
+
+void reset_sync(const Options& options) {
+  ops::Context ctx(options);
+  Catalog& catalog = ctx.catalog();
+  catalog.set_config_value(kClientId, nullptr);
+  catalog.set_config_value(kServerMark, 0);
+  catalog.set_config_value(kSentFrom, 0);
+}
+
+}  // namespace bakthat

@@ -1,0 +1,92 @@
+#include "sync/sync_client.hpp"
+
+#include "bakthat/errors.hpp"
+#include "crypto/primitives.hpp"
+#include "util/bytes.hpp"
+
+namespace bakthat::catalog_sync {
+namespace {
+
+using nlohmann::json;
+namespace retry = storage::retry;
+
+// The start of an error reply, enough to say what the server objected to.
+std::string gist(const std::string& body) {
+  std::string line = body.substr(0, body.find('\n'));
+  if (line.find('<') != std::string::npos) return "";
+  return line.size() > 200 ? line.substr(0, 200) : line;
+}
+
+}  // namespace
+
+SyncClient::SyncClient(SyncSettings settings, std::string client_name)
+    : settings_(std::move(settings)),
+      client_name_(std::move(client_name)),
+      http_(storage::http::default_options("sync server")),
+      policy_(retry::default_policy()) {
+  while (!settings_.url.empty() && settings_.url.back() == '/') settings_.url.pop_back();
+  const std::string pair = settings_.username + ":" + settings_.password;
+  authorization_ = "Basic " + crypto::detail::base64_padded_encode(util::as_bytes(pair));
+}
+
+json SyncClient::post(const std::string& resource, const std::string& body) {
+  storage::http::Request req;
+  req.method = "POST";
+  req.url = settings_.url + "/" + resource;
+  req.headers = {{"Content-Type", "application/json"},
+                 {"Accept", "application/json"},
+                 {"bakthat-client", client_name_},
+                 {"Authorization", authorization_}};
+  req.body = util::as_bytes(body);
+  req.send_body = true;
+  const std::string where = "sync server " + settings_.url + ": POST /" + resource;
+  storage::http::Response resp = retry::run(policy_, [&] {
+    storage::http::Response r = http_.perform(req);
+    const std::string tag = " (" + std::to_string(r.status) + ")";
+    if (r.status >= 500 || r.status == 429 || r.status == 408)
+      throw retry::TransientError(where + " failed, server busy or failing" + tag);
+    return r;
+  });
+  const std::string tag = " (" + std::to_string(resp.status) + ")";
+  if (resp.status == 401 || resp.status == 403)
+    throw Error(ErrorKind::Auth, "sync server " + settings_.url + " refused username '" + settings_.username +
+                                     "' and its password" + tag);
+  if (resp.status < 200 || resp.status > 299) {
+    std::string detail = gist(resp.body);
+    throw Error(ErrorKind::Storage, where + " failed" + (detail.empty() ? "" : ": " + detail) + tag);
+  }
+  json reply = json::parse(resp.body, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object())
+    throw Error(ErrorKind::Corrupt, where + ": the reply is not a JSON object");
+  return reply;
+}
+
+std::string SyncClient::register_client() {
+  json reply = post("clients", "");
+  auto id = reply.find("_id");
+  if (id == reply.end() || !(id->is_string() || id->is_number()))
+    throw Error(ErrorKind::Corrupt, "sync server " + settings_.url + ": the registration reply has no _id");
+  return id->is_string() ? id->get<std::string>() : id->dump();
+}
+
+SyncClient::Reply SyncClient::exchange(const json& sync_ts, const std::vector<BackupRecord>& changed) {
+  json body = {{"sync_ts", sync_ts}, {"new", changed}};
+  json reply = post("backups/sync", body.dump(-1, ' ', true, json::error_handler_t::replace));
+  Reply out;
+  out.sync_ts = reply.value("sync_ts", json());
+  if (out.sync_ts.is_null())
+    throw Error(ErrorKind::Corrupt, "sync server " + settings_.url + ": the reply has no sync_ts");
+  auto updated = reply.find("updated");
+  if (updated != reply.end() && !updated->is_null()) {
+    if (!updated->is_array())
+      throw Error(ErrorKind::Corrupt, "sync server " + settings_.url + ": 'updated' is not a list");
+    try {
+      for (const auto& row : *updated) out.updated.push_back(row.get<BackupRecord>());
+    } catch (const Error& e) {
+      throw Error(ErrorKind::Corrupt, "sync server " + settings_.url + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace bakthat::catalog_sync
