@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
-from harness import SOURCE_DIR, BakthatTestCase, make_small_tree, tree_digest
+from harness import SOURCE_DIR, BakthatTestCase, make_small_tree, servers, tree_digest
 from s3util import new_bucket, swift_profile
 
 SERVER = os.path.join(SOURCE_DIR, "tools", "bakthat-syncserver")
@@ -60,8 +61,8 @@ class SyncTest(BakthatTestCase):
         self.configure(self.home, self.bucket)
         self.configure(self.home_b, self.bucket)
 
-    def configure(self, home, bucket, auto=False, url=None, password=PASSWORD):
-        text = swift_profile(bucket) + "sync:\n  url: %s\n  username: alice\n  password: %s\n  auto: %s\n" % (
+    def configure(self, home, bucket, auto=False, url=None, password=PASSWORD, profile=None):
+        text = (profile or swift_profile(bucket)) + "sync:\n  url: %s\n  username: alice\n  password: %s\n  auto: %s\n" % (
             url or self.server.url, json.dumps(password), "true" if auto else "false")
         self.write_config(text, os.path.join(home, ".bakthat.yml"))
 
@@ -116,6 +117,31 @@ class SyncTest(BakthatTestCase):
         # Nothing new since: nothing moves.
         self.assertIn("0 received", self.ok("sync").errtext)
         self.assertIn("0 received", self.on_b("sync").errtext)
+
+    def test_a_glacier_vault_backup_restores_on_the_other_machine(self):
+        # The vault's archive ids live in each catalog's inventory; the
+        # synced row carries its id, so the other machine can retrieve it.
+        vault = "bk-e2e-vault-%s" % uuid.uuid4().hex[:10]
+        profile = ("default:\n  access_key: x\n  secret_key: y\n  region_name: us-east-1\n"
+                   "  glacier_vault: %s\n  glacier_endpoint: %s\n  glacier_tier: Expedited\n"
+                   "  default_destination: glacier\n" % (vault, servers()["MOTO_ENDPOINT"]))
+        self.configure(self.home, None, profile=profile)
+        self.configure(self.home_b, None, profile=profile)
+        src = os.path.join(self.work, "vaulted")
+        make_small_tree(src)
+        self.ok("backup", src)
+        self.ok("sync")
+        self.on_b("sync")
+        [stored] = self.rows_of(self.home_b)
+        out = os.path.join(self.work, "out-b")
+        self.on_b("restore", "vaulted", "-o", out, "--wait", timeout=120)
+        self.assertEqual(tree_digest(os.path.join(out, "vaulted")), tree_digest(src))
+        # Now in the second machine's inventory too.
+        self.assertIn(stored, self.on_b("ls").text)
+        self.on_b("delete", "vaulted")
+        self.on_b("sync")
+        self.ok("sync")
+        self.assertEqual(self.rows_of(self.home), {stored: 1})
 
     def test_a_deletion_is_never_undone_by_an_older_row(self):
         self.ok("backup", "-", "--name", "db", input=b"x" * 1000)

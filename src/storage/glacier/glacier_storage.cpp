@@ -271,8 +271,18 @@ void GlacierStorage::ensure_vault() {
   });
 }
 
+std::optional<std::string> GlacierStorage::known_archive(const std::string& name) {
+  if (auto id = catalog_.archive_id(name)) return id;
+  auto row = catalog_.by_stored_filename(name);
+  if (!row || row->is_deleted || row->backend != "glacier") return std::nullopt;
+  auto id = row->metadata.find("provider_id");
+  if (id == row->metadata.end() || !id->is_string() || id->get<std::string>().empty()) return std::nullopt;
+  catalog_.put_inventory(name, id->get<std::string>());
+  return id->get<std::string>();
+}
+
 std::string GlacierStorage::archive_of(const std::string& name) {
-  auto id = catalog_.archive_id(name);
+  auto id = known_archive(name);
   if (!id)
     throw Error(ErrorKind::NotFound, "Glacier: no archive " + in_quotes(name) + " in vault '" + client_.vault() +
                                          "' (not in the catalog's inventory)");
@@ -281,7 +291,7 @@ std::string GlacierStorage::archive_of(const std::string& name) {
 
 std::unique_ptr<ObjectWriter> GlacierStorage::create(const std::string& name,
                                                      std::optional<std::uint64_t> size_hint) {
-  if (catalog_.archive_id(name))
+  if (known_archive(name))
     throw Error(ErrorKind::Conflict, "Glacier: " + in_quotes(name) + " already exists in vault '" +
                                          client_.vault() + "'");
   ensure_vault();
@@ -358,7 +368,7 @@ std::vector<ObjectInfo> GlacierStorage::list(const std::string& prefix) {
 }
 
 std::optional<ObjectInfo> GlacierStorage::stat(const std::string& name) {
-  if (!catalog_.archive_id(name)) return std::nullopt;
+  if (!known_archive(name)) return std::nullopt;
   return info_of(name);
 }
 

@@ -61,6 +61,10 @@ class GlacierStorage : public Storage {
  private:
   void ensure_vault();
   std::string archive_of(const std::string& name);  // throws NotFound
+  // The archive id of `name`: the inventory's, else the one recorded in the
+  // backup's catalog row (a row another machine's backup wrote and `bakthat
+  // sync` brought here; then added to the inventory).
+  std::optional<std::string> known_archive(const std::string& name);
   // nullopt when Glacier no longer knows the job (expired).
   std::optional<JobStatus> describe_job(const std::string& name, const std::string& job_id);
   Readiness start_retrieval(const std::string& name, const std::string& archive_id);
