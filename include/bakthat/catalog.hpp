@@ -87,13 +87,14 @@ class Catalog {
   // first: what a machine has to tell others.
   std::vector<BackupRecord> changed_since(std::int64_t since) const;
 
-  // Takes in a row another machine wrote: inserted when its stored_filename
-  // is new here; replacing the local row (which keeps its id) when it is
-  // newer by last_updated or says deleted, and never once ours says deleted
-  // (a deletion is final, whatever the machines' clocks say). The incoming
-  // id is ignored.
+  // Takes in rows another machine wrote, in one transaction: each is
+  // inserted when its stored_filename is new here; replaces the local row
+  // (which keeps its id) when it is newer by last_updated or says deleted,
+  // and never once ours says deleted (a deletion is final, whatever the
+  // machines' clocks say). Incoming ids are ignored. Returns what happened
+  // to each row, in order.
   enum class Merge { Inserted, Updated, Kept };
-  Merge merge(const BackupRecord& incoming);
+  std::vector<Merge> merge(const std::vector<BackupRecord>& incoming);
 
   // The `config` table (key UNIQUE, value JSON).
   std::optional<nlohmann::json> config_value(const std::string& key) const;

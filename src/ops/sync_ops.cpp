@@ -53,13 +53,12 @@ SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporte
   SyncReport report;
   report.sent = changed.size();
   report.received = reply.updated.size();
-  for (const auto& row : reply.updated) {
-    if (row.backend == "local") continue;
-    switch (catalog.merge(row)) {
-      case Catalog::Merge::Inserted: ++report.inserted; break;
-      case Catalog::Merge::Updated: ++report.updated; break;
-      case Catalog::Merge::Kept: break;
-    }
+  std::vector<BackupRecord> incoming;
+  for (auto& row : reply.updated)
+    if (row.backend != "local") incoming.push_back(std::move(row));
+  for (Catalog::Merge m : catalog.merge(incoming)) {
+    if (m == Catalog::Merge::Inserted) ++report.inserted;
+    if (m == Catalog::Merge::Updated) ++report.updated;
   }
   // Marks last: a sync cut short before here is simply done again.
   catalog.set_config_value(kServerMark, reply.sync_ts);

@@ -186,11 +186,12 @@ TEST_F(CatalogTest, ChangedSinceIncludesDeletedRowsOldestChangeFirst) {
 
 TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
   Catalog c(path_);
+  auto merge1 = [&](const BackupRecord& r) { return c.merge({r}).at(0); };
   const std::int64_t mine = c.insert(record("a", "a.1.tgz", 100, "mine", "s3"));
 
   BackupRecord theirs = record("b", "b.1.tgz", 50, "theirs", "s3");
   theirs.id = mine;  // another machine's id: ignored
-  EXPECT_EQ(c.merge(theirs), Catalog::Merge::Inserted);
+  EXPECT_EQ(merge1(theirs), Catalog::Merge::Inserted);
   auto b = c.by_stored_filename("b.1.tgz");
   ASSERT_TRUE(b);
   EXPECT_NE(b->id, mine);
@@ -199,14 +200,14 @@ TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
 
   BackupRecord older = record("a", "a.1.tgz", 100, "older", "s3");
   older.last_updated = 99;
-  EXPECT_EQ(c.merge(older), Catalog::Merge::Kept);
+  EXPECT_EQ(merge1(older), Catalog::Merge::Kept);
   BackupRecord same = record("a", "a.1.tgz", 100, "same", "s3");
-  EXPECT_EQ(c.merge(same), Catalog::Merge::Kept);
+  EXPECT_EQ(merge1(same), Catalog::Merge::Kept);
   EXPECT_EQ(c.by_stored_filename("a.1.tgz")->tags, "mine");
 
   BackupRecord newer = record("a", "a.1.tgz", 100, "newer", "s3");
   newer.last_updated = 101;
-  EXPECT_EQ(c.merge(newer), Catalog::Merge::Updated);
+  EXPECT_EQ(merge1(newer), Catalog::Merge::Updated);
   EXPECT_EQ(c.by_stored_filename("a.1.tgz")->tags, "newer");
   EXPECT_EQ(c.by_stored_filename("a.1.tgz")->id, mine);
 
@@ -214,14 +215,20 @@ TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
   BackupRecord deleted = record("a", "a.1.tgz", 100, "newer", "s3");
   deleted.is_deleted = true;
   deleted.last_updated = 10;
-  EXPECT_EQ(c.merge(deleted), Catalog::Merge::Updated);
+  EXPECT_EQ(merge1(deleted), Catalog::Merge::Updated);
   EXPECT_TRUE(c.by_stored_filename("a.1.tgz")->is_deleted);
   // ... and nothing brings the row back.
   BackupRecord alive = record("a", "a.1.tgz", 100, "alive", "s3");
   alive.last_updated = 1000;
-  EXPECT_EQ(c.merge(alive), Catalog::Merge::Kept);
+  EXPECT_EQ(merge1(alive), Catalog::Merge::Kept);
   EXPECT_TRUE(c.by_stored_filename("a.1.tgz")->is_deleted);
   EXPECT_EQ(c.search({}).size(), 1u);  // only b.1.tgz is live
+
+  // Several at once, each decided on its own.
+  BackupRecord fresh = record("d", "d.1.tgz", 5, "", "s3");
+  EXPECT_EQ(c.merge({fresh, alive, fresh}),
+            (std::vector<Catalog::Merge>{Catalog::Merge::Inserted, Catalog::Merge::Kept, Catalog::Merge::Kept}));
+  EXPECT_TRUE(c.merge({}).empty());
 }
 
 TEST_F(CatalogTest, RowsAsJson) {
