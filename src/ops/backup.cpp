@@ -156,11 +156,12 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   return r;
 }
 
-// The bytes of regular files under root, but not under `skip` (the local
-// store, which the archive leaves out), for the progress total. Measured on
-// a thread while the backup already streams: on a cold cache a walk of its
-// own would delay the first byte by a whole metadata pass.
-std::uint64_t tree_size(const std::string& root, const std::string& skip) {
+// The bytes of regular files under root that the archive takes: not those
+// excluded, nor under `skip` (the local store, which the archive leaves
+// out), for the progress total. Measured on a thread while the backup
+// already streams: on a cold cache a walk of its own would delay the first
+// byte by a whole metadata pass.
+std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes, const std::string& skip) {
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
@@ -170,6 +171,12 @@ std::uint64_t tree_size(const std::string& root, const std::string& skip) {
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
+    // Relative to root, as the archive's walk matches patterns.
+    if (!excludes.empty() &&
+        excludes.excluded_leaf(it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str())) {
+      it.disable_recursion_pending();
+      continue;
+    }
     if (skipping && it->is_directory(ec) && !it->is_symlink(ec)) {
       struct stat dir_st {};
       if (::lstat(it->path().c_str(), &dir_st) == 0 && dir_st.st_dev == skip_st.st_dev &&
@@ -183,9 +190,10 @@ std::uint64_t tree_size(const std::string& root, const std::string& skip) {
   return total;
 }
 
-std::future<std::uint64_t> start_tree_size(const std::string& root, const std::string& skip) {
+std::future<std::uint64_t> start_tree_size(const std::string& root, const archive::ExcludeRules& excludes,
+                                           const std::string& skip) {
   try {
-    return std::async(std::launch::async, tree_size, root, skip);
+    return std::async(std::launch::async, tree_size, root, excludes, skip);
   } catch (const std::system_error&) {  // no thread to spare: no total
     std::promise<std::uint64_t> none;
     none.set_value(0);
@@ -239,7 +247,13 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
 
   // bakthat's own local store, if the tree holds it: left out of the archive.
   const std::string own_store = ctx.destination() == "local" ? ctx.profile().local_path : std::string();
-  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, own_store), [&](Sink& out) -> nlohmann::json {
+  archive::ExcludeRules excludes;
+  if (!plan.store_as_is && S_ISDIR(st.st_mode))
+    excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
+  else if (!plan.store_as_is && !options.exclude_file.empty())
+    excludes = archive::ExcludeRules::from_file(options.exclude_file);
+  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, own_store),
+                                  [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out);
@@ -249,8 +263,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     archive::TarOptions topts;
     topts.root = absolute;
     topts.arcname = arcname;
-    if (S_ISDIR(st.st_mode)) topts.excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
-    else if (!options.exclude_file.empty()) topts.excludes = archive::ExcludeRules::from_file(options.exclude_file);
+    topts.excludes = excludes;
     if (!own_store.empty()) topts.leave_out.push_back(own_store);
     archive::TarStats stats = archive::write_tar(topts, out);
     for (const auto& l : stats.left_out) ctx.reporter().message("Leaving out " + l + ": bakthat's own store");

@@ -94,6 +94,25 @@ class Basics(BakthatTestCase):
         self.assertEqual(steps[-1], 100, r.errtext)
         self.assertEqual(steps, sorted(set(steps)), r.errtext)
 
+    def test_upload_completion_counts_only_what_is_archived(self):
+        # An excluded directory three times the size of the rest: the total
+        # leaves it out too, so the log climbs to 90% instead of jumping
+        # from 20% to 100% at the end.
+        d = os.path.join(self.work, "tree")
+        os.makedirs(os.path.join(d, "cache"))
+        for i in range(40):
+            with open(os.path.join(d, "f%d" % i), "wb") as f:
+                f.write(os.urandom(200_000))
+        for i in range(12):
+            with open(os.path.join(d, "cache", "c%d" % i), "wb") as f:
+                f.write(os.urandom(2_000_000))
+        with open(os.path.join(d, ".bakthatexclude"), "w") as f:
+            f.write("cache\n")
+        r = self.ok("backup", "tree", "--prompt", "no")
+        steps = [int(m) for m in re.findall(r"^Upload completion: (\d+)%$", r.errtext, re.M)]
+        self.assertIn(90, steps, r.errtext)
+        self.assertEqual(steps[-1], 100, r.errtext)
+
     def test_secret_never_printed(self):
         self.write_config("default:\n  secret_key: TOPSECRETVALUE\n  threads: -1\n")
         r = self.fails("show")
