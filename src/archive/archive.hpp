@@ -2,6 +2,8 @@
 // into a Sink, and extracting a tar stream safely into a directory.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,6 +27,11 @@ struct TarStats {
   std::vector<std::string> changed;
   std::vector<std::string> left_out;  // TarOptions::leave_out met in the tree
 };
+
+// Whether a file's status taken after reading it differs from the one taken
+// before in size, mtime or ctime: it was written to while it was read, as
+// GNU tar and borg judge it.
+bool changed_while_read(const struct stat& before, const struct stat& after);
 
 struct TarOptions {
   std::string root;     // file or directory to archive

@@ -329,15 +329,9 @@ class TreeWriter {
     // read (a live log, a database without a dump): its copy may be torn.
     struct stat after {};
     if (copied == Copied::kShrank ||
-        (copied == Copied::kAll && ::fstat(fd, &after) == 0 &&
-         (after.st_size != st.st_size || !same_time(after.st_mtim, st.st_mtim) ||
-          !same_time(after.st_ctim, st.st_ctim)))) {
+        (copied == Copied::kAll && ::fstat(fd, &after) == 0 && changed_while_read(st, after))) {
       stats_.changed.push_back(display_path());
     }
-  }
-
-  static bool same_time(const struct timespec& a, const struct timespec& b) {
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
   }
 
   enum class Copied { kAll, kShrank, kFailed };
@@ -447,6 +441,14 @@ class TreeWriter {
 };
 
 }  // namespace
+
+bool changed_while_read(const struct stat& before, const struct stat& after) {
+  auto same = [](const struct timespec& a, const struct timespec& b) {
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+  };
+  return after.st_size != before.st_size || !same(after.st_mtim, before.st_mtim) ||
+         !same(after.st_ctim, before.st_ctim);
+}
 
 TarStats write_tar(const TarOptions& options, Sink& out) {
   detail::Utf8LocaleScope utf8;

@@ -190,6 +190,10 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
   return total;
 }
 
+void warn_changed(ops::Context& ctx, const std::string& path) {
+  ctx.reporter().warning(path + " changed while it was read; its copy may be inconsistent");
+}
+
 std::future<std::uint64_t> start_tree_size(const std::string& root, const archive::ExcludeRules& excludes,
                                            const std::string& skip) {
   try {
@@ -258,7 +262,13 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out);
       out.finish();
-      return {{"files", 1}};
+      nlohmann::json extra = {{"files", 1}};
+      struct stat after {};
+      if (::stat(absolute.c_str(), &after) == 0 && archive::changed_while_read(st, after)) {
+        warn_changed(ctx, absolute);
+        extra["changed"] = {absolute};
+      }
+      return extra;
     }
     archive::TarOptions topts;
     topts.root = absolute;
@@ -268,7 +278,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     archive::TarStats stats = archive::write_tar(topts, out);
     for (const auto& l : stats.left_out) ctx.reporter().message("Leaving out " + l + ": bakthat's own store");
     for (const auto& u : stats.unreadable) ctx.reporter().warning("cannot read " + u);
-    for (const auto& c : stats.changed) ctx.reporter().warning(c + " changed while it was read; its copy may be inconsistent");
+    for (const auto& c : stats.changed) warn_changed(ctx, c);
     nlohmann::json extra = {{"files", stats.files}};
     if (!stats.unreadable.empty()) extra["unreadable"] = stats.unreadable;
     if (!stats.changed.empty()) extra["changed"] = stats.changed;

@@ -425,17 +425,17 @@ class LocalKinds(BakthatTestCase):
         self.assertEqual(os.getxattr(os.path.join(gnu, "x", "sub", "f.txt"), "user.comment"), value)
         self.assertEqual(os.getxattr(os.path.join(gnu, "x", "sub", "f.txt"), "system.posix_acl_access"), access)
 
-    def test_file_written_during_backup_is_kept_and_reported(self):
-        src = os.path.join(self.work, "live")
-        os.makedirs(src)
-        log = os.path.join(src, "app.log")
-        with open(log, "wb") as f:
+    def backup_while_written(self, path, *args):
+        """Runs `bakthat backup *args` while a thread keeps writing to the
+        64 MiB file `path`, as a live log: a byte and a new mtime every
+        millisecond."""
+        with open(path, "wb") as f:
             f.write(os.urandom(64 << 20))
         stop = threading.Event()
 
-        def writer():  # a live log: written to, with a new mtime, every millisecond
+        def writer():
             n = 0
-            with open(log, "r+b") as f:
+            with open(path, "r+b") as f:
                 while not stop.is_set():
                     n += 1
                     os.pwrite(f.fileno(), b"x", n % (64 << 20))
@@ -444,17 +444,32 @@ class LocalKinds(BakthatTestCase):
         t = threading.Thread(target=writer)
         t.start()
         try:
-            r = self.run_bakthat("backup", "live", "--prompt", "no")
+            return self.run_bakthat("backup", *args)
         finally:
             stop.set()
             t.join()
+
+    def changed_of_the_row(self):
+        db = sqlite3.connect(self.catalog_path())
+        meta = json.loads(db.execute("select metadata from backups").fetchone()[0])
+        return [os.path.basename(p) for p in meta["changed"]]
+
+    def test_file_written_during_backup_is_kept_and_reported(self):
+        src = os.path.join(self.work, "live")
+        os.makedirs(src)
+        r = self.backup_while_written(os.path.join(src, "app.log"), "live", "--prompt", "no")
         self.assertEqual(r.code, 12, repr(r))  # Partial, as for unreadable files
         self.assertIn("app.log changed while it was read", r.errtext)
         self.assertIn("1 file(s) changed while they were read", r.errtext)
-        db = sqlite3.connect(self.catalog_path())
-        meta = json.loads(db.execute("select metadata from backups").fetchone()[0])
-        self.assertEqual([os.path.basename(p) for p in meta["changed"]], ["app.log"])
+        self.assertEqual(self.changed_of_the_row(), ["app.log"])
         self.ok("restore", "live", "-o", os.path.join(self.work, "out"))
+
+    def test_file_stored_as_is_written_during_backup_is_reported(self):
+        # A .tgz is stored as it is, not tarred: the same check applies.
+        r = self.backup_while_written(os.path.join(self.work, "dump.tgz"), "dump.tgz", "--prompt", "no")
+        self.assertEqual(r.code, 12, repr(r))
+        self.assertIn("dump.tgz changed while it was read", r.errtext)
+        self.assertEqual(self.changed_of_the_row(), ["dump.tgz"])
 
 
 class LocalFailures(BakthatTestCase):
