@@ -64,8 +64,8 @@ struct ConfigSource {
 };
 
 // Reads and resolves one profile. A missing file is not an error (every
-// default applies), nor is a file without a `default` profile when no
-// profile is named; a profile named but missing from the file is.
+// default applies), nor is a file that holds only a `sync:` block; a
+// profile missing from a file of profiles is.
 Profile load_profile(const ConfigSource& source);
 
 // The config file path that load_profile reads for this source.

@@ -323,10 +323,12 @@ Profile load_profile(const ConfigSource& source) {
       if (!doc->IsMap())
         throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
       map = (*doc)[name];
-      // A file holding only other blocks (`sync:`) leaves the implicit
-      // default profile at its defaults; a profile asked for by name must
-      // exist.
-      if (!map.IsDefined() && !source.profile.empty())
+      // A file holding only a `sync:` block leaves the implicit default
+      // profile at its defaults; a file with profiles must have the one
+      // used (a misspelt `default:` must not silently mean the local store).
+      bool only_sync = source.profile.empty();
+      for (const auto& kv : *doc) only_sync = only_sync && kv.first.Scalar() == "sync";
+      if (!map.IsDefined() && !only_sync)
         throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
     } else if (doc && name != "default") {
       throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);

@@ -1,10 +1,8 @@
 // backup(): source (tar of a tree, a file as is, or a stream) -> compress ->
 // encrypt -> hash -> store, then the catalog row.
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>

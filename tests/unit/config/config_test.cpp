@@ -195,11 +195,13 @@ TEST_F(ConfigTest, NamedProfile) {
 TEST_F(ConfigTest, MissingProfile) {
   std::string msg = error_of("default:\n  s3_bucket: a\n", "nope");
   EXPECT_EQ(msg, "profile 'nope' not found in " + home_ + "/c.yml");
-  EXPECT_NE(error_of("other:\n  s3_bucket: a\n", "default").find("profile 'default' not found"),
+  EXPECT_NE(error_of("other:\n  s3_bucket: a\n").find("profile 'default' not found"), std::string::npos);
+  // A misspelt default is not the local store in disguise.
+  EXPECT_NE(error_of("defualt:\n  s3_bucket: a\nsync:\n  url: http://h\n").find("profile 'default' not found"),
             std::string::npos);
-  // With no profile named, a file without `default` (only a `sync:` block,
-  // say) leaves every default.
+  // A file with only a `sync:` block leaves every default.
   EXPECT_EQ(load("sync:\n  url: http://h\n").s3_bucket, "");
+  EXPECT_NE(error_of("sync:\n  url: http://h\n", "work").find("profile 'work' not found"), std::string::npos);
 }
 
 TEST_F(ConfigTest, SyncBlock) {
