@@ -184,7 +184,7 @@ int Cli::run(int argc, char** argv) {
   };
 
   // backup
-  std::string path = ".", name, tags, prompt = "yes", exclude_file, recipients_file;
+  std::string path = ".", name, tags, prompt = "yes", exclude_file, recipients_file, periodic_key;
   std::vector<std::string> recipients, identities;
   bool rr = false;
   CLI::App* backup_cmd = sub("backup", "back up a file, a directory, or standard input (-)");
@@ -196,6 +196,10 @@ int Cli::run(int argc, char** argv) {
   backup_cmd->add_flag("--s3-reduced-redundancy", rr, "S3 storage class REDUCED_REDUNDANCY");
   backup_cmd->add_option("--recipient", recipients, "age public key (age1...) to encrypt to; repeatable");
   backup_cmd->add_option("--recipients-file", recipients_file, "file of age public keys");
+  // The Python tool sent this key to BakManager.io (a monitoring service
+  // long gone); kept so its command lines still work, and recorded so hooks
+  // and `show --json` can use it.
+  backup_cmd->add_option("-k,--key", periodic_key, "name of a periodic backup (metadata periodic_key)");
 
   // restore
   std::string restore_name, output, from_file;
@@ -284,6 +288,7 @@ int Cli::run(int argc, char** argv) {
     o.tags = split_words(tags);
     o.exclude_file = exclude_file;
     o.reduced_redundancy = rr;
+    if (!periodic_key.empty()) o.extra_metadata["periodic_key"] = periodic_key;
     o.recipients = recipients;
     if (!recipients_file.empty()) {
       auto more = read_recipients_file(recipients_file);

@@ -70,6 +70,14 @@ class Basics(BakthatTestCase):
         self.ok("delete-older-than", "x", "1D")
         self.ok("rotate-backups", "--help")
 
+    def test_the_original_periodic_key_flag_is_kept_in_the_row(self):
+        # `bakthat backup -k daily-db` from the Python tool's crontabs.
+        self.ok("backup", "-", "--name", "db", "-k", "daily-db", "--prompt", "no", input=b"dump")
+        self.ok("backup", "-", "--name", "db2", "--key", "weekly", "--prompt", "no", input=b"dump")
+        rows = {r["filename"]: r["metadata"] for r in json.loads(self.ok("show", "--json").text)}
+        self.assertEqual(rows["db"]["periodic_key"], "daily-db")
+        self.assertEqual(rows["db2"]["periodic_key"], "weekly")
+
     def test_verbose_and_quiet(self):
         d = os.path.join(self.work, "d")
         os.makedirs(d)
