@@ -91,9 +91,10 @@ class Catalog {
   // inserted when its stored_filename is new here; replaces the local row
   // (which keeps its id) when it is newer by last_updated or says deleted,
   // and never once ours says deleted (a deletion is final, whatever the
-  // machines' clocks say). Incoming ids are ignored. Returns what happened
-  // to each row, in order.
-  enum class Merge { Inserted, Updated, Kept };
+  // machines' clocks say); is refused (Conflict) when the local row of that
+  // name is another store's (backend or backend_hash differ). Incoming ids
+  // are ignored. Returns what happened to each row, in order.
+  enum class Merge { Inserted, Updated, Kept, Conflict };
   std::vector<Merge> merge(const std::vector<BackupRecord>& incoming);
 
   // The `config` table (key UNIQUE, value JSON).

@@ -166,9 +166,16 @@ std::vector<Catalog::Merge> Catalog::merge(const std::vector<BackupRecord>& inco
   for (const BackupRecord& row : incoming) {
     std::optional<std::int64_t> existing;
     bool newer = true;
-    Statement find(db, "SELECT id, last_updated, is_deleted FROM backups WHERE stored_filename = ?1");
+    Statement find(db, "SELECT id, last_updated, is_deleted, backend, backend_hash FROM backups "
+                       "WHERE stored_filename = ?1");
     find.bind(1, row.stored_filename);
     if (find.step()) {
+      // Another store's backup under the same name (two machines, the same
+      // second): the names are unique here, so ours stays.
+      if (find.text(3) != row.backend || find.text(4) != row.backend_hash) {
+        out.push_back(Merge::Conflict);
+        continue;
+      }
       existing = find.integer(0);
       const std::int64_t ours = find.integer(1);
       const bool ours_deleted = find.integer(2) != 0;

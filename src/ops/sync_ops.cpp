@@ -56,9 +56,13 @@ SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporte
   std::vector<BackupRecord> incoming;
   for (auto& row : reply.updated)
     if (row.backend != "local") incoming.push_back(std::move(row));
-  for (Catalog::Merge m : catalog.merge(incoming)) {
-    if (m == Catalog::Merge::Inserted) ++report.inserted;
-    if (m == Catalog::Merge::Updated) ++report.updated;
+  auto merged = catalog.merge(incoming);
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    if (merged[i] == Catalog::Merge::Inserted) ++report.inserted;
+    if (merged[i] == Catalog::Merge::Updated) ++report.updated;
+    if (merged[i] == Catalog::Merge::Conflict)
+      reporter.warning("not taken from the sync server: " + incoming[i].stored_filename + " (" + incoming[i].backend +
+                       "), this catalog has another backup of that name");
   }
   // Marks last: a sync cut short before here is simply done again.
   catalog.set_config_value(kServerMark, reply.sync_ts);

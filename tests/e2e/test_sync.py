@@ -163,6 +163,25 @@ class SyncTest(BakthatTestCase):
         self.assertEqual(self.rows_of(self.home), {stored: 1})
         self.assertTrue(self.server.rows()[0]["is_deleted"])
 
+    def test_another_stores_backup_of_the_same_name_is_not_taken(self):
+        self.ok("backup", "-", "--name", "same", input=b"on s3")
+        [stored] = self.rows_of(self.home)
+        self.ok("sync")
+        # The second machine backed up to its local store in the same second,
+        # under the same name.
+        self.on_b("show")
+        con = sqlite3.connect(os.path.join(self.home_b, ".bakthat.sqlite"))
+        con.execute("INSERT INTO backups (backend, backend_hash, backup_date, filename, is_deleted, last_updated,"
+                    " metadata, size, stored_filename, tags) VALUES ('local', 'h', 1, 'same', 0, 1, '{}', 5, ?, '')",
+                    (stored,))
+        con.commit()
+        con.close()
+        r = self.on_b("sync")
+        self.assertIn("not taken from the sync server: %s (s3)" % stored, r.errtext)
+        con = sqlite3.connect(os.path.join(self.home_b, ".bakthat.sqlite"))
+        self.assertEqual(con.execute("SELECT backend FROM backups").fetchall(), [("local",)])
+        con.close()
+
     def test_auto_sync_after_backup_and_its_failure_is_only_a_warning(self):
         self.configure(self.home, self.bucket, auto=True)
         r = self.ok("backup", "-", "--name", "auto", input=b"auto sync\n")

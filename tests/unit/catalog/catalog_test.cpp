@@ -229,6 +229,18 @@ TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
   EXPECT_EQ(c.merge({fresh, alive, fresh}),
             (std::vector<Catalog::Merge>{Catalog::Merge::Inserted, Catalog::Merge::Kept, Catalog::Merge::Kept}));
   EXPECT_TRUE(c.merge({}).empty());
+
+  // Another store's backup of the same name (machines backing up in the
+  // same second) does not replace ours.
+  BackupRecord elsewhere = record("d", "d.1.tgz", 5, "", "swift");
+  elsewhere.last_updated = 2000;
+  EXPECT_EQ(merge1(elsewhere), Catalog::Merge::Conflict);
+  EXPECT_EQ(c.by_stored_filename("d.1.tgz")->backend, "s3");
+  BackupRecord other_bucket = record("d", "d.1.tgz", 5, "", "s3");
+  other_bucket.backend_hash = "another bucket";
+  other_bucket.last_updated = 2000;
+  EXPECT_EQ(merge1(other_bucket), Catalog::Merge::Conflict);
+  EXPECT_EQ(c.by_stored_filename("d.1.tgz")->backend_hash, "hash-s3");
 }
 
 TEST_F(CatalogTest, RowsAsJson) {
