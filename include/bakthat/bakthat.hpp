@@ -109,6 +109,19 @@ struct ShowOptions : Options {
 };
 std::vector<BackupRecord> show(const ShowOptions& options);
 
+// The backups made with a periodic key (backup -k, metadata periodic_key),
+// one entry per key, in key order, from the rows show() would list: the
+// Python tool asked BakManager.io for this; here the catalog answers.
+struct PeriodicBackups {
+  std::string key;
+  std::size_t count = 0;
+  std::int64_t total_size = 0;  // bytes stored
+  std::int64_t latest = 0;      // backup_date of the newest
+  std::int64_t interval = 0;    // median seconds between backups; 0 with one
+  bool late = false;            // more than 1.5 intervals since the newest
+};
+std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::int64_t now = 0);
+
 // Names stored at the destination, read from the store itself.
 std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options);
 

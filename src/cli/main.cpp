@@ -222,6 +222,9 @@ int Cli::run(int argc, char** argv) {
   show_cmd->add_option("-t,--tags", tags, "only backups with all these tags");
   show_cmd->add_flag("--json", json, "JSON output");
 
+  // periodic_backups
+  CLI::App* periodic_cmd = sub("periodic_backups", "the backups made with -k KEY: how many, how often, the latest");
+
   // ls
   std::string prefix;
   CLI::App* ls_cmd = sub("ls", "list the objects stored at the destination");
@@ -364,6 +367,23 @@ int Cli::run(int argc, char** argv) {
       std::printf("%s\n", arr.dump(2).c_str());
     } else {
       for (const auto& r : rows) std::printf("%s\n", record_line(r).c_str());
+    }
+    return 0;
+  }
+  if (periodic_cmd->parsed()) {
+    ShowOptions o;
+    static_cast<Options&>(o) = base_options();
+    o.this_profile_only = !g_.profile.empty();
+    o.all_destinations = g_.destination.empty();
+    auto keys = periodic_backups(o);
+    if (keys.empty() && !g_.quiet) std::fputs("No periodic backups (backup -k KEY makes one).\n", stderr);
+    for (const auto& p : keys) {
+      // The Python tool's line, with the catalog's figures.
+      std::string interval = p.interval ? cli::human_duration(p.interval) : "-";
+      std::printf("%-20s status: %-5s interval: %-6s total: %-10s latest: %s (%zu backups)\n", p.key.c_str(),
+                  p.interval == 0 ? "-" : p.late ? "late" : "ok", interval.c_str(),
+                  cli::human_size(static_cast<std::uint64_t>(p.total_size)).c_str(),
+                  util::format_utc(p.latest, "%Y-%m-%dT%H:%M:%S").c_str(), p.count);
     }
     return 0;
   }

@@ -141,4 +141,12 @@ std::string human_size(std::uint64_t bytes) {
   return buf;
 }
 
+std::string human_duration(std::int64_t seconds) {
+  static const std::pair<std::int64_t, const char*> units[] = {
+      {365 * 86400, "Y"}, {30 * 86400, "M"}, {7 * 86400, "W"}, {86400, "D"}, {3600, "h"}, {60, "m"}};
+  for (const auto& [size, unit] : units)
+    if (seconds >= size) return std::to_string((seconds + size / 2) / size) + unit;
+  return std::to_string(seconds) + "s";
+}
+
 }  // namespace bakthat::cli

@@ -44,5 +44,8 @@ std::optional<std::string> ask_secret(const std::string& prompt);
 std::string ask_line(const std::string& prompt, const std::string& default_value = "");
 
 std::string human_size(std::uint64_t bytes);
+// The largest whole unit of an interval: "1D", "3h", "2W" (the units of
+// interval strings, parse_interval).
+std::string human_duration(std::int64_t seconds);
 
 }  // namespace bakthat::cli

@@ -1,5 +1,8 @@
-// show(), ls() and remove(): catalog and store listing and deletion.
+// show(), periodic_backups(), ls() and remove(): catalog and store listing
+// and deletion.
+#include <algorithm>
 #include <ctime>
+#include <map>
 
 #include "events/scope.hpp"
 #include "ops/context.hpp"
@@ -14,6 +17,37 @@ std::vector<BackupRecord> show(const ShowOptions& options) {
   if (!options.all_destinations) q.backend = ctx.destination();
   if (options.this_profile_only) q.backend_hash = ctx.backend_hash();
   return ctx.catalog().search(q);
+}
+
+std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::int64_t now) {
+  if (now == 0) now = std::time(nullptr);
+  std::map<std::string, std::vector<BackupRecord>> by_key;
+  for (auto& r : show(options)) {
+    auto key = r.metadata.find("periodic_key");
+    if (key != r.metadata.end() && key->is_string()) by_key[key->get<std::string>()].push_back(std::move(r));
+  }
+  std::vector<PeriodicBackups> out;
+  for (auto& [key, rows] : by_key) {
+    PeriodicBackups p;
+    p.key = key;
+    p.count = rows.size();
+    std::vector<std::int64_t> dates;
+    for (const auto& r : rows) {
+      p.total_size += r.size;
+      dates.push_back(r.backup_date);
+    }
+    std::sort(dates.begin(), dates.end());
+    p.latest = dates.back();
+    if (dates.size() > 1) {
+      std::vector<std::int64_t> gaps;
+      for (std::size_t i = 1; i < dates.size(); ++i) gaps.push_back(dates[i] - dates[i - 1]);
+      std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
+      p.interval = gaps[gaps.size() / 2];
+      p.late = p.interval > 0 && now - p.latest > p.interval + p.interval / 2;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options) {

@@ -3,8 +3,10 @@ either place, aliases, help and version, one-line errors."""
 import json
 import os
 import re
+import sqlite3
 import stat
 import subprocess
+import time
 
 from harness import BakthatTestCase
 
@@ -77,6 +79,29 @@ class Basics(BakthatTestCase):
         rows = {r["filename"]: r["metadata"] for r in json.loads(self.ok("show", "--json").text)}
         self.assertEqual(rows["db"]["periodic_key"], "daily-db")
         self.assertEqual(rows["db2"]["periodic_key"], "weekly")
+
+    def test_periodic_backups_from_the_catalog(self):
+        self.assertIn("No periodic backups", self.ok("periodic_backups").errtext)
+        for key in ["daily"] * 3 + ["weekly"] * 2 + ["once", ""]:
+            args = ["-k", key] if key else []
+            self.ok("backup", "-", "--name", "db", "--prompt", "no", *args, input=b"x" * 100)
+        # Spread the backups over time as cron would have.
+        day = 86400
+        now = int(time.time())
+        dates = {"daily": [now - 3 * day, now - 2 * day, now - day], "weekly": [now - 30 * day, now - 23 * day]}
+        con = sqlite3.connect(self.catalog_path())
+        rows = con.execute("SELECT id, metadata FROM backups ORDER BY id").fetchall()
+        for rid, meta in rows:
+            key = json.loads(meta).get("periodic_key")
+            if key in dates:
+                con.execute("UPDATE backups SET backup_date = ? WHERE id = ?", (dates[key].pop(0), rid))
+        con.commit()
+        con.close()
+        lines = self.ok("periodic_backups").text.splitlines()
+        self.assertEqual([l.split()[0] for l in lines], ["daily", "once", "weekly"], lines)
+        self.assertRegex(lines[0], r"^daily +status: ok +interval: 1D +total: .*\(3 backups\)$")
+        self.assertRegex(lines[1], r"^once +status: - +interval: - ")
+        self.assertRegex(lines[2], r"^weekly +status: late +interval: 1W +.*\(2 backups\)$")
 
     def test_verbose_and_quiet(self):
         d = os.path.join(self.work, "d")
