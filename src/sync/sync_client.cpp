@@ -5,19 +5,9 @@
 #include "util/bytes.hpp"
 
 namespace bakthat::catalog_sync {
-namespace {
 
 using nlohmann::json;
 namespace retry = storage::retry;
-
-// The start of an error reply, enough to say what the server objected to.
-std::string gist(const std::string& body) {
-  std::string line = body.substr(0, body.find('\n'));
-  if (line.find('<') != std::string::npos) return "";
-  return line.size() > 200 ? line.substr(0, 200) : line;
-}
-
-}  // namespace
 
 SyncClient::SyncClient(SyncSettings settings, std::string client_name)
     : settings_(std::move(settings)),
@@ -52,7 +42,7 @@ json SyncClient::post(const std::string& resource, const std::string& body) {
     throw Error(ErrorKind::Auth, "sync server " + settings_.url + " refused username '" + settings_.username +
                                      "' and its password" + tag);
   if (resp.status < 200 || resp.status > 299) {
-    std::string detail = gist(resp.body);
+    std::string detail = storage::http::error_gist(resp.body);
     throw Error(ErrorKind::Storage, where + " failed" + (detail.empty() ? "" : ": " + detail) + tag);
   }
   json reply = json::parse(resp.body, nullptr, false);

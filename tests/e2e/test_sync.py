@@ -239,6 +239,10 @@ class SyncTest(BakthatTestCase):
         self.assertNotIn("pw@", r.errtext)
         self.write_config(swift_profile(self.bucket) + "sync:\n  username: alice\n")
         self.assertIn("has no url", self.fails("sync").errtext)
+        # A URL that is not the server's API: the server's own words.
+        self.configure(self.home, self.bucket, url=self.server.url + "/not/here")
+        r = self.fails("sync")
+        self.assertIn("POST /clients failed: {\"message\": \"no such resource\"} (404)", r.errtext)
         self.configure(self.home, self.bucket, url="http://127.0.0.1:9")
         r = self.fails("sync", env={"BAKTHAT_RETRY_ATTEMPTS": "1"})
         self.assertIn("cannot connect to http://127.0.0.1:9", r.errtext)

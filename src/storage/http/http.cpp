@@ -133,6 +133,12 @@ Options default_options(std::string service) {
   return o;
 }
 
+std::string error_gist(const std::string& body) {
+  std::string line = body.substr(0, body.find('\n'));
+  if (line.find('<') != std::string::npos) return "";
+  return line.size() > 200 ? line.substr(0, 200) : line;
+}
+
 std::string origin_of(const std::string& url) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return url;

@@ -100,6 +100,10 @@ class ClientPool {
   std::vector<std::unique_ptr<Client>> idle_;
 };
 
+// The first line of a short text error reply, at most 200 characters, for
+// a message; "" when the reply is HTML (a proxy's page says nothing useful).
+std::string error_gist(const std::string& body);
+
 // "scheme://host[:port]" of a URL, for messages.
 std::string origin_of(const std::string& url);
 

@@ -11,13 +11,6 @@ std::string what_of(const std::string& container, const std::string& object) {
   return "'" + object + "' in container '" + container + "'";
 }
 
-// Swift's error bodies are short HTML or text: keep their first line.
-std::string first_line(const std::string& body) {
-  std::string line = body.substr(0, body.find('\n'));
-  if (line.find('<') != std::string::npos) return "";
-  return line.size() > 200 ? line.substr(0, 200) : line;
-}
-
 }  // namespace
 
 retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
@@ -39,7 +32,8 @@ retry::Failure classify_failure(long status, const std::string& body, const std:
   if (status == 413)
     return {ErrorKind::Storage, "Swift: " + what_of(container, object) + " is larger than the server allows" + tag,
             false};
-  std::string detail = first_line(body);
+  // Swift's error bodies are short HTML or text.
+  std::string detail = http::error_gist(body);
   return {ErrorKind::Storage, "Swift: " + method + " " + what_of(container, object) + " failed" +
                                   (detail.empty() ? "" : ": " + detail) + tag, false};
 }
