@@ -37,6 +37,8 @@ target_compile_features(bakthat INTERFACE cxx_std_20)
 
 install(TARGETS bakthat EXPORT bakthatTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS bakthat_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The sync server `bakthat sync` meets other machines at (Python 3 only).
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/tools/bakthat-syncserver DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/bakthat DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp")
 
