@@ -24,6 +24,7 @@ class SyncServer:
         self.users = os.path.join(workdir, "users.txt")
         with open(self.users, "w") as f:
             f.write("alice:%s\nbob:other\n" % PASSWORD)
+        os.chmod(self.users, 0o600)
         port_file = os.path.join(workdir, "port")
         self.proc = subprocess.Popen(
             [sys.executable, SERVER, "--users", self.users, "--db", os.path.join(workdir, "sync.sqlite"),
