@@ -14,6 +14,8 @@ import tempfile
 import unittest
 
 from harness import BIN, BakthatTestCase
+from s3util import new_bucket, swift_profile
+from syncserver import PASSWORD, SyncServer
 
 BUILD_DIR = os.environ.get("BAKTHAT_BUILD_DIR") or os.path.dirname(os.path.abspath(BIN))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -486,3 +488,20 @@ class Events(LibraryTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Sync(LibraryTestCase):
+    def test_sync_catalog_with_settings_from_the_program(self):
+        # No sync: block in the file: the program names the server itself.
+        server = SyncServer(self.tmp)
+        self.addCleanup(server.stop)
+        self.write_config(swift_profile(new_bucket("libsync")))
+        self.ok("backup", "-", "--name", "lib", input=b"from the library test")
+        out = self.driver_ok("sync", server.url, "alice", PASSWORD)
+        self.assertEqual(out.strip(), "sent 1 received 0 inserted 0 updated 0")
+        [row] = server.rows()
+        self.assertEqual(row["filename"], "lib")
+        code, out, err = self.driver("sync", server.url, "alice", "not it")
+        self.assertEqual(code, 9, err)  # Auth
+        self.assertIn("refused username 'alice'", err)
+        self.assertNotIn("not it", err)

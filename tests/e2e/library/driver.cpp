@@ -10,6 +10,7 @@
 //   driver helper NAME OUTFILE CMD...     BakHelper: run_to_file, backup; prints dir, cwd
 //   driver helper-link NAME TARGET        BakHelper whose temp dir links to TARGET
 //   driver events PATH                    backup, restore (to stdout), delete; prints events as JSON
+//   driver sync URL USER PASSWORD         sync_catalog with these settings; prints the report
 #include <bakthat/bakthat.hpp>
 
 #include <unistd.h>
@@ -128,6 +129,16 @@ int run(int argc, char** argv) {
     bakthat::remove(rec.stored_filename, options);
     sub.unsubscribe();
     bakthat::backup(argv[2], b);  // no callback any more
+    return 0;
+  }
+  if (cmd == "sync") {
+    if (argc < 5) throw bakthat::Error(bakthat::ErrorKind::Usage, "sync URL USER PASSWORD");
+    bakthat::SyncOptions o;
+    static_cast<bakthat::Options&>(o) = options;
+    o.settings = bakthat::SyncSettings{argv[2], argv[3], argv[4], false};
+    auto r = bakthat::sync_catalog(o);
+    std::cout << "sent " << r.sent << " received " << r.received << " inserted " << r.inserted << " updated "
+              << r.updated << "\n";
     return 0;
   }
   throw bakthat::Error(bakthat::ErrorKind::Usage, "unknown command " + cmd);

@@ -1,0 +1,44 @@
+"""The project's sync server (tools/bakthat-syncserver) on a free loopback
+port, for the tests of `bakthat sync`: users alice (PASSWORD) and bob."""
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+from harness import SOURCE_DIR
+
+SERVER = os.path.join(SOURCE_DIR, "tools", "bakthat-syncserver")
+PASSWORD = "sync pass w0rd"
+
+
+class SyncServer:
+    def __init__(self, workdir):
+        self.users = os.path.join(workdir, "users.txt")
+        with open(self.users, "w") as f:
+            f.write("alice:%s\nbob:other\n" % PASSWORD)
+        os.chmod(self.users, 0o600)
+        port_file = os.path.join(workdir, "port")
+        self.proc = subprocess.Popen(
+            [sys.executable, SERVER, "--users", self.users, "--db", os.path.join(workdir, "sync.sqlite"),
+             "--listen", "127.0.0.1:0", "--port-file", port_file, "--quiet"])
+        deadline = time.time() + 30
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("the sync server did not start")
+            time.sleep(0.05)
+        with open(port_file) as f:
+            self.url = "http://127.0.0.1:%s" % f.read().strip()
+
+    def rows(self, user="alice", password=PASSWORD):
+        req = urllib.request.Request(self.url + "/backups", headers={
+            "Authorization": "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode(),
+            "bakthat-client": "test"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)["backups"]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
