@@ -258,7 +258,8 @@ class Extractor {
     // absolute names. No SECURE_SYMLINKS: see the top of this file. No
     // OWNER: like restic, files belong to the user restoring them. XATTR
     // and ACL: those archived; what the user may not set (security.* and
-    // trusted.* without privilege) is skipped, as libarchive only warns.
+    // trusted.* without privilege) is skipped with a warning, except SELinux
+    // labels (drop_selinux_label).
     archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
                                                    ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
     while (archive_entry* e = stream_.next()) extract(disk.get(), e);
@@ -297,6 +298,7 @@ class Extractor {
       if (symlinks_.count(link_rel) != 0) symlinks_.insert(rel);
     }
     if (archive_entry_filetype(e) == AE_IFLNK) symlinks_.insert(rel);
+    if (!privileged_) drop_selinux_label(e);
 
     int r = archive_write_header(disk, e);
     if (r < ARCHIVE_WARN) disk_failed(disk, rel);
@@ -315,6 +317,35 @@ class Extractor {
     r = archive_write_finish_entry(disk);
     if (r < ARCHIVE_WARN) disk_failed(disk, rel);
     if (r == ARCHIVE_WARN) warn(disk, rel);
+  }
+
+  // An SELinux label is the policy's to give a user's new files (GNU tar
+  // restores labels only when asked, and only root may set any): archives
+  // made on SELinux systems carry one on every file, and an unprivileged
+  // restore would warn once per file. Capabilities and trusted.* stay, and
+  // warn: the user should know those were not restored.
+  static void drop_selinux_label(archive_entry* e) {
+    if (archive_entry_xattr_reset(e) == 0) return;
+    struct Attribute {
+      std::string name;
+      std::vector<char> value;
+    };
+    std::vector<Attribute> kept;
+    bool dropped = false;
+    const char* name = nullptr;
+    const void* value = nullptr;
+    std::size_t size = 0;
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+      if (std::string_view(name) == "security.selinux") {
+        dropped = true;
+        continue;
+      }
+      const char* bytes = static_cast<const char*>(value);
+      kept.push_back({name, std::vector<char>(bytes, bytes + size)});
+    }
+    if (!dropped) return;
+    archive_entry_xattr_clear(e);
+    for (const auto& a : kept) archive_entry_xattr_add_entry(e, a.name.c_str(), a.value.data(), a.value.size());
   }
 
   // Keeps what libarchive said, if anything: an attribute the file system
@@ -422,6 +453,7 @@ class Extractor {
   ExtractStats stats_;
   std::set<std::string> tops_seen_;
   std::set<std::string> symlinks_;  // relative names of symlinks extracted
+  const bool privileged_ = ::geteuid() == 0;
 };
 
 }  // namespace

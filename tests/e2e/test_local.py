@@ -595,6 +595,43 @@ class LocalFailures(BakthatTestCase):
             with open(os.path.join(out, "t", "f%d.txt" % i)) as fh:
                 self.assertEqual(fh.read(), "content")
 
+    def test_selinux_labels_are_left_to_the_policy_in_a_user_restore(self):
+        # Archives made on SELinux systems label every file; a user's
+        # restore lets the policy label its files, without a warning each,
+        # and keeps the user's own attributes.
+        if os.geteuid() != 0:
+            self.skipTest("needs root to set security.selinux")
+        src = os.path.join(self.work, "labelled")
+        os.makedirs(src)
+        try:
+            for i in range(3):
+                f = os.path.join(src, "f%d.txt" % i)
+                with open(f, "w") as fh:
+                    fh.write("content")
+                os.setxattr(f, "security.selinux", b"unconfined_u:object_r:user_home_t:s0\0")
+                os.setxattr(f, "user.note", b"mine")
+        except OSError:
+            self.skipTest("this file system keeps no security.selinux or user attributes")
+        self.ok("backup", "labelled", "--prompt", "no")
+        for dirpath, dirnames, filenames in os.walk(self.tmp):
+            for n in dirnames + filenames + [""]:
+                os.lchown(os.path.join(dirpath, n), 65534, 65534)
+        os.chmod(self.tmp, 0o755)
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        os.chown(out, 65534, 65534)
+        r = self.run_as_nobody(["restore", "labelled", "-o", out])
+        self.assertEqual(r.code, 0, repr(r))
+        self.assertNotIn("metadata", r.errtext)
+        for i in range(3):
+            f = os.path.join(out, "labelled", "f%d.txt" % i)
+            self.assertEqual(os.getxattr(f, "user.note"), b"mine")
+            self.assertNotIn("security.selinux", os.listxattr(f))
+        # root restores the labels as archived
+        self.ok("restore", "labelled", "-o", os.path.join(self.tmp, "out-root"))
+        self.assertEqual(os.getxattr(os.path.join(self.tmp, "out-root", "labelled", "f0.txt"), "security.selinux"),
+                         b"unconfined_u:object_r:user_home_t:s0\0")
+
     def run_as_nobody(self, args):
         import harness
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", harness.BIN, *args]
