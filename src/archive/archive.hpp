@@ -44,6 +44,10 @@ struct TarOptions {
   // Called with the number of content bytes archived (read, or skipped as
   // a hole) since the last call.
   std::function<void(std::uint64_t)> on_progress;
+  // Called as each entry of TarStats::unreadable, changed and left_out is
+  // found, so that a long backup says so when it happens, not at its end.
+  enum class Notice { Unreadable, Changed, LeftOut };
+  std::function<void(Notice, const std::string&)> on_notice;
 };
 
 // Writes root as a pax tar stream into out and finishes it. Files that

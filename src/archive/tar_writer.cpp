@@ -177,9 +177,14 @@ class TreeWriter {
     return false;
   }
 
+  void note(std::vector<std::string>& list, TarOptions::Notice kind, std::string what) {
+    if (options_.on_notice) options_.on_notice(kind, what);
+    list.push_back(std::move(what));
+  }
+
   void unreadable(const std::string& path, int err) { unreadable(path, std::strerror(err)); }
   void unreadable(const std::string& path, const std::string& reason) {
-    stats_.unreadable.push_back(path + ": " + reason);
+    note(stats_.unreadable, TarOptions::Notice::Unreadable, path + ": " + reason);
   }
 
   // Writes the entries below the directory open as dirfd; path_/rel_ name
@@ -218,7 +223,7 @@ class TreeWriter {
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           unreadable(display_path(), errno);  // vanished since readdir
         } else if (left_out(st)) {
-          stats_.left_out.push_back(display_path());
+          note(stats_.left_out, TarOptions::Notice::LeftOut, display_path());
         } else {
           add(dirfd, name.c_str(), st, /*followed=*/false);
         }
@@ -330,7 +335,7 @@ class TreeWriter {
     struct stat after {};
     if (copied == Copied::kShrank ||
         (copied == Copied::kAll && ::fstat(fd, &after) == 0 && changed_while_read(st, after))) {
-      stats_.changed.push_back(display_path());
+      note(stats_.changed, TarOptions::Notice::Changed, display_path());
     }
   }
 

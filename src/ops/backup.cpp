@@ -273,10 +273,16 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     topts.arcname = arcname;
     topts.excludes = excludes;
     if (!own_store.empty()) topts.leave_out.push_back(own_store);
+    topts.on_notice = [&](archive::TarOptions::Notice kind, const std::string& what) {
+      switch (kind) {
+        case archive::TarOptions::Notice::LeftOut:
+          ctx.reporter().message("Leaving out " + what + ": bakthat's own store");
+          break;
+        case archive::TarOptions::Notice::Unreadable: ctx.reporter().warning("cannot read " + what); break;
+        case archive::TarOptions::Notice::Changed: warn_changed(ctx, what); break;
+      }
+    };
     archive::TarStats stats = archive::write_tar(topts, out);
-    for (const auto& l : stats.left_out) ctx.reporter().message("Leaving out " + l + ": bakthat's own store");
-    for (const auto& u : stats.unreadable) ctx.reporter().warning("cannot read " + u);
-    for (const auto& c : stats.changed) warn_changed(ctx, c);
     nlohmann::json extra = {{"files", stats.files}};
     if (!stats.unreadable.empty()) extra["unreadable"] = stats.unreadable;
     if (!stats.changed.empty()) extra["changed"] = stats.changed;

@@ -464,6 +464,18 @@ class LocalKinds(BakthatTestCase):
         self.assertEqual(self.changed_of_the_row(), ["app.log"])
         self.ok("restore", "live", "-o", os.path.join(self.work, "out"))
 
+    def test_a_changed_file_is_reported_when_it_is_read_not_at_the_end(self):
+        # app.log is archived first, then 40 MB more: its warning must come
+        # before the progress lines of what follows it.
+        src = os.path.join(self.work, "live")
+        os.makedirs(src)
+        with open(os.path.join(src, "zz-after.bin"), "wb") as f:
+            f.write(os.urandom(40 << 20))
+        r = self.backup_while_written(os.path.join(src, "app.log"), "live", "--prompt", "no")
+        self.assertEqual(r.code, 12, repr(r))
+        err = r.errtext
+        self.assertLess(err.index("app.log changed while it was read"), err.index("Upload completion: 90%"), err)
+
     def test_file_stored_as_is_written_during_backup_is_reported(self):
         # A .tgz is stored as it is, not tarred: the same check applies.
         r = self.backup_while_written(os.path.join(self.work, "dump.tgz"), "dump.tgz", "--prompt", "no")
