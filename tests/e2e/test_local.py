@@ -524,11 +524,7 @@ class LocalFailures(BakthatTestCase):
         args = ["backup", "u", "--prompt", "no"]
         if os.geteuid() == 0:
             # root reads anything: run as nobody over a tree nobody owns.
-            for d in (self.tmp,):
-                for dirpath, dirnames, filenames in os.walk(d):
-                    for n in dirnames + filenames + [""]:
-                        os.lchown(os.path.join(dirpath, n), 65534, 65534)
-            os.chmod(self.tmp, 0o755)
+            self.hand_to_nobody()
             r = self.run_as_nobody(args)
         else:
             r = self.run_bakthat(*args)
@@ -576,29 +572,45 @@ class LocalFailures(BakthatTestCase):
             r = self.fails("show", stdout=full)
             self.assertIn("cannot write to standard output", r.errtext)
 
-    def test_metadata_the_user_may_not_set_is_a_warning(self):
-        if os.geteuid() != 0:
-            self.skipTest("needs root to make a trusted.* attribute")
-        src = os.path.join(self.work, "t")
+    def files_with_attributes(self, name, count, attributes):
+        """A directory `name` of `count` files holding "content" and the
+        extended attributes `attributes` (name: bytes)."""
+        src = os.path.join(self.work, name)
         os.makedirs(src)
         try:
-            for i in range(8):  # five named, then a count
+            for i in range(count):
                 f = os.path.join(src, "f%d.txt" % i)
                 with open(f, "w") as fh:
                     fh.write("content")
-                os.setxattr(f, "trusted.origin", b"root only")
+                for k, v in attributes.items():
+                    os.setxattr(f, k, v)
         except OSError:
-            self.skipTest("this file system has no trusted extended attributes")
-        self.ok("backup", "t", "--prompt", "no")
+            self.skipTest("this file system does not keep " + ", ".join(attributes))
+
+    def restore_as_nobody(self, name):
+        """Restores `name` as nobody into a new directory; returns the result
+        (checked successful) and the directory."""
+        self.hand_to_nobody()
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        os.chown(out, 65534, 65534)
+        r = self.run_as_nobody(["restore", name, "-o", out])
+        self.assertEqual(r.code, 0, repr(r))
+        return r, out
+
+    def hand_to_nobody(self):
+        """Gives the test's whole scratch tree to nobody (uid 65534)."""
         for dirpath, dirnames, filenames in os.walk(self.tmp):
             for n in dirnames + filenames + [""]:
                 os.lchown(os.path.join(dirpath, n), 65534, 65534)
         os.chmod(self.tmp, 0o755)
-        out = os.path.join(self.tmp, "out")
-        os.makedirs(out)
-        os.chown(out, 65534, 65534)
-        r = self.run_as_nobody(["restore", "t", "-o", out])
-        self.assertEqual(r.code, 0, repr(r))
+
+    def test_metadata_the_user_may_not_set_is_a_warning(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to make a trusted.* attribute")
+        self.files_with_attributes("t", 8, {"trusted.origin": b"root only"})  # five named, then a count
+        self.ok("backup", "t", "--prompt", "no")
+        r, out = self.restore_as_nobody("t")
         self.assertIn("restored without all its metadata: t/f0.txt: Cannot restore extended attributes: "
                       "trusted.origin", r.errtext)
         self.assertEqual(r.errtext.count("restored without all its metadata: "), 5)
@@ -613,27 +625,10 @@ class LocalFailures(BakthatTestCase):
         # and keeps the user's own attributes.
         if os.geteuid() != 0:
             self.skipTest("needs root to set security.selinux")
-        src = os.path.join(self.work, "labelled")
-        os.makedirs(src)
-        try:
-            for i in range(3):
-                f = os.path.join(src, "f%d.txt" % i)
-                with open(f, "w") as fh:
-                    fh.write("content")
-                os.setxattr(f, "security.selinux", b"unconfined_u:object_r:user_home_t:s0\0")
-                os.setxattr(f, "user.note", b"mine")
-        except OSError:
-            self.skipTest("this file system keeps no security.selinux or user attributes")
+        label = b"unconfined_u:object_r:user_home_t:s0\0"
+        self.files_with_attributes("labelled", 3, {"security.selinux": label, "user.note": b"mine"})
         self.ok("backup", "labelled", "--prompt", "no")
-        for dirpath, dirnames, filenames in os.walk(self.tmp):
-            for n in dirnames + filenames + [""]:
-                os.lchown(os.path.join(dirpath, n), 65534, 65534)
-        os.chmod(self.tmp, 0o755)
-        out = os.path.join(self.tmp, "out")
-        os.makedirs(out)
-        os.chown(out, 65534, 65534)
-        r = self.run_as_nobody(["restore", "labelled", "-o", out])
-        self.assertEqual(r.code, 0, repr(r))
+        r, out = self.restore_as_nobody("labelled")
         self.assertNotIn("metadata", r.errtext)
         for i in range(3):
             f = os.path.join(out, "labelled", "f%d.txt" % i)
@@ -642,7 +637,7 @@ class LocalFailures(BakthatTestCase):
         # root restores the labels as archived
         self.ok("restore", "labelled", "-o", os.path.join(self.tmp, "out-root"))
         self.assertEqual(os.getxattr(os.path.join(self.tmp, "out-root", "labelled", "f0.txt"), "security.selinux"),
-                         b"unconfined_u:object_r:user_home_t:s0\0")
+                         label)
 
     def run_as_nobody(self, args):
         import harness
