@@ -89,6 +89,15 @@ class TarStream {
     return true;
   }
 
+  // Reads past the rest of the current entry's data.
+  void skip() {
+    const void* buf = nullptr;
+    std::size_t size = 0;
+    la_int64_t offset = 0;
+    while (data(&buf, &size, &offset)) {
+    }
+  }
+
   // Reads what follows the end-of-archive marker (record padding) to the end
   // of the Source, so that the stages upstream see their whole stream and
   // can report a bad checksum or authentication tag before anything is
@@ -274,7 +283,7 @@ class Extractor {
   void extract(struct archive* disk, archive_entry* e) {
     std::string rel = relative_name(entry_name(e), "entry");
     if (rel.empty()) {  // "./": the target itself, which already exists
-      skip_data();
+      stream_.skip();
       return;
     }
     check_not_through_symlink(rel);
@@ -361,14 +370,6 @@ class Extractor {
   std::string unstaged(std::string msg) const {
     for (std::size_t at; (at = msg.find(staging_ + "/")) != std::string::npos;) msg.erase(at, staging_.size() + 1);
     return msg;
-  }
-
-  void skip_data() {
-    const void* buf = nullptr;
-    std::size_t size = 0;
-    la_int64_t offset = 0;
-    while (stream_.data(&buf, &size, &offset)) {
-    }
   }
 
   // An entry whose parent path is a symlink from this archive would be
@@ -500,14 +501,13 @@ void extract_single_to(Source& in, Sink& out) {
     }
   };
   while (archive_entry* e = stream.next()) {
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
+      stream.skip();
+      continue;
+    }
     const void* buf = nullptr;
     std::size_t size = 0;
     la_int64_t offset = 0;
-    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
-      while (stream.data(&buf, &size, &offset)) {
-      }
-      continue;
-    }
     if (++files > 1) throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file");
     std::uint64_t pos = 0;
     while (stream.data(&buf, &size, &offset)) {

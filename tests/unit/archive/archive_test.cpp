@@ -4,6 +4,8 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -320,6 +322,11 @@ TEST_F(ArchiveTest, GnuTarReadsOurArchives) {
   EXPECT_NE(list.find("tree/link_rel -> plain.txt"), std::string::npos) << list;
   EXPECT_NE(list.find("tree/sub/hard_b link to tree/hard_a"), std::string::npos) << list;
   EXPECT_NE(list.find(std::string(150, 'n') + ".txt"), std::string::npos);
+  // Owners by name, as tar lists them.
+  const struct passwd* pw = ::getpwuid(::geteuid());
+  const struct group* gr = ::getgrgid(::getegid());
+  ASSERT_TRUE(pw && gr);
+  EXPECT_NE(list.find(std::string(" ") + pw->pw_name + "/" + gr->gr_name + " "), std::string::npos) << list;
   EXPECT_EQ(read_file(scratch.path / "err.txt"), "");
   ASSERT_EQ(run("tar -xpf " + q + "/a.tar -C " + q + "/gnu"), 0);
   EXPECT_EQ(describe(src() / "tree"), describe(scratch.path / "gnu" / "tree"));
