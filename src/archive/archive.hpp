@@ -33,6 +33,21 @@ struct TarStats {
 // GNU tar and borg judge it.
 bool changed_while_read(const struct stat& before, const struct stat& after);
 
+// Files and directories known by identity (device and inode), whatever path
+// leads to them: how TarOptions::leave_out is matched, by the archive and by
+// whoever must predict what it takes (the progress total).
+class Identities {
+ public:
+  Identities() = default;
+  // The identities of those of `paths` that exist now.
+  explicit Identities(const std::vector<std::string>& paths);
+  bool contains(const struct stat& st) const;
+  bool empty() const { return ids_.empty(); }
+
+ private:
+  std::vector<std::pair<dev_t, ino_t>> ids_;
+};
+
 struct TarOptions {
   std::string root;     // file or directory to archive
   std::string arcname;  // name of the top entry (usually root's last component)

@@ -142,10 +142,7 @@ class TreeWriter {
       throw Error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
                   "cannot back up " + root + ": " + std::strerror(err));
     }
-    for (const auto& p : options_.leave_out) {
-      struct stat ls {};
-      if (::stat(p.c_str(), &ls) == 0) leave_out_.emplace_back(ls.st_dev, ls.st_ino);
-    }
+    leave_out_ = Identities(options_.leave_out);
     path_ = options_.arcname;
     rel_.clear();
     if (S_ISDIR(st.st_mode)) {
@@ -169,12 +166,6 @@ class TreeWriter {
   [[noreturn]] void fail(const char* what) {
     client_.state.rethrow_if_any();
     throw Error(ErrorKind::Io, std::string(what) + ": " + detail::error_of(archive_.get(), "error"));
-  }
-
-  bool left_out(const struct stat& st) const {
-    for (const auto& [dev, ino] : leave_out_)
-      if (st.st_dev == dev && st.st_ino == ino) return true;
-    return false;
   }
 
   void note(std::vector<std::string>& list, TarOptions::Notice kind, std::string what) {
@@ -222,7 +213,7 @@ class TreeWriter {
         struct stat st {};
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           unreadable(display_path(), errno);  // vanished since readdir
-        } else if (left_out(st)) {
+        } else if (leave_out_.contains(st)) {
           note(stats_.left_out, TarOptions::Notice::LeftOut, display_path());
         } else {
           add(dirfd, name.c_str(), st, /*followed=*/false);
@@ -442,10 +433,23 @@ class TreeWriter {
   std::string path_;  // name in the archive of the entry being written
   std::string rel_;   // the same, relative to the root (for exclusion)
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
-  std::vector<std::pair<dev_t, ino_t>> leave_out_;
+  Identities leave_out_;
 };
 
 }  // namespace
+
+Identities::Identities(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) ids_.emplace_back(st.st_dev, st.st_ino);
+  }
+}
+
+bool Identities::contains(const struct stat& st) const {
+  for (const auto& [dev, ino] : ids_)
+    if (st.st_dev == dev && st.st_ino == ino) return true;
+  return false;
+}
 
 bool changed_while_read(const struct stat& before, const struct stat& after) {
   auto same = [](const struct timespec& a, const struct timespec& b) {

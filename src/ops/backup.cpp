@@ -155,33 +155,25 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
 }
 
 // The bytes of regular files under root that the archive takes: not those
-// excluded, nor under `skip` (the local store, which the archive leaves
-// out), for the progress total. Measured on a thread while the backup
-// already streams: on a cold cache a walk of its own would delay the first
-// byte by a whole metadata pass.
-std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes, const std::string& skip) {
+// excluded, nor those it leaves out (the local store), for the progress
+// total. Measured on a thread while the backup already streams: on a cold
+// cache a walk of its own would delay the first byte by a whole metadata
+// pass.
+std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes,
+                        const archive::Identities& leave_out) {
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
-  // Found by identity, as the archive finds it, whatever path leads there.
-  struct stat skip_st {};
-  const bool skipping = !skip.empty() && ::stat(skip.c_str(), &skip_st) == 0;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     // Relative to root, as the archive's walk matches patterns.
-    if (!excludes.empty() &&
-        excludes.excluded_leaf(it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str())) {
+    const bool excluded = !excludes.empty() && excludes.excluded_leaf(
+        it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str());
+    struct stat st {};
+    if (excluded || (!leave_out.empty() && ::lstat(it->path().c_str(), &st) == 0 && leave_out.contains(st))) {
       it.disable_recursion_pending();
       continue;
-    }
-    if (skipping && it->is_directory(ec) && !it->is_symlink(ec)) {
-      struct stat dir_st {};
-      if (::lstat(it->path().c_str(), &dir_st) == 0 && dir_st.st_dev == skip_st.st_dev &&
-          dir_st.st_ino == skip_st.st_ino) {
-        it.disable_recursion_pending();
-        continue;
-      }
     }
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
   }
@@ -193,9 +185,9 @@ void warn_changed(ops::Context& ctx, const std::string& path) {
 }
 
 std::future<std::uint64_t> start_tree_size(const std::string& root, const archive::ExcludeRules& excludes,
-                                           const std::string& skip) {
+                                           const archive::Identities& leave_out) {
   try {
-    return std::async(std::launch::async, tree_size, root, excludes, skip);
+    return std::async(std::launch::async, tree_size, root, excludes, leave_out);
   } catch (const std::system_error&) {  // no thread to spare: no total
     std::promise<std::uint64_t> none;
     none.set_value(0);
@@ -248,13 +240,14 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   ctx.reporter().message("Backing up " + absolute);
 
   // bakthat's own local store, if the tree holds it: left out of the archive.
-  const std::string own_store = ctx.destination() == "local" ? ctx.profile().local_path : std::string();
+  std::vector<std::string> leave_out;
+  if (ctx.destination() == "local") leave_out.push_back(ctx.profile().local_path);
   archive::ExcludeRules excludes;
   if (!plan.store_as_is && S_ISDIR(st.st_mode))
     excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
   else if (!plan.store_as_is && !options.exclude_file.empty())
     excludes = archive::ExcludeRules::from_file(options.exclude_file);
-  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, own_store),
+  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, archive::Identities(leave_out)),
                                   [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
@@ -272,7 +265,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     topts.root = absolute;
     topts.arcname = arcname;
     topts.excludes = excludes;
-    if (!own_store.empty()) topts.leave_out.push_back(own_store);
+    topts.leave_out = leave_out;
     topts.on_notice = [&](archive::TarOptions::Notice kind, const std::string& what) {
       switch (kind) {
         case archive::TarOptions::Notice::LeftOut:

@@ -1,5 +1,9 @@
 #include "ops/context.hpp"
 
+#include <unistd.h>
+
+#include <climits>
+
 #include "storage/factory.hpp"
 
 namespace bakthat::ops {
@@ -27,6 +31,12 @@ Catalog& Context::catalog() {
 Storage& Context::storage() {
   if (!storage_) storage_ = storage::make_storage(profile_, destination_);
   return *storage_;
+}
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
 }
 
 }  // namespace bakthat::ops

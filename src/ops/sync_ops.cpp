@@ -1,8 +1,5 @@
 // sync_catalog() and reset_sync(): the catalog's side of the sync protocol
-// (src/sync/sync_client.hpp), and the host name both sides know a machine by.
-#include <unistd.h>
-
-#include <climits>
+// (src/sync/sync_client.hpp).
 #include <ctime>
 
 #include "ops/context.hpp"
@@ -76,12 +73,6 @@ SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporte
 }  // namespace
 
 namespace ops {
-
-std::string host_name() {
-  char buf[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
 
 void sync_if_auto(Context& ctx) {
   try {
