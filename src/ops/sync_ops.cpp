@@ -22,6 +22,10 @@ std::int64_t integer_or(const std::optional<nlohmann::json>& v, std::int64_t fal
   return v && v->is_number_integer() ? v->get<std::int64_t>() : fallback;
 }
 
+// Rows of the local destination stay on their machine: no other can reach
+// that store.
+bool travels(const BackupRecord& r) { return r.backend != "local"; }
+
 SyncSettings settings_of(const SyncOptions& options) {
   if (options.settings) return *options.settings;
   if (auto s = load_sync_settings(options.config)) return *s;
@@ -43,7 +47,7 @@ SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporte
 
   std::vector<BackupRecord> changed;
   for (auto& r : catalog.changed_since(sent_from))
-    if (r.backend != "local") changed.push_back(std::move(r));
+    if (travels(r)) changed.push_back(std::move(r));
 
   auto reply = client.exchange(mark, changed);
 
@@ -52,7 +56,7 @@ SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporte
   report.received = reply.updated.size();
   std::vector<BackupRecord> incoming;
   for (auto& row : reply.updated)
-    if (row.backend != "local") incoming.push_back(std::move(row));
+    if (travels(row)) incoming.push_back(std::move(row));
   auto merged = catalog.merge(incoming);
   for (std::size_t i = 0; i < merged.size(); ++i) {
     if (merged[i] == Catalog::Merge::Inserted) ++report.inserted;
