@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "bakthat/errors.hpp"
@@ -51,6 +54,18 @@ std::optional<YAML::Node> read_yaml_file(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw Error(ErrorKind::Config, path + ": cannot read");
   return parse_yaml(text.str(), path);
+}
+
+void warn_if_not_private(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+  // A command loads its config more than once (profile, sync settings).
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  std::lock_guard lock(mutex);
+  if (!warned.insert(path).second) return;
+  std::fprintf(stderr, "bakthat: warning: %s holds secrets and is readable by others (chmod 600 it)\n",
+               path.c_str());
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // File-system helpers of the configuration: the user's home, `~` expansion,
-// reading the YAML file and replacing it atomically with mode 0600.
+// reading the YAML file, warning when it is not private, and replacing it
+// atomically with mode 0600.
 #pragma once
 
 #include <optional>
@@ -19,6 +20,12 @@ std::string expand_user(const std::string& path);
 // Unreadable files and invalid YAML are Config errors naming the file and,
 // for YAML, the line.
 std::optional<YAML::Node> read_yaml_file(const std::string& path);
+
+// Warns on stderr, once per path in the process, when `path` lets its group
+// or others in (mode & 077), as ssh does for keys: the caller calls it for
+// files that hold secrets. The loader has no Reporter, and a loose mode is
+// not an error (the Python bakthat never checked).
+void warn_if_not_private(const std::string& path);
 
 // Parses YAML text; `origin` names it in error messages.
 YAML::Node parse_yaml(const std::string& text, const std::string& origin);

@@ -302,6 +302,24 @@ void resolve(Profile& p, const ProfileReader& r) {
   if (p.threads <= 0) p.threads = std::max(1u, std::thread::hardware_concurrency());
 }
 
+// A profile's secret_key or the sync block's password; the other
+// credentials are useless without one of them.
+bool holds_secrets(const YAML::Node& doc) {
+  if (!doc.IsMap()) return false;
+  for (const auto& kv : doc) {
+    if (!kv.second.IsMap()) continue;
+    YAML::Node secret = kv.second[kv.first.Scalar() == "sync" ? "password" : "secret_key"];
+    if (secret.IsDefined() && secret.IsScalar() && !secret.Scalar().empty()) return true;
+  }
+  return false;
+}
+
+std::optional<YAML::Node> read_config_file(const std::string& path) {
+  std::optional<YAML::Node> doc = config::read_yaml_file(path);
+  if (doc && holds_secrets(*doc)) config::warn_if_not_private(path);
+  return doc;
+}
+
 }  // namespace
 
 std::string config_path(const ConfigSource& source) {
@@ -318,7 +336,7 @@ Profile load_profile(const ConfigSource& source) {
     map = config::parse_yaml(*source.conf_yaml, origin);
   } else {
     origin = config_path(source);
-    std::optional<YAML::Node> doc = config::read_yaml_file(origin);
+    std::optional<YAML::Node> doc = read_config_file(origin);
     if (doc && !doc->IsNull()) {
       if (!doc->IsMap())
         throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
@@ -348,7 +366,7 @@ Profile load_profile(const ConfigSource& source) {
 
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   const std::string origin = config_path(source);
-  std::optional<YAML::Node> doc = config::read_yaml_file(origin);
+  std::optional<YAML::Node> doc = read_config_file(origin);
   if (!doc || !doc->IsMap()) return std::nullopt;
   YAML::Node block = (*doc)["sync"];
   if (!block.IsDefined() || block.IsNull()) return std::nullopt;

@@ -56,6 +56,18 @@ class Configure(BakthatTestCase):
         self.assertEqual(len(rows), 1)
         self.fails("-c", cfg, "-p", "missing", "show")
 
+    def test_secrets_others_can_read_are_warned_of_once(self):
+        path = self.write_config("default:\n  access_key: AK\n  secret_key: SEKRIT\n"
+                                 "sync:\n  url: http://127.0.0.1:9\n  password: PASSWORD\n")
+        os.makedirs(os.path.join(self.work, "d"))
+        self.assertNotIn("warning", self.ok("backup", "d", "--prompt", "no").errtext)
+        os.chmod(path, 0o644)
+        err = self.ok("backup", "d", "--prompt", "no").errtext
+        warning = "bakthat: warning: %s holds secrets and is readable by others (chmod 600 it)" % path
+        self.assertEqual(err.count(warning), 1, err)
+        self.assertNotIn("SEKRIT", err)
+        self.assertNotIn("PASSWORD", err)
+
     def test_rotation_prompt(self):
         self.ok("configure_backups_rotation", input=b"3\n2\n1\nmonday\n")
         text = open(os.path.join(self.home, ".bakthat.yml")).read()

@@ -36,6 +36,7 @@ class ConfigTest : public ::testing::Test {
   std::string write(const std::string& name, const std::string& text) {
     std::string path = home_ + "/" + name;
     std::ofstream(path) << text;
+    chmod(path.c_str(), 0600);  // as configure writes it: no warning about secrets
     return path;
   }
   Profile load(const std::string& yaml, const std::string& profile = "") {
@@ -240,6 +241,28 @@ TEST_F(ConfigTest, SyncBlock) {
   EXPECT_EQ(msg.find("hidden"), std::string::npos) << msg;
   // An @ in the path is not a credential.
   EXPECT_TRUE(load_sync_settings({write("ok.yml", "sync:\n  url: http://h/@me\n"), "", std::nullopt}));
+}
+
+// Like ssh for keys: a file with secrets that others may read gets one
+// warning line per process, naming the file, never the secret.
+TEST_F(ConfigTest, SecretsInAFileOthersCanReadAreWarnedOf) {
+  auto warnings_of = [&](const std::string& name, const std::string& yaml, mode_t mode) {
+    std::string path = write(name, yaml);
+    EXPECT_EQ(chmod(path.c_str(), mode), 0);
+    ::testing::internal::CaptureStderr();
+    load_profile({path, "", std::nullopt});
+    load_profile({path, "", std::nullopt});
+    load_sync_settings({path, "", std::nullopt});
+    return ::testing::internal::GetCapturedStderr();
+  };
+  std::string err = warnings_of("open.yml", "default:\n  secret_key: SEKRIT\n", 0644);
+  EXPECT_EQ(err, "bakthat: warning: " + home_ +
+                     "/open.yml holds secrets and is readable by others (chmod 600 it)\n");
+  EXPECT_NE(warnings_of("group.yml", "default: {}\nsync:\n  url: http://h\n  password: SEKRIT\n", 0640),
+            "");
+  EXPECT_NE(warnings_of("other.yml", "default: {}\nwork:\n  secret_key: SEKRIT\n", 0604), "");
+  EXPECT_EQ(warnings_of("private.yml", "default:\n  secret_key: SEKRIT\n", 0600), "");
+  EXPECT_EQ(warnings_of("plain.yml", "default:\n  access_key: AK\n  s3_bucket: b\n", 0644), "");
 }
 
 TEST_F(ConfigTest, EmptyFileAndEmptyProfile) {
