@@ -17,7 +17,9 @@ class Context {
 
   const Profile& profile() const { return profile_; }
   const ConfigSource& config_source() const { return config_; }
-  // Overrides the storage class objects are created with (before storage()).
+  // Overrides the storage class objects of the s3 destination are created
+  // with (before storage()); any other destination keeps its own, with a
+  // warning.
   void set_storage_class(const std::string& storage_class);
   const std::string& destination() const { return destination_; }
   Catalog& catalog();

@@ -29,6 +29,15 @@ class S3MotoTest(BakthatTestCase):
         self.ok("backup", "f.txt", "-d", "s3", "--s3-reduced-redundancy")
         self.assertEqual(self.storage_class(), "REDUCED_REDUNDANCY")
 
+    def test_reduced_redundancy_flag_leaves_the_glacier_class(self):
+        # Without a vault, glacier is the bucket in its archive class: the
+        # S3 flag must not turn the object into a REDUCED_REDUNDANCY one the
+        # catalog calls glacier.
+        self.write_config(moto_profile(self.bucket))
+        r = self.ok("backup", "f.txt", "-d", "glacier", "--s3-reduced-redundancy")
+        self.assertEqual(self.storage_class(), "GLACIER")
+        self.assertIn("s3 destination only", r.errtext)
+
     def test_standard_sends_no_class(self):
         self.write_config(moto_profile(self.bucket))
         self.ok("backup", "f.txt", "-d", "s3")
