@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
+#include <set>
 
 #include "events/scope.hpp"
 #include "ops/context.hpp"
+#include "storage/factory.hpp"
 
 namespace bakthat {
 
@@ -15,8 +17,17 @@ std::vector<BackupRecord> show(const ShowOptions& options) {
   q.text = options.query;
   q.tags = options.tags;
   if (!options.all_destinations) q.backend = ctx.destination();
-  if (options.this_profile_only) q.backend_hash = ctx.backend_hash();
-  return ctx.catalog().search(q);
+  auto rows = ctx.catalog().search(q);
+  if (!options.this_profile_only) return rows;
+  // -p: the rows of every store the profile reaches (its bucket, vault,
+  // Swift container and local store; the Python bakthat matched its S3 and
+  // Glacier hashes), not only those of its default destination.
+  std::set<std::pair<std::string, std::string>> stores;
+  auto destinations = storage::configured_destinations(ctx.profile());
+  destinations.push_back(ctx.destination());
+  for (const auto& d : destinations) stores.emplace(d, storage::backend_hash(ctx.profile(), d));
+  std::erase_if(rows, [&](const BackupRecord& r) { return !stores.count({r.backend, r.backend_hash}); });
+  return rows;
 }
 
 std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::int64_t now) {

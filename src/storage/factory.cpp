@@ -29,4 +29,12 @@ std::string backend_hash(const Profile& profile, const std::string& destination)
   return util::sha512_hex(util::as_bytes(profile.access_key + container));
 }
 
+std::vector<std::string> configured_destinations(const Profile& profile) {
+  std::vector<std::string> out{"local"};
+  if (!profile.s3_bucket.empty()) out.push_back("s3");
+  if (!profile.s3_bucket.empty() || !profile.glacier_vault.empty()) out.push_back("glacier");
+  if (!profile.s3_bucket.empty() && !profile.auth_url.empty()) out.push_back("swift");
+  return out;
+}
+
 }  // namespace bakthat::storage

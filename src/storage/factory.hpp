@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bakthat/config.hpp"
 #include "bakthat/storage.hpp"
@@ -16,5 +17,9 @@ std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string&
 
 // The catalog's backend_hash for this profile and destination.
 std::string backend_hash(const Profile& profile, const std::string& destination);
+
+// The destinations this profile configures: local always, s3 and swift with
+// s3_bucket (swift also needs auth_url), glacier with a vault or a bucket.
+std::vector<std::string> configured_destinations(const Profile& profile);
 
 }  // namespace bakthat::storage

@@ -67,6 +67,32 @@ class GlacierVaultTest(BakthatTestCase):
         self.ok("restore", "data", "-d", "glacier", "-o", out, "--wait", env=pw, timeout=120)
         self.assertEqual(tree_digest(self.src), tree_digest(os.path.join(out, "data")))
 
+    def test_show_p_lists_every_destination_of_the_profile(self):
+        # The profile reaches its local store (its default destination) and
+        # a vault: `show -p` lists the rows of both, and none of another
+        # profile's.
+        with open(os.path.join(self.home, ".bakthat.yml")) as f:
+            config = f.read()
+        config += ("other:\n  access_key: x\n  secret_key: y\n  local_path: %s\n"
+                   "  glacier_vault: %s-other\n" % (os.path.join(self.work, "other-store"), self.vault))
+        self.write_config(config)
+        self.ok("backup", "data")
+        self.ok("backup", "data", "-d", "glacier")
+        stored = {r[0]: r[1] for r in self.rows_of("backend, stored_filename")}
+        self.assertEqual(set(stored), {"local", "glacier"})
+        shown = self.ok("show", "-p", "default").text
+        for name in stored.values():
+            self.assertIn(name, shown)
+        other = self.ok("show", "-p", "other").text
+        for name in stored.values():
+            self.assertNotIn(name, other)
+        self.assertIn(stored["glacier"], self.ok("show", "-p", "default", "-d", "glacier").text)
+        self.assertNotIn(stored["local"], self.ok("show", "-p", "default", "-d", "glacier").text)
+
+    def rows_of(self, columns):
+        with sqlite3.connect(self.catalog_path()) as db:
+            return db.execute("SELECT %s FROM backups" % columns).fetchall()
+
     def test_wrong_endpoint_is_one_clear_line(self):
         self.write_config(
             "default:\n  access_key: x\n  secret_key: y\n  glacier_vault: v\n"
