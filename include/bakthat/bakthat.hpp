@@ -80,7 +80,7 @@ BackupRecord backup_stream(Source& in, const std::string& name, const BackupOpti
 
 struct RestoreOptions : Options {
   std::string target_dir;  // empty: the current directory
-  bool force = false;      // replace existing files
+  bool force = false;      // replace existing files; others in merged directories stay
   bool to_stdout = false;  // write the (single file or stream) content to `out`
   Sink* out = nullptr;     // with to_stdout
   bool wait = false;       // archive tiers: wait until the retrieval is done

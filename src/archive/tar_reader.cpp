@@ -29,6 +29,7 @@
 
 #include "archive/archive.hpp"
 #include "archive/libarchive_glue.hpp"
+#include "archive/staging.hpp"
 
 namespace bakthat::archive {
 
@@ -154,76 +155,6 @@ std::string relative_name(std::string_view name, const char* what) {
 
 std::string first_component(const std::string& rel) { return rel.substr(0, rel.find('/')); }
 
-// Removes a tree without following symlinks, giving directories u+rwx first
-// so that read-only directories (restored as archived) can be emptied.
-// Best effort: it only cleans up staging areas.
-void remove_tree(int parent_fd, const char* name) {
-  struct stat st {};
-  if (::fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    ::fchmodat(parent_fd, name, 0700, 0);
-    int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-      if (DIR* d = ::fdopendir(fd)) {
-        std::vector<std::string> names;
-        while (struct dirent* de = ::readdir(d)) {
-          const char* n = de->d_name;
-          if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
-          names.emplace_back(n);
-        }
-        for (const auto& n : names) remove_tree(::dirfd(d), n.c_str());
-        ::closedir(d);
-      } else {
-        ::close(fd);
-      }
-    }
-    ::unlinkat(parent_fd, name, AT_REMOVEDIR);
-  } else {
-    ::unlinkat(parent_fd, name, 0);
-  }
-}
-
-void remove_tree(const std::string& path) { remove_tree(AT_FDCWD, path.c_str()); }
-
-bool exists_nofollow(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-// Moves from to to, never replacing something that appeared at to meanwhile.
-int rename_noreplace(const std::string& from, const std::string& to) {
-  int r = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
-  if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {  // file system without the flag
-    if (exists_nofollow(to)) {
-      errno = EEXIST;
-      return -1;
-    }
-    r = ::rename(from.c_str(), to.c_str());
-  }
-  return r;
-}
-
-// A directory created next to the files it will receive (same file system,
-// so renames out of it are atomic), removed with its content unless kept.
-class TempDir {
- public:
-  explicit TempDir(const std::string& parent, const char* prefix) {
-    std::string tmpl = parent + "/" + prefix + "XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-      int err = errno;
-      throw Error(ErrorKind::Io, "cannot create a directory in " + parent + ": " + std::strerror(err));
-    }
-    path_ = std::move(tmpl);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { remove_tree(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 class Extractor {
  public:
   Extractor(Source& in, const ExtractOptions& options) : options_(options), stream_(in) {
@@ -242,7 +173,7 @@ class Extractor {
   }
 
   ExtractStats run() {
-    auto staging = std::make_unique<TempDir>(target_, ".bakthat-restore-");
+    auto staging = std::make_unique<detail::TempDir>(target_, ".bakthat-restore-");
     staging_ = staging->path();
     try {
       extract_all();
@@ -398,47 +329,9 @@ class Extractor {
     throw Error(refused ? ErrorKind::Unsafe : ErrorKind::Io, "cannot restore " + rel + ": " + msg);
   }
 
-  // Nothing in the target changes before the whole archive was read; then
-  // either every top-level name is moved in, or (on failure) the moves done
-  // so far are undone.
+  // Nothing in the target changes before the whole archive was read.
   void move_into_place() {
-    const auto& tops = stats_.top_entries;
-    std::vector<bool> replace(tops.size(), false);
-    for (std::size_t i = 0; i < tops.size(); ++i) {
-      if (exists_nofollow(target_ + "/" + tops[i])) {
-        if (!options_.force) {
-          throw Error(ErrorKind::Conflict, "restore would overwrite " +
-                                               (options_.target_dir + "/" + tops[i]) + "; use --force");
-        }
-        replace[i] = true;
-      }
-    }
-    std::unique_ptr<TempDir> aside;  // replaced trees, deleted at the end
-    struct Move {
-      std::size_t index;
-      bool replaced;
-    };
-    std::vector<Move> done;
-    try {
-      for (std::size_t i = 0; i < tops.size(); ++i) {
-        std::string dst = target_ + "/" + tops[i];
-        if (replace[i]) {
-          if (!aside) aside = std::make_unique<TempDir>(target_, ".bakthat-replaced-");
-          if (::rename(dst.c_str(), (aside->path() + "/" + std::to_string(i)).c_str()) != 0) {
-            io_error("cannot replace " + dst);
-          }
-        }
-        done.push_back({i, replace[i]});
-        if (rename_noreplace(staging_ + "/" + tops[i], dst) != 0) io_error("cannot move into place " + dst);
-      }
-    } catch (...) {
-      for (auto it = done.rbegin(); it != done.rend(); ++it) {
-        std::string dst = target_ + "/" + tops[it->index];
-        ::rename(dst.c_str(), (staging_ + "/" + tops[it->index]).c_str());
-        if (it->replaced) ::rename((aside->path() + "/" + std::to_string(it->index)).c_str(), dst.c_str());
-      }
-      throw;
-    }
+    detail::place_staged(staging_, target_, stats_.top_entries, options_.force, options_.target_dir);
   }
 
   [[noreturn]] static void io_error(const std::string& what) {

@@ -13,67 +13,12 @@
 #include <vector>
 
 #include "events/process.hpp"
+#include "util/file_tree.hpp"
 
 namespace bakthat {
 namespace {
 
 Error io_error(const std::string& what, int err) { return Error(ErrorKind::Io, what + ": " + std::strerror(err)); }
-
-// Removes `name` in the directory `parent`, a directory with its contents.
-// Everything is reached through directory descriptors with O_NOFOLLOW, so a
-// symbolic link (even one swapped in meanwhile) is removed, never followed.
-// std::filesystem::remove_all gives no such guarantee against races.
-void remove_entry(int parent, const char* name, const std::string& path) {
-  struct stat st {};
-  if (::fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return;
-    throw io_error("cannot remove " + path, errno);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT) throw io_error("cannot remove " + path, errno);
-    return;
-  }
-  int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES) {
-    // A directory the script made unreadable: it is ours, so open it up.
-    ::fchmodat(parent, name, 0700, 0);
-    fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  }
-  if (fd < 0) throw io_error("cannot remove " + path, errno);
-  if ((st.st_mode & 0700) != 0700) ::fchmod(fd, 0700);
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int err = errno;
-    ::close(fd);
-    throw io_error("cannot remove " + path, err);
-  }
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(d, ::closedir);
-  // Names first, removal after: removing while reading a directory may skip
-  // entries.
-  std::vector<std::string> names;
-  errno = 0;
-  while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
-  }
-  if (errno != 0) throw io_error("cannot read " + path, errno);
-  for (const auto& n : names) remove_entry(::dirfd(d), n.c_str(), path + "/" + n);
-  dir.reset();
-  if (::unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT) throw io_error("cannot remove " + path, errno);
-}
-
-void remove_tree(const std::string& path) {
-  auto slash = path.rfind('/');
-  std::string parent_path = slash == 0 ? "/" : path.substr(0, slash);
-  int parent = ::open(parent_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (parent < 0) throw io_error("cannot remove " + path, errno);
-  try {
-    remove_entry(parent, path.c_str() + slash + 1, path);
-  } catch (...) {
-    ::close(parent);
-    throw;
-  }
-  ::close(parent);
-}
 
 }  // namespace
 
@@ -119,11 +64,11 @@ void BakHelper::close() {
     if (rc != 0) {
       // Leave the directory we are about to remove in any case.
       if (::chdir("/") != 0) {}
-      if (!dir_.empty()) remove_tree(std::exchange(dir_, std::string()));
+      if (!dir_.empty()) util::remove_tree(std::exchange(dir_, std::string()));
       throw io_error("cannot return to the previous working directory", err);
     }
   }
-  if (!dir_.empty()) remove_tree(std::exchange(dir_, std::string()));
+  if (!dir_.empty()) util::remove_tree(std::exchange(dir_, std::string()));
 }
 
 BackupRecord BakHelper::backup(const std::string& path) {

@@ -145,10 +145,17 @@ class LocalRoundTrip(BakthatTestCase):
         self.ok("restore", "tree", "-o", out)
         with open(os.path.join(out, "tree", "hello.txt"), "w") as f:
             f.write("changed")
+        with open(os.path.join(out, "tree", "not-in-the-backup.txt"), "w") as f:
+            f.write("mine")
         before = tree_digest(out)
-        self.fails("restore", "tree", "-o", out)
+        r = self.fails("restore", "tree", "-o", out)
+        self.assertIn("restore would overwrite", r.errtext)
         self.assertEqual(before, tree_digest(out))
         self.ok("restore", "tree", "-o", out, "--force")
+        # Merged as tar -x merges: what the backup holds is replaced, the rest stays.
+        with open(os.path.join(out, "tree", "not-in-the-backup.txt")) as f:
+            self.assertEqual(f.read(), "mine")
+        os.remove(os.path.join(out, "tree", "not-in-the-backup.txt"))
         self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
 
     def test_restore_into_current_directory(self):

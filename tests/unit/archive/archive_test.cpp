@@ -680,6 +680,7 @@ TEST_F(ArchiveTest, ExistingNamesNeedForce) {
   fs::path out = scratch.path / "out";
   fs::create_directories(out / "tree" / "old_only");
   write_file(out / "tree" / "plain.txt", "old content");
+  write_file(out / "tree" / "sub", "a file where the archive has a directory");
   write_file(out / "unrelated", "stays");
   auto before = describe(out);
   try {
@@ -687,14 +688,68 @@ TEST_F(ArchiveTest, ExistingNamesNeedForce) {
     FAIL() << "no conflict";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Conflict);
-    EXPECT_NE(std::string(e.what()).find("tree; use --force"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/tree/plain.txt (and 1 more); use --force"), std::string::npos) << e.what();
   }
   EXPECT_EQ(describe(out), before);
 
+  // Merged: the archive's entries replace theirs, the rest stays (tar -x,
+  // restic); the merged directory takes the archive's mode and times.
   extract(tar, out, /*force=*/true);
-  EXPECT_EQ(describe(src() / "tree"), describe(out / "tree"));  // replaced, not merged
+  auto merged = describe(out / "tree");
+  EXPECT_EQ(merged.erase("./old_only"), 1u);
+  EXPECT_EQ(merged, describe(src() / "tree"));
   EXPECT_EQ(read_file(out / "unrelated"), "stays");
   EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 2);
+}
+
+TEST_F(ArchiveTest, NewEntriesGoIntoAnExistingDirectoryWithoutForce) {
+  make_tree(src() / "tree");
+  auto tar = tar_of(src() / "tree", "tree");
+  fs::path out = scratch.path / "out";
+  fs::create_directories(out / "tree" / "sub" / "mine");
+  write_file(out / "tree" / "sub" / "mine" / "notes", "kept");
+  ::chmod((out / "tree").c_str(), 0711);
+  extract(tar, out);
+  EXPECT_EQ(read_file(out / "tree" / "sub" / "mine" / "notes"), "kept");
+  EXPECT_EQ(read_file(out / "tree" / "plain.txt"), "hello\n");
+  // Not asked to replace anything, so the existing directory keeps its mode.
+  EXPECT_EQ(fs::status(out / "tree").permissions() & fs::perms::mask, static_cast<fs::perms>(0711));
+  auto restored = describe(out / "tree");
+  for (const auto& name : {"./sub/mine", "./sub/mine/notes"}) EXPECT_EQ(restored.erase(name), 1u) << name;
+  auto archived = describe(src() / "tree");
+  for (const auto& merged : {".", "./sub"}) {  // their own mode and times stay the existing ones
+    archived.erase(merged);
+    restored.erase(merged);
+  }
+  EXPECT_EQ(restored, archived);
+}
+
+TEST_F(ArchiveTest, FailedMergeLeavesTargetAsItWas) {
+  make_tree(src() / "tree");
+  auto tar = tar_of(src() / "tree", "tree");
+  fs::path out = scratch.path / "out";
+  fs::create_directories(out / "tree" / "sub" / "deeper");
+  write_file(out / "tree" / "plain.txt", "old content");
+  write_file(out / "tree" / "mine", "kept");
+  // A directory nothing may be moved into (immutable for root, read-only
+  // for others): the merge fails after earlier entries were placed.
+  fs::path locked = out / "tree" / "sub" / "deeper";
+  bool immutable = false;
+  if (::geteuid() == 0) {
+    immutable = std::system(("chattr +i '" + locked.string() + "' 2>/dev/null").c_str()) == 0;
+    if (!immutable) GTEST_SKIP() << "chattr +i is not available here";
+  } else {
+    ::chmod(locked.c_str(), 0555);
+  }
+  auto before = describe(out);
+  EXPECT_THROW(extract(tar, out, /*force=*/true), Error);
+  if (immutable) {
+    EXPECT_EQ(std::system(("chattr -i '" + locked.string() + "'").c_str()), 0);
+  } else {
+    ::chmod(locked.c_str(), 0755);
+  }
+  EXPECT_EQ(describe(out), before);
+  EXPECT_EQ(read_file(out / "tree" / "plain.txt"), "old content");
 }
 
 TEST_F(ArchiveTest, ExistingFileReplacedByFileWithForce) {
