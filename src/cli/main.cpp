@@ -122,12 +122,13 @@ Options Cli::base_options() {
   o.config.profile = g_.profile;
   o.destination = g_.destination;
   o.reporter = reporter_.get();
-  if (const char* p = std::getenv("BAKTHAT_PASSWORD")) o.password = std::string(p);
   return o;
 }
 
 std::optional<std::string> Cli::backup_password(const std::string& prompt_flag, bool has_recipients) {
-  if (const char* p = std::getenv("BAKTHAT_PASSWORD")) return std::string(p);
+  // The library takes BAKTHAT_PASSWORD when no password is given: its
+  // presence only means there is nothing to ask.
+  if (std::getenv("BAKTHAT_PASSWORD")) return std::nullopt;
   if (prompt_flag == "no" || has_recipients || !cli::have_terminal()) return std::nullopt;
   auto first = cli::ask_secret("Password (blank to disable encryption): ");
   if (!first || first->empty()) return std::nullopt;
@@ -299,7 +300,6 @@ int Cli::run(int argc, char** argv) {
     }
     bool has_recipients = !o.recipients.empty() || !load_profile(o.config).recipients.empty();
     o.password = backup_password(prompt, has_recipients);
-    if (has_recipients && !std::getenv("BAKTHAT_PASSWORD")) o.password.reset();
     BackupRecord r;
     if (path == "-") {
       if (name.empty()) throw Error(ErrorKind::Usage, "backup - reads standard input and needs --name NAME");

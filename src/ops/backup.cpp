@@ -43,7 +43,8 @@ Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
   Encryption e;
   std::vector<std::string> recipients = ctx.profile().recipients;
   recipients.insert(recipients.end(), options.recipients.begin(), options.recipients.end());
-  bool has_password = options.password && !options.password->empty();
+  const std::optional<std::string>& password = ctx.password();
+  bool has_password = password && !password->empty();
   if (!recipients.empty() && has_password)
     throw Error(ErrorKind::Usage, "give either a password or age recipients, not both");
   if (recipients.empty() && !has_password) return e;
@@ -54,7 +55,7 @@ Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
     o.recipients = std::move(recipients);
     e.scheme = "age-x25519";
   } else {
-    o.password = options.password;
+    o.password = password;
     e.scheme = "age-scrypt";
   }
   e.options = std::move(o);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 
 #include "storage/factory.hpp"
 
@@ -11,7 +12,9 @@ namespace bakthat::ops {
 Context::Context(const Options& options)
     : config_(options.config),
       profile_(load_profile(options.config)),
-      reporter_(options.reporter ? options.reporter : &silent_reporter()) {
+      reporter_(options.reporter ? options.reporter : &silent_reporter()),
+      password_(options.password) {
+  if (const char* env = std::getenv("BAKTHAT_PASSWORD"); !password_ && env) password_ = std::string(env);
   destination_ = options.destination.empty() ? profile_.default_destination : options.destination;
   if (destination_ != "local" && destination_ != "s3" && destination_ != "glacier" && destination_ != "swift")
     throw Error(ErrorKind::Usage, "unknown destination '" + destination_ + "' (choose local, s3, glacier or swift)");

@@ -25,6 +25,9 @@ class Context {
   Catalog& catalog();
   Storage& storage();
   Reporter& reporter() const { return *reporter_; }
+  // The password the caller gave, else the BAKTHAT_PASSWORD environment
+  // variable (SPEC 2), else none. An empty one means: no encryption.
+  const std::optional<std::string>& password() const { return password_; }
   // hex SHA-512 of access_key + bucket/vault (local: the store's path).
   const std::string& backend_hash() const { return backend_hash_; }
 
@@ -34,6 +37,7 @@ class Context {
   std::string destination_;
   std::string backend_hash_;
   Reporter* reporter_;
+  std::optional<std::string> password_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Storage> storage_;
 };

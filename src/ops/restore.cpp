@@ -38,9 +38,9 @@ crypto::DecryptOptions decrypt_options(const ops::Context& ctx, const Options& o
 
 // The password for an encrypted object, asked before any download. Objects
 // encrypted to age recipients need an identity instead.
-std::optional<std::string> password_for(const nlohmann::json& metadata, const Options& options,
-                                        bool have_identities) {
-  if (options.password && !options.password->empty()) return options.password;
+std::optional<std::string> password_for(const nlohmann::json& metadata, const ops::Context& ctx,
+                                        const Options& options, bool have_identities) {
+  if (ctx.password() && !ctx.password()->empty()) return ctx.password();
   std::string scheme = metadata.value("encryption", nlohmann::json()).is_string()
                            ? metadata["encryption"].get<std::string>() : "";
   if (scheme == "age-x25519" || (scheme.empty() && have_identities)) return std::nullopt;
@@ -185,7 +185,7 @@ Located locate(ops::Context& ctx, const std::string& name, const Options& option
   if (rec->metadata.value("is_enc", false)) l.info.encrypted = true;
   if (l.info.encrypted) {
     auto d = decrypt_options(ctx, options, std::nullopt);
-    d.password = password_for(rec->metadata, options, !d.identity_files.empty());
+    d.password = password_for(rec->metadata, ctx, options, !d.identity_files.empty());
     l.decrypt = d;
   }
   return l;
@@ -245,7 +245,7 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
   std::optional<crypto::DecryptOptions> decrypt;
   if (encrypted) {
     auto d = decrypt_options(ctx, options, std::nullopt);
-    if (!options.password || options.password->empty()) {
+    if (!ctx.password() || ctx.password()->empty()) {
       // An age file names its recipients' types in the header; ask only for scrypt.
       Bytes h = peeked.peek(256);
       std::string head(reinterpret_cast<const char*>(h.data()), h.size());
@@ -253,10 +253,10 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
                     env == crypto::Envelope::AgeArmored;
       if (scrypt && (d.identity_files.empty() || env == crypto::Envelope::Plain)) {
         nlohmann::json meta = {{"encryption", "age-scrypt"}};
-        d.password = password_for(meta, options, false);
+        d.password = password_for(meta, ctx, options, false);
       }
     } else {
-      d.password = options.password;
+      d.password = ctx.password();
     }
     decrypt = d;
   }

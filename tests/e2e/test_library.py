@@ -300,6 +300,37 @@ class KeyValueTest(LibraryTestCase):
         self.assertEqual(len(err.strip().splitlines()), 1)
 
 
+class PasswordFromEnvironment(LibraryTestCase):
+    """BAKTHAT_PASSWORD is read by the library, as Python's backup() read it:
+    the driver passes no password of its own."""
+    def setUp(self):
+        super().setUp()
+        self.local_config()
+        with open(os.path.join(self.work, "f.txt"), "w") as f:
+            f.write("secret data\n")
+
+    def test_backup_and_restore_take_the_variable(self):
+        pw = {"BAKTHAT_PASSWORD": "from-env"}
+        stored = self.driver_ok("backup", "f.txt", env=pw).strip()
+        self.assertTrue(stored.endswith(".enc"), stored)
+        with open(os.path.join(self.store_dir(), stored), "rb") as f:
+            self.assertTrue(f.read().startswith(b"age-encryption.org/v1\n"))
+        self.assertIs(json.loads(self.rows()[0]["metadata"])["is_enc"], True)
+        self.assertEqual(self.ok("restore", "f.txt", "--stdout", env=pw).out, b"secret data\n")
+        self.fails("restore", "f.txt", "--stdout", "--prompt", "no")
+        # KeyValue goes through the same backup() and restore().
+        self.assertTrue(self.driver_ok("kv-set", "k", '"v"', env=pw).strip().endswith(".gz.enc"))
+        self.assertEqual(json.loads(self.driver_ok("kv-get", "k", env=pw)), "v")
+        code, out, err = self.driver("kv-get", "k")
+        self.assertNotEqual(code, 0)
+        self.assertIn("BAKTHAT_PASSWORD", err)
+
+    def test_an_explicit_empty_password_still_disables_encryption(self):
+        stored = self.driver_ok("backup", "f.txt", "--password", "", env={"BAKTHAT_PASSWORD": "from-env"}).strip()
+        self.assertFalse(stored.endswith(".enc"), stored)
+        self.assertEqual(self.ok("restore", "f.txt", "--stdout", "--prompt", "no").out, b"secret data\n")
+
+
 class KeyValueS3(LibraryTestCase):
     """get_key_url on S3 (moto): the presigned URL gives the stored bytes to
     a client without credentials."""

@@ -7,6 +7,7 @@
 //   driver kv-get KEY [--password P] [--default JSON]       prints the value
 //   driver kv-url KEY SECONDS
 //   driver kv-delete KEY                                    prints deleted / missing
+//   driver backup PATH [--password P]                      prints the stored name
 //   driver helper NAME OUTFILE CMD...     BakHelper: run_to_file, backup; prints dir, cwd
 //   driver helper-link NAME TARGET        BakHelper whose temp dir links to TARGET
 //   driver events PATH                    backup, restore (to stdout), delete; prints events as JSON
@@ -45,8 +46,8 @@ class NullSink : public bakthat::Sink {
 int run(int argc, char** argv) {
   if (argc < 3) throw bakthat::Error(bakthat::ErrorKind::Usage, "see the comment at the top of driver.cpp");
   const std::string cmd = argv[1];
+  // No password here: the library takes BAKTHAT_PASSWORD itself.
   bakthat::Options options;
-  if (const char* p = std::getenv("BAKTHAT_PASSWORD")) options.password = p;
 
   if (cmd.rfind("kv-", 0) == 0) {
     bakthat::KeyValue kv(options);
@@ -69,6 +70,14 @@ int run(int argc, char** argv) {
     } else {
       throw bakthat::Error(bakthat::ErrorKind::Usage, "unknown command " + cmd);
     }
+    return 0;
+  }
+
+  if (cmd == "backup") {
+    bakthat::BackupOptions o;
+    static_cast<bakthat::Options&>(o) = options;
+    o.password = flag(argc, argv, "--password");
+    std::cout << bakthat::backup(argv[2], o).stored_filename << "\n";
     return 0;
   }
 
