@@ -66,14 +66,17 @@ class Catalog {
   // Rows matching the query, newest backup_date first.
   std::vector<BackupRecord> search(const CatalogQuery& query) const;
 
-  // The newest non-deleted row whose filename or stored_filename starts with
-  // name; an exact stored_filename match wins over everything else.
+  // The newest non-deleted row named `name`: the row of that exact
+  // stored_filename, else the newest of that exact filename, else the newest
+  // whose filename or stored_filename starts with name.
   std::optional<BackupRecord> latest(const std::string& name,
                                      const std::optional<std::string>& backend,
                                      const std::optional<std::string>& backend_hash) const;
 
-  // Every non-deleted row whose filename or stored_filename starts with name,
-  // newest first.
+  // The non-deleted rows named `name`, newest first, chosen as latest()
+  // chooses: an exact stored_filename, else every row of that exact
+  // filename, else every row whose filename or stored_filename starts with
+  // name (so that "web" never takes in "webapp" when "web" exists).
   std::vector<BackupRecord> matches(const std::string& name,
                                     const std::optional<std::string>& backend,
                                     const std::optional<std::string>& backend_hash) const;

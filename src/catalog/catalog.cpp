@@ -67,6 +67,25 @@ void bind_scope(Statement& s, const std::optional<std::string>& backend,
   s.bind_opt(2, backend_hash);
 }
 
+// Which rows a NAME picks, in order of preference: the exact stored name
+// (an older version), then the backups of exactly that name, and only when
+// there are none, those whose name or stored name starts with NAME: without
+// the middle step, "rotate_backups web" would also thin out "webapp".
+std::vector<BackupRecord> named(Db& db, const std::string& name, const std::optional<std::string>& backend,
+                                const std::optional<std::string>& backend_hash, bool newest_only) {
+  const std::string limit = newest_only ? " LIMIT 1" : "";
+  for (const char* test : {"stored_filename = ?3 ", "filename = ?3 ", kPrefix}) {
+    Statement s(db, std::string(kColumns) + "WHERE " + kScope + "AND " + test + "AND is_deleted = 0 " + kNewestFirst +
+                        limit);
+    bind_scope(s, backend, backend_hash);
+    s.bind(3, name);
+    std::vector<BackupRecord> out;
+    while (s.step()) out.push_back(read_row(s));
+    if (!out.empty()) return out;
+  }
+  return {};
+}
+
 }  // namespace
 
 struct Catalog::Impl {
@@ -225,32 +244,16 @@ std::optional<BackupRecord> Catalog::latest(const std::string& name,
                                             const std::optional<std::string>& backend,
                                             const std::optional<std::string>& backend_hash) const {
   std::lock_guard guard(impl_->lock);
-  {
-    Statement exact(impl_->db, std::string(kColumns) + "WHERE " + kScope +
-                                   "AND stored_filename = ?3 AND is_deleted = 0");
-    bind_scope(exact, backend, backend_hash);
-    exact.bind(3, name);
-    if (exact.step()) return read_row(exact);
-  }
-  Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope + "AND " + kPrefix +
-                             "AND is_deleted = 0 " + kNewestFirst + " LIMIT 1");
-  bind_scope(s, backend, backend_hash);
-  s.bind(3, name);
-  if (s.step()) return read_row(s);
-  return std::nullopt;
+  auto rows = named(impl_->db, name, backend, backend_hash, true);
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
 }
 
 std::vector<BackupRecord> Catalog::matches(const std::string& name,
                                            const std::optional<std::string>& backend,
                                            const std::optional<std::string>& backend_hash) const {
   std::lock_guard guard(impl_->lock);
-  Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope + "AND " + kPrefix +
-                             "AND is_deleted = 0 " + kNewestFirst);
-  bind_scope(s, backend, backend_hash);
-  s.bind(3, name);
-  std::vector<BackupRecord> out;
-  while (s.step()) out.push_back(read_row(s));
-  return out;
+  return named(impl_->db, name, backend, backend_hash, false);
 }
 
 std::optional<BackupRecord> Catalog::by_stored_filename(const std::string& stored) const {

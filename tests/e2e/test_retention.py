@@ -191,6 +191,11 @@ class Retention(BakthatTestCase):
         offsets = [o for o in self.spread_over_a_year(seed=3) if abs(o - 30 * DAY) > 600]
         made = self.make_backups(offsets)
         other = self.make_backups([300 * DAY], name="other.txt")
+        # Another backup whose name starts with NAME: backups named exactly
+        # NAME exist, so it is not one of NAME's.
+        with open(os.path.join(self.work, self.NAME + ".old"), "w") as f:
+            f.write("older")
+        other.update(self.make_backups([300 * DAY], name=self.NAME + ".old"))
         rows = self.rows()
         self.fails("delete_older_than", self.NAME, "30x")
         r = self.fails("delete_older_than", self.NAME, "0D")

@@ -371,18 +371,25 @@ TEST_F(CatalogTest, LatestAndMatches) {
   c.insert(record("website", "website.20240103000000.tgz", 300));
   c.insert(record("web", "web.20240104000000.tgz", 400, "", "s3"));
   EXPECT_EQ(c.latest("web", std::nullopt, std::nullopt)->stored_filename, "web.20240104000000.tgz");
-  EXPECT_EQ(c.latest("web", std::string("local"), std::nullopt)->stored_filename,
-            "website.20240103000000.tgz");
+  // Backups named exactly "web" win over the newer "website".
+  EXPECT_EQ(c.latest("web", std::string("local"), std::nullopt)->stored_filename, "web.20240102000000.tgz");
   EXPECT_EQ(c.latest("web", std::string("local"), std::string("hash-local"))->stored_filename,
-            "website.20240103000000.tgz");
+            "web.20240102000000.tgz");
+  EXPECT_EQ(c.latest("webs", std::string("local"), std::nullopt)->stored_filename, "website.20240103000000.tgz");
   EXPECT_FALSE(c.latest("web", std::string("local"), std::string("other-hash")));
   // An exact stored name wins over newer prefix matches.
   EXPECT_EQ(c.latest("web.20240101000000.tgz", std::nullopt, std::nullopt)->stored_filename,
             "web.20240101000000.tgz");
   EXPECT_EQ(c.latest("web.2024010", std::nullopt, std::nullopt)->stored_filename, "web.20240104000000.tgz");
   EXPECT_FALSE(c.latest("eb", std::nullopt, std::nullopt));
+  // A rotation of "web" never thins out "website"; a prefix that names no
+  // backup exactly still takes in every backup it starts.
   EXPECT_EQ(stored_names(c.matches("web", std::string("local"), std::nullopt)),
+            (Names{"web.20240102000000.tgz", "web.20240101000000.tgz"}));
+  EXPECT_EQ(stored_names(c.matches("we", std::string("local"), std::nullopt)),
             (Names{"website.20240103000000.tgz", "web.20240102000000.tgz", "web.20240101000000.tgz"}));
+  EXPECT_EQ(stored_names(c.matches("website.20240103000000.tgz", std::nullopt, std::nullopt)),
+            Names{"website.20240103000000.tgz"});
   EXPECT_EQ(stored_names(c.matches("web.", std::nullopt, std::nullopt)),
             (Names{"web.20240104000000.tgz", "web.20240102000000.tgz", "web.20240101000000.tgz"}));
 }
