@@ -208,7 +208,7 @@ int Cli::run(int argc, char** argv) {
   CLI::App* restore_cmd = sub("restore", "restore the latest backup matching NAME");
   restore_cmd->add_option("name", restore_name, "filename or stored name (prefix)");
   restore_cmd->add_option("-o,--output", output, "directory to restore into (default: .)");
-  restore_cmd->add_flag("--force", force, "replace existing files");
+  restore_cmd->add_flag("--force", force, "replace existing files (files the backup does not hold stay)");
   restore_cmd->add_flag("--stdout", to_stdout, "write a single-file or stream backup to standard output");
   restore_cmd->add_option("--from-file", from_file, "restore an archive file that is not in the catalog");
   restore_cmd->add_option("-i,--identity", identities, "age identity file; repeatable");
