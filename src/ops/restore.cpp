@@ -183,6 +183,11 @@ Located locate(ops::Context& ctx, const std::string& name, const Options& option
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   Located l{*rec, ops::parse_stored_name(rec->stored_filename), std::nullopt};
   if (rec->metadata.value("is_enc", false)) l.info.encrypted = true;
+  // The Python KeyValue stored its values under the bare key name, gzipped,
+  // and said so only in the row's metadata.
+  if (l.info.layout == ops::Layout::Stream && l.info.codec == codec::Codec::None &&
+      rec->metadata.value("is_gzipped", false))
+    l.info.codec = codec::Codec::Gzip;
   if (l.info.encrypted) {
     auto d = decrypt_options(ctx, options, std::nullopt);
     d.password = password_for(rec->metadata, ctx, options, !d.identity_files.empty());

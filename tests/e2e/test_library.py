@@ -228,6 +228,37 @@ class KeyValueTest(LibraryTestCase):
         self.assertEqual([r["stored_filename"] for r in shown], [stored])
         self.assertEqual(json.loads(self.ok("restore", "mykey", "--stdout").out), {"a": [1, 2, "x"]})
 
+    def python_key(self, key, value, compress=True):
+        """A value as Python's KeyValue.set_key left it: the object under the
+        bare key name, gzipped JSON, and a row that says so only in its
+        metadata (no extension, no .gz)."""
+        if not self.rows("filename = 'other'"):
+            self.driver_ok("kv-set", "other", "0")  # the catalog, and this store's backend_hash
+        ours = self.rows("filename = 'other'")[0]
+        data = json.dumps(value).encode()
+        if compress:
+            data = gzip.compress(data)
+        with open(os.path.join(self.store_dir(), key), "wb") as f:
+            f.write(data)
+        meta = {"KeyValue": True, "is_enc": False, "is_gzipped": compress}
+        db = sqlite3.connect(self.catalog_path())
+        with db:
+            db.execute("INSERT INTO backups (backend, backend_hash, backup_date, filename, is_deleted, last_updated,"
+                       " metadata, size, stored_filename, tags) VALUES (?, ?, 1370000000, ?, 0, 1370000000, ?, ?, ?, '')",
+                       (ours["backend"], ours["backend_hash"], key, json.dumps(meta), len(data), key))
+        db.close()
+
+    def test_python_written_values(self):
+        self.python_key("pykey", {"some": "data", "n": [1, 2]})
+        self.assertEqual(json.loads(self.driver_ok("kv-get", "pykey")), {"some": "data", "n": [1, 2]})
+        self.assertEqual(json.loads(self.ok("restore", "pykey", "--stdout").out), {"some": "data", "n": [1, 2]})
+        self.python_key("pyraw", "plain", compress=False)
+        self.assertEqual(json.loads(self.driver_ok("kv-get", "pyraw")), "plain")
+        # Replacing a Python-written value leaves one value, ours.
+        stored = self.driver_ok("kv-set", "pykey", "3").strip()
+        self.assertEqual(self.driver_ok("kv-get", "pykey").strip(), "3")
+        self.assertEqual([r["stored_filename"] for r in self.rows("filename = 'pykey' AND is_deleted = 0")], [stored])
+
     def test_replacing_keeps_one_value(self):
         first = self.driver_ok("kv-set", "counter", "1").strip()
         second = self.driver_ok("kv-set", "counter", "2").strip()
