@@ -22,6 +22,25 @@ std::string content_md5(Bytes data) {
   return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
 }
 
+// The ETag S3 gives an object written by one PUT of `body`.
+std::string single_put_etag(Bytes body) {
+  auto md = http::md5(body);
+  return util::hex(Bytes(md.data(), md.size()));
+}
+
+// The ETag S3 gives a multipart object: the MD5 of the parts' MD5s, "-N".
+std::string multipart_etag(const std::vector<transfer::UploadedPart>& parts) {
+  std::vector<std::uint8_t> digests;
+  for (const auto& p : parts) {
+    std::string hex_md5 = p.etag;
+    std::erase(hex_md5, '"');
+    if (hex_md5.size() != 32) return {};  // not an MD5: nothing to compare
+    for (std::size_t i = 0; i < 32; i += 2)
+      digests.push_back(static_cast<std::uint8_t>(std::stoi(hex_md5.substr(i, 2), nullptr, 16)));
+  }
+  return single_put_etag(digests) + "-" + std::to_string(parts.size());
+}
+
 bool archived_class(const std::string& storage_class) {
   return storage_class == "GLACIER" || storage_class == "DEEP_ARCHIVE";
 }
@@ -33,10 +52,21 @@ bool archived_class(const std::string& storage_class) {
 // No Content-MD5 beside it: a second hash of every byte cost a sixth of the
 // upload's CPU (MD5 runs at half SHA-256's speed with SHA-NI) and adds no
 // check the signature does not already make.
+//
+// The object is written only if the name is still free (If-None-Match: *):
+// the name was checked when the backup began, and another machine may have
+// stored one in the same second since. Servers without conditional writes
+// (Swift's S3 API answers 501) get the plain request, and the storage
+// remembers not to ask again.
 class S3Upload : public transfer::PartUpload {
  public:
-  S3Upload(Client& client, std::string key, Params object_headers, std::uint64_t first_part)
-      : client_(client), key_(std::move(key)), object_headers_(std::move(object_headers)), first_part_(first_part) {}
+  S3Upload(Client& client, std::string key, Params object_headers, std::uint64_t first_part,
+           std::atomic<bool>& conditional)
+      : client_(client),
+        key_(std::move(key)),
+        object_headers_(std::move(object_headers)),
+        first_part_(first_part),
+        conditional_(conditional) {}
 
   std::uint64_t part_size(int index) override { return part_size_for(first_part_, index + 1); }
 
@@ -75,7 +105,7 @@ class S3Upload : public transfer::PartUpload {
     r.body = body;
     r.send_body = true;
     r.payload_hash = util::sha256_hex(body);
-    return client_.send(r).header("etag");
+    return send_if_absent(r, [&] { return single_put_etag(body); });
   }
 
   std::string complete(const std::vector<transfer::UploadedPart>& uploaded) override {
@@ -88,17 +118,52 @@ class S3Upload : public transfer::PartUpload {
     r.query = {{"uploadId", upload_id_}};
     r.body = util::as_bytes(body);
     r.send_body = true;
-    // A 200 reply may still carry an <Error> (the server failed while it
-    // was assembling the parts).
+    return send_if_absent(r, [&] { return multipart_etag(uploaded); });
+  }
+
+  // Sends r with If-None-Match: * while the server takes it; returns the
+  // object's ETag. A 412 means the name was taken, unless by this very
+  // request: a retry after a lost reply finds our own object, known by its
+  // ETag (`ours`).
+  template <class OurEtag>
+  std::string send_if_absent(const S3Request& plain, OurEtag ours) {
+    const bool conditional = conditional_.load();
+    S3Request r = plain;
+    if (conditional) r.headers.emplace_back("if-none-match", "*");
+    r.accept = {412, 501};
     auto resp = retry::run(client_.config().retry, [&] {
       auto reply = client_.send_once(r);
+      // A 200 reply may still carry an <Error> (CompleteMultipartUpload:
+      // the server failed while it was assembling the parts).
       ErrorReply e = parse_error(reply.body);
-      if (!e.code.empty()) {
-        classify_failure(500, e, client_.bucket(), key_, "POST").raise();
-      }
+      if (reply.status / 100 == 2 && !e.code.empty()) classify_failure(500, e, client_.bucket(), key_, r.method).raise();
       return reply;
     });
+    if (resp.status == 501 && conditional && parse_error(resp.body).code == "NotImplemented") {
+      conditional_.store(false);
+      return send_if_absent(plain, ours);
+    }
+    if (resp.status == 412) {
+      std::string expected = ours();
+      if (expected.empty() || existing_etag() != expected)
+        throw Error(ErrorKind::Conflict, "S3: '" + key_ + "' already exists in bucket '" + client_.bucket() +
+                                             "' (stored by someone else since this backup began)");
+      return "\"" + expected + "\"";
+    }
+    if (resp.status / 100 != 2) {
+      classify_failure(resp.status, parse_error(resp.body), client_.bucket(), key_, r.method).raise();
+    }
     return resp.header("etag");
+  }
+
+  std::string existing_etag() {
+    S3Request head;
+    head.method = "HEAD";
+    head.key = key_;
+    head.accept = {404};
+    std::string etag = client_.send(head).header("etag");
+    std::erase(etag, '"');
+    return etag;
   }
 
   void abort(int) noexcept override {
@@ -120,6 +185,7 @@ class S3Upload : public transfer::PartUpload {
   std::string key_;
   Params object_headers_;
   std::uint64_t first_part_;
+  std::atomic<bool>& conditional_;
   std::string upload_id_;
 };
 
@@ -178,7 +244,7 @@ std::unique_ptr<ObjectWriter> S3Storage::create(const std::string& name,
   if (!settings_.storage_class.empty() && settings_.storage_class != "STANDARD")
     headers.emplace_back("x-amz-storage-class", settings_.storage_class);
   const std::uint64_t first = first_part_size(settings_.part_size, size_hint);
-  auto upload = std::make_unique<S3Upload>(client_, name, std::move(headers), first);
+  auto upload = std::make_unique<S3Upload>(client_, name, std::move(headers), first, conditional_writes_);
   return std::make_unique<transfer::ParallelUploadWriter>(std::move(upload), name,
                                                           parts_in_flight(settings_.threads, first),
                                                           /*eager=*/true);

@@ -9,6 +9,7 @@
 // carries the SHA-256 of its body in its signature, which the server checks.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,8 @@ class S3Storage : public Storage {
 
   Settings settings_;
   Client client_;
+  // Cleared when the server turns down If-None-Match (Swift's S3 API).
+  std::atomic<bool> conditional_writes_{true};
 };
 
 // The destination for a profile: credentials, endpoint, region, addressing,
