@@ -32,6 +32,12 @@ std::string new_upload_id() {
 // One object as a Static Large Object: segments in the segment container
 // and a manifest (or a plain PUT when it fits in one segment).
 // upload_segment runs on several threads at once: it only reads.
+//
+// The object (manifest or plain PUT) is written only if its name is still
+// free (If-None-Match: *): the name was checked when the backup began, and
+// another machine may have stored one in the same second since. The upload
+// id goes along as metadata, so that a retry after a lost reply knows the
+// object it finds for its own.
 class SwiftUpload : public transfer::PartUpload {
  public:
   SwiftUpload(Client& client, std::function<void()> ensure_segments, std::string container, std::string name,
@@ -70,6 +76,7 @@ class SwiftUpload : public transfer::PartUpload {
   }
 
   std::string put_whole(Bytes body) override {
+    upload_id_ = new_upload_id();
     SwiftRequest r;
     r.method = "PUT";
     r.container = container_;
@@ -77,7 +84,7 @@ class SwiftUpload : public transfer::PartUpload {
     r.headers = {{"ETag", md5_hex(body)}, {"Content-Type", "application/octet-stream"}};
     r.body = body;
     r.send_body = true;
-    return client_.send(r).header("etag");
+    return put_if_absent(r);
   }
 
   std::string complete(const std::vector<transfer::UploadedPart>& parts) override {
@@ -93,8 +100,29 @@ class SwiftUpload : public transfer::PartUpload {
     r.headers = {{"Content-Type", "application/octet-stream"}};
     r.body = util::as_bytes(manifest);
     r.send_body = true;
-    return client_.send(r).header("etag");
+    return put_if_absent(r);
   }
+
+  // Sends the object's PUT unless the name is taken; returns its ETag.
+  std::string put_if_absent(SwiftRequest r) {
+    r.headers.emplace_back("If-None-Match", "*");
+    r.headers.emplace_back(kUploadHeader, upload_id_);
+    r.accept = {412};
+    auto resp = client_.send(r);
+    if (resp.status != 412) return resp.header("etag");
+    SwiftRequest head;
+    head.method = "HEAD";
+    head.container = container_;
+    head.object = name_;
+    head.accept = {404};
+    auto found = client_.send(head);
+    if (found.status == 404 || found.header(kUploadHeader) != upload_id_)
+      throw Error(ErrorKind::Conflict, "Swift: '" + name_ + "' already exists in container '" + container_ +
+                                           "' (stored by someone else since this backup began)");
+    return found.header("etag");
+  }
+
+  static constexpr const char* kUploadHeader = "x-object-meta-bakthat-upload";  // lower case: header() wants it so
 
   void abort(int started) noexcept override {
     // Every segment started may have landed; 404 for those that did not.
