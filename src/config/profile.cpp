@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "bakthat/config.hpp"
@@ -52,6 +53,7 @@ class ProfileReader {
   // The node of `key`, absent when missing or null (`key:` with no value,
   // which the Python tool read as None).
   std::optional<YAML::Node> node(const char* key) const {
+    asked_.insert(key);
     YAML::Node n = map_[key];
     if (!n.IsDefined() || n.IsNull()) return std::nullopt;
     return n;
@@ -151,10 +153,88 @@ class ProfileReader {
 
   const std::string& origin() const { return origin_; }
 
+  // One warning for each key of the mapping that nothing asked for and
+  // that is not in `also_known` (a misspelt key would otherwise be ignored
+  // without a word). Call it after every key was read.
+  void warn_unknown_keys(const std::set<std::string>& also_known = {}) const {
+    std::set<std::string> known = also_known;
+    known.insert(asked_.begin(), asked_.end());
+    warn_unknown(map_, known, "key '", "");
+  }
+
+  // The same for the names of one nested mapping (`rotation`, `hooks`).
+  void warn_unknown(const YAML::Node& map, const std::set<std::string>& known, const std::string& what,
+                    const std::string& prefix, const std::string& consequence = "it is ignored") const {
+    if (!map.IsMap()) return;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar() || known.count(kv.first.Scalar())) continue;
+      // Only the key is named, never its value: values may be secrets.
+      std::string text = origin_ + ": " + section_ + ": unknown " + what + prefix + kv.first.Scalar() + "'";
+      std::string near = nearest(kv.first.Scalar(), known);
+      if (!near.empty()) text += " (did you mean '" + prefix + near + "'?)";
+      config::warn_once(text + "; " + consequence);
+    }
+  }
+
  private:
+  // The known name a misspelling most likely meant ("s3-bucket",
+  // "S3_Bucket", "s3_buckt" -> "s3_bucket"; "after_backup" -> "on_backup"),
+  // or "".
+  static std::string nearest(const std::string& name, const std::set<std::string>& known) {
+    std::string canon = lower(name);
+    std::replace(canon.begin(), canon.end(), '-', '_');
+    std::replace(canon.begin(), canon.end(), ' ', '_');
+    std::string best;
+    std::size_t best_distance = 3;  // at most 2 edits
+    for (const auto& k : known) {
+      std::size_t d = distance(canon, k);
+      if (d < best_distance) best_distance = d, best = k;
+    }
+    if (!best.empty()) return best;
+    // An event named with another prefix: after_backup, post_restore.
+    for (const auto& k : known)
+      if (k.rfind("on_", 0) == 0 && canon.size() > k.size() - 2 &&
+          canon.compare(canon.size() - (k.size() - 2), k.size() - 2, k, 2) == 0)
+        return k;
+    return "";
+  }
+
+  // Levenshtein distance.
+  static std::size_t distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  }
+
   YAML::Node map_;
   std::string origin_, section_;
+  mutable std::set<std::string> asked_;
 };
+
+// Keys the Python bakthat 0.6 read that bakthat does not use (its
+// bakmanager.io client): a file it wrote may carry them, so they are not
+// warned of.
+const std::set<std::string> kPythonOnlyKeys = {"bakmanager_token", "bakmanager_api"};
+
+// The events a hook may be given for: before_X and on_X for each public
+// operation X (include/bakthat/events.hpp).
+std::set<std::string> hook_event_names() {
+  std::set<std::string> out;
+  for (const char* op : {"backup", "restore", "delete", "delete_older_than", "rotate_backups"}) {
+    out.insert(std::string("before_") + op);
+    out.insert(std::string("on_") + op);
+  }
+  return out;
+}
 
 int parse_week_day(const ProfileReader& r, const YAML::Node& n) {
   static const char* names[] = {"monday", "tuesday", "wednesday", "thursday",
@@ -186,6 +266,9 @@ Rotation parse_rotation(const ProfileReader& r) {
   }
   YAML::Node wd = (*n)["first_week_day"];
   if (wd.IsDefined() && !wd.IsNull()) rot.first_week_day = parse_week_day(r, wd);
+  std::set<std::string> known{"first_week_day"};
+  for (const auto& f : fields) known.insert(f.first);
+  r.warn_unknown(*n, known, "key '", "rotation.");
   return rot;
 }
 
@@ -267,6 +350,8 @@ void parse_keys(const ProfileReader& r, Profile& p) {
   if (auto v = r.string_map("hooks")) p.hooks = *v;
   if (auto v = r.integer("scrypt_work_factor", 10, 22, "an scrypt work factor 10..22"))
     p.scrypt_work_factor = int(*v);
+  r.warn_unknown_keys(kPythonOnlyKeys);
+  if (auto hooks = r.node("hooks")) r.warn_unknown(*hooks, hook_event_names(), "hook event '", "", "it never runs");
 }
 
 void resolve(Profile& p, const ProfileReader& r) {
@@ -378,6 +463,7 @@ std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   if (auto v = r.string("username")) s.username = *v;
   if (auto v = r.string("password")) s.password = *v;
   if (auto v = r.boolean("auto")) s.auto_sync = *v;
+  r.warn_unknown_keys();
   while (s.url.ends_with('/')) s.url.pop_back();
   if (s.url.empty()) throw Error(ErrorKind::Config, origin + ": the 'sync' block has no url");
   if (!s.url.starts_with("http://") && !s.url.starts_with("https://"))

@@ -68,6 +68,27 @@ class Configure(BakthatTestCase):
         self.assertNotIn("SEKRIT", err)
         self.assertNotIn("PASSWORD", err)
 
+    def test_misspelt_keys_and_hook_events_are_warned_of_once(self):
+        path = self.write_config("default:\n  s3-bucket: SEKRIT-BUCKET\n  hooks:\n"
+                                 "    after_backup: echo HOOK-RAN\n")
+        os.makedirs(os.path.join(self.work, "d"))
+        err = self.ok("backup", "d", "--prompt", "no").errtext
+        key = ("bakthat: warning: %s: profile 'default': unknown key 's3-bucket' (did you mean 's3_bucket'?); "
+               "it is ignored" % path)
+        hook = ("bakthat: warning: %s: profile 'default': unknown hook event 'after_backup' "
+                "(did you mean 'on_backup'?); it never runs" % path)
+        self.assertEqual(err.count(key), 1, err)
+        self.assertEqual(err.count(hook), 1, err)
+        self.assertEqual(err.count("warning"), 2, err)
+        self.assertNotIn("SEKRIT", err)
+        self.assertNotIn("HOOK-RAN", err)
+        # Spelt right, and a key only the Python tool used: no warning, the hook runs.
+        self.write_config("default:\n  default_destination: local\n  bakmanager_token: T\n  hooks:\n"
+                          "    on_backup: echo HOOK-RAN\n", path)
+        err = self.ok("backup", "d", "--prompt", "no").errtext
+        self.assertNotIn("warning", err)
+        self.assertIn("HOOK-RAN", err)
+
     def test_rotation_prompt(self):
         self.ok("configure_backups_rotation", input=b"3\n2\n1\nmonday\n")
         text = open(os.path.join(self.home, ".bakthat.yml")).read()

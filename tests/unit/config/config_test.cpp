@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -263,6 +264,50 @@ TEST_F(ConfigTest, SecretsInAFileOthersCanReadAreWarnedOf) {
   EXPECT_NE(warnings_of("other.yml", "default: {}\nwork:\n  secret_key: SEKRIT\n", 0604), "");
   EXPECT_EQ(warnings_of("private.yml", "default:\n  secret_key: SEKRIT\n", 0600), "");
   EXPECT_EQ(warnings_of("plain.yml", "default:\n  access_key: AK\n  s3_bucket: b\n", 0644), "");
+}
+
+// A misspelt key or hook event would be ignored without a word (s3-bucket:
+// backs up to the local store; after_backup: never runs): each unknown one
+// gets one warning line naming the file, the profile and the key, never its
+// value. Keys that only the Python bakthat read are accepted silently.
+TEST_F(ConfigTest, UnknownKeysAndHookEventsAreWarnedOf) {
+  auto warnings_of = [&](const std::string& name, const std::string& yaml, const std::string& profile = "") {
+    std::string path = write(name, yaml);
+    ::testing::internal::CaptureStderr();
+    load_profile({path, profile, std::nullopt});
+    load_profile({path, profile, std::nullopt});
+    return ::testing::internal::GetCapturedStderr();
+  };
+  std::string err = warnings_of("typo.yml", "default:\n  s3-bucket: SEKRIT-bucket\n  s3_bucket: b\n");
+  EXPECT_EQ(err, "bakthat: warning: " + home_ + "/typo.yml: profile 'default': unknown key 's3-bucket' "
+                 "(did you mean 's3_bucket'?); it is ignored\n");
+  err = warnings_of("hook.yml", "work:\n  hooks:\n    after_backup: echo SEKRIT\n    on_backup: echo ok\n"
+                    "    before_restor: x\n", "work");
+  EXPECT_EQ(err, "bakthat: warning: " + home_ + "/hook.yml: profile 'work': unknown hook event 'after_backup' "
+                 "(did you mean 'on_backup'?); it never runs\n"
+                 "bakthat: warning: " + home_ + "/hook.yml: profile 'work': unknown hook event 'before_restor' "
+                 "(did you mean 'before_restore'?); it never runs\n");
+  err = warnings_of("rot.yml", "default:\n  rotation:\n    day: 3\n  zzz_unrelated: 1\n");
+  EXPECT_NE(err.find("unknown key 'rotation.day' (did you mean 'rotation.days'?)"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown key 'zzz_unrelated'; it is ignored\n"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
+  EXPECT_EQ(err.find("SEKRIT"), std::string::npos);
+  // What the Python tool's configure and configure_backups_rotation wrote,
+  // and its bakmanager.io keys: no warning.
+  EXPECT_EQ(warnings_of("python.yml",
+                        "default:\n  access_key: AK\n  secret_key: SK\n  s3_bucket: b\n  glacier_vault: v\n"
+                        "  default_destination: swift\n  region_name: eu-west-1\n  auth_version: '2'\n"
+                        "  auth_url: http://a\n  bakmanager_token: T\n  bakmanager_api: http://m\n"
+                        "  rotation:\n    days: 7\n    weeks: 6\n    months: 6\n    first_week_day: 5\n"
+                        "  hooks:\n    before_backup: x\n    on_rotate_backups: y\n"),
+            "");
+  // The sync block's keys too.
+  std::string path = write("sync.yml", "sync:\n  url: http://h\n  usrname: me\n");
+  ::testing::internal::CaptureStderr();
+  load_sync_settings({path, "", std::nullopt});
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "bakthat: warning: " + path + ": the 'sync' block: unknown key 'usrname' (did you mean 'username'?); "
+            "it is ignored\n");
 }
 
 TEST_F(ConfigTest, EmptyFileAndEmptyProfile) {
