@@ -25,7 +25,8 @@ std::vector<BackupRecord> show(const ShowOptions& options) {
   std::set<std::pair<std::string, std::string>> stores;
   auto destinations = storage::configured_destinations(ctx.profile());
   destinations.push_back(ctx.destination());
-  for (const auto& d : destinations) stores.emplace(d, storage::backend_hash(ctx.profile(), d));
+  for (const auto& d : destinations)
+    for (auto& h : storage::lookup_hashes(ctx.profile(), d)) stores.emplace(d, std::move(h));
   std::erase_if(rows, [&](const BackupRecord& r) { return !stores.count({r.backend, r.backend_hash}); });
   return rows;
 }
@@ -69,7 +70,7 @@ std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options) {
 BackupRecord remove(const std::string& name, const Options& options) {
   ops::Context ctx(options);
   events::Scope ev("delete", name, ctx.profile(), ctx.destination(), ctx.reporter());
-  auto rec = ctx.catalog().latest(name, ctx.destination(), ctx.backend_hash());
+  auto rec = ctx.latest(name);
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   ctx.reporter().message("Deleting " + rec->stored_filename);
   try {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bakthat/bakthat.hpp"
 
@@ -28,14 +29,21 @@ class Context {
   // The password the caller gave, else the BAKTHAT_PASSWORD environment
   // variable (SPEC 2), else none. An empty one means: no encryption.
   const std::optional<std::string>& password() const { return password_; }
-  // hex SHA-512 of access_key + bucket/vault (local: the store's path).
+  // What this store's new rows carry: hex SHA-512 of the access key it is
+  // reached with + bucket/vault (local: the store's path).
   const std::string& backend_hash() const { return backend_hash_; }
+  // Catalog::latest and Catalog::matches within this destination and store:
+  // rows under backend_hash() and under the hashes earlier versions wrote
+  // for it (storage::lookup_hashes).
+  std::optional<BackupRecord> latest(const std::string& name);
+  std::vector<BackupRecord> matches(const std::string& name);
 
  private:
   ConfigSource config_;
   Profile profile_;
   std::string destination_;
   std::string backend_hash_;
+  std::vector<std::string> lookup_hashes_;
   Reporter* reporter_;
   std::optional<std::string> password_;
   std::unique_ptr<Catalog> catalog_;

@@ -179,7 +179,7 @@ struct Located {
 
 Located locate(ops::Context& ctx, const std::string& name, const Options& options) {
   // Only this profile's store holds the object, so only its rows match.
-  auto rec = ctx.catalog().latest(name, ctx.destination(), ctx.backend_hash());
+  auto rec = ctx.latest(name);
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   Located l{*rec, ops::parse_stored_name(rec->stored_filename), std::nullopt};
   if (rec->metadata.value("is_enc", false)) l.info.encrypted = true;

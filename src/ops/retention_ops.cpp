@@ -28,7 +28,7 @@ retention::Micros micros_of(std::int64_t seconds) {
 std::vector<RetentionDecision> candidates(const std::string& name, ops::Context& ctx) {
   if (name.empty()) throw Error(ErrorKind::Usage, "a backup name is required");
   std::vector<RetentionDecision> out;
-  for (auto& rec : ctx.catalog().matches(name, ctx.destination(), ctx.backend_hash())) {
+  for (auto& rec : ctx.matches(name)) {
     RetentionDecision d;
     d.record = std::move(rec);
     out.push_back(std::move(d));

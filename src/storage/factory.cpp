@@ -3,6 +3,7 @@
 #include "bakthat/errors.hpp"
 #include "storage/glacier/glacier_storage.hpp"
 #include "storage/local/local_storage.hpp"
+#include "storage/s3/credentials.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "storage/swift/swift_storage.hpp"
 #include "util/bytes.hpp"
@@ -22,11 +23,42 @@ std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string&
                                     "' (choose local, s3, glacier or swift)");
 }
 
+namespace {
+
+const std::string& container(const Profile& profile, const std::string& destination) {
+  return destination == "glacier" && !profile.glacier_vault.empty() ? profile.glacier_vault : profile.s3_bucket;
+}
+
+std::string hash_of(const std::string& access_key, const std::string& container) {
+  return util::sha512_hex(util::as_bytes(access_key + container));
+}
+
+// The access key the destination's requests go out with. Without any
+// credentials nothing can be stored, but catalog-only commands still need
+// a hash: the profile's (empty) key then.
+std::string access_key(const Profile& profile, const std::string& destination) {
+  if (destination == "swift") return profile.access_key;
+  auto keys = s3::find_credentials(profile);
+  return keys ? keys->access_key : profile.access_key;
+}
+
+}  // namespace
+
 std::string backend_hash(const Profile& profile, const std::string& destination) {
   if (destination == "local") return util::sha512_hex(util::as_bytes(profile.local_path));
-  const std::string& container =
-      destination == "glacier" && !profile.glacier_vault.empty() ? profile.glacier_vault : profile.s3_bucket;
-  return util::sha512_hex(util::as_bytes(profile.access_key + container));
+  return hash_of(access_key(profile, destination), container(profile, destination));
+}
+
+std::vector<std::string> lookup_hashes(const Profile& profile, const std::string& destination) {
+  std::vector<std::string> out{backend_hash(profile, destination)};
+  // Accepted whatever the key's source today: a user who moves the keys
+  // from ~/.aws/credentials into the profile keeps the old rows. The cost
+  // is small: such a row names this very bucket or vault, only without a key.
+  if (destination == "s3" || destination == "glacier") {
+    std::string legacy = hash_of("", container(profile, destination));
+    if (legacy != out.front()) out.push_back(legacy);
+  }
+  return out;
 }
 
 std::vector<std::string> configured_destinations(const Profile& profile) {

@@ -15,8 +15,18 @@ namespace bakthat::storage {
 // profile lacks what the destination needs, Usage for an unknown name.
 std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination);
 
-// The catalog's backend_hash for this profile and destination.
+// The catalog's backend_hash for this profile and destination, new rows are
+// written with: hex SHA-512 of the access key the store is reached with
+// (s3, glacier: the signing key, from the profile, the environment or
+// ~/.aws/credentials; swift: the user) + the bucket, vault or container;
+// local: of the store's path.
 std::string backend_hash(const Profile& profile, const std::string& destination);
+
+// Every backend_hash this profile's rows of `destination` may carry:
+// backend_hash() first, then for s3 and glacier the hash of the bucket or
+// vault with an empty access key, which earlier versions wrote whenever the
+// key came from ~/.aws/credentials.
+std::vector<std::string> lookup_hashes(const Profile& profile, const std::string& destination);
 
 // The destinations this profile configures: local always, s3 and swift with
 // s3_bucket (swift also needs auth_url), glacier with a vault or a bucket.

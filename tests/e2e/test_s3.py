@@ -1,7 +1,9 @@
 """The s3 destination through the real binary against OpenStack Swift's S3
 API, which verifies every signature and payload hash; the aws CLI and tar
 are the witnesses. https goes through a TLS front on loopback."""
+import hashlib
 import os
+import sqlite3
 import tarfile
 import time
 
@@ -88,6 +90,39 @@ class S3SwiftTest(BakthatTestCase):
         self.ok("delete_older_than", "b.txt", "1s", "-d", "s3")
         self.assertEqual(self.stored_names(), [])
         self.assertEqual(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket).get("Contents"), None)
+
+    def test_keys_from_aws_credentials_then_moved_into_the_profile(self):
+        # The row names the store by the key requests are signed with, wherever
+        # it came from: moving it from ~/.aws/credentials into the profile
+        # keeps the row this profile's.
+        s = servers()
+        os.makedirs(os.path.join(self.home, ".aws"))
+        with open(os.path.join(self.home, ".aws", "credentials"), "w") as f:
+            f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (s["S3_ACCESS_KEY"], s["S3_SECRET_KEY"]))
+        self.write_config(swift_profile(self.bucket).replace(
+            '  access_key: "%s"\n' % s["S3_ACCESS_KEY"], "").replace("  secret_key: %s\n" % s["S3_SECRET_KEY"], ""))
+        for n in ("a.txt", "old.txt"):
+            with open(os.path.join(self.work, n), "w") as f:
+                f.write(n * 100)
+            self.ok("backup", n, "-d", "s3")
+        sha = lambda text: hashlib.sha512(text.encode()).hexdigest()
+        with sqlite3.connect(self.catalog_path()) as db:
+            hashes = {r[0] for r in db.execute("SELECT backend_hash FROM backups")}
+            self.assertEqual(hashes, {sha(s["S3_ACCESS_KEY"] + self.bucket)})
+            # A row as versions that hashed an empty key for ~/.aws/credentials wrote it.
+            db.execute("UPDATE backups SET backend_hash = ? WHERE filename = 'old.txt'", (sha(self.bucket),))
+
+        os.remove(os.path.join(self.home, ".aws", "credentials"))
+        self.write_config(swift_profile(self.bucket))
+        out = os.path.join(self.work, "out")
+        for n in ("a.txt", "old.txt"):
+            self.ok("restore", n, "-d", "s3", "-o", out)
+            with open(os.path.join(out, n)) as f:
+                self.assertEqual(f.read(), n * 100)
+            self.assertIn(n + ".", self.ok("show", "-p", "default").text)
+        self.ok("delete", "old.txt", "-d", "s3")
+        self.assertEqual([n for n in self.stored_names() if n.startswith("old.txt")], [])
 
     def test_wrong_secret_key_is_refused_clearly(self):
         with open(os.path.join(self.work, "x.txt"), "w") as f:

@@ -45,11 +45,11 @@ SigningKeys read_credentials_file(const std::string& path, const std::string& se
   return keys;
 }
 
-SigningKeys resolve_credentials(const Profile& profile) {
+std::optional<SigningKeys> find_credentials(const Profile& profile) {
   if (!profile.access_key.empty() && !profile.secret_key.empty())
-    return {profile.access_key, profile.secret_key, profile.session_token};
+    return SigningKeys{profile.access_key, profile.secret_key, profile.session_token};
   if (!env("AWS_ACCESS_KEY_ID").empty() && !env("AWS_SECRET_ACCESS_KEY").empty())
-    return {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
+    return SigningKeys{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")};
   std::string path = env("AWS_SHARED_CREDENTIALS_FILE");
   if (path.empty() && !env("HOME").empty()) path = env("HOME") + "/.aws/credentials";
   std::string section = env("AWS_PROFILE").empty() ? "default" : env("AWS_PROFILE");
@@ -57,6 +57,11 @@ SigningKeys resolve_credentials(const Profile& profile) {
     auto keys = read_credentials_file(path, section);
     if (!keys.access_key.empty() && !keys.secret_key.empty()) return keys;
   }
+  return std::nullopt;
+}
+
+SigningKeys resolve_credentials(const Profile& profile) {
+  if (auto keys = find_credentials(profile)) return *keys;
   throw Error(ErrorKind::Config,
               "S3: no credentials (set access_key and secret_key in the profile, "
               "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)");

@@ -4,6 +4,7 @@
 // section AWS_PROFILE or "default").
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "bakthat/config.hpp"
@@ -11,7 +12,12 @@
 
 namespace bakthat::storage::s3 {
 
-// Throws Config when no access key / secret key can be found.
+// The keys requests are signed with, in that order; nullopt when no access
+// key / secret key pair can be found. The one copy of the chain: signing and
+// the catalog's backend_hash both use it.
+std::optional<SigningKeys> find_credentials(const Profile& profile);
+
+// find_credentials, throwing Config when it finds none.
 SigningKeys resolve_credentials(const Profile& profile);
 
 // The keys of one section of an AWS credentials file (INI); empty when the
