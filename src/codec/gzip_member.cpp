@@ -218,7 +218,7 @@ MemberInflater::~MemberInflater() { libdeflate_free_decompressor(libdeflate_); }
 void MemberInflater::inflate(Bytes member, std::vector<std::uint8_t>& out) {
   const std::size_t isize = get_le32(member.data() + member.size() - 4);
   // Deflate cannot expand more than 1032:1; a bigger claim is a lie.
-  if (isize > 1032 * member.size()) {
+  if (isize > kMaxTaggedInput || isize > 1032 * member.size()) {
     throw Error(ErrorKind::Corrupt, "gzip: corrupt member (impossible uncompressed size)");
   }
   out.resize(isize);

@@ -29,6 +29,11 @@ inline constexpr std::size_t kTrailerSize = 8;
 // inflated by the streaming decoder instead, so a hostile size field cannot make
 // the reader allocate without bound.
 inline constexpr std::size_t kMaxTaggedMember = std::size_t{16} << 20;
+// The uncompressed size a tagged member may claim: ours hold kBlockSize; four
+// times that leaves room for a later block size, and bounds what a hostile
+// claim makes the reader allocate (deflate's 1032:1 alone would allow 1 GiB
+// for a 1 MiB member).
+inline constexpr std::size_t kMaxTaggedInput = 4 * kBlockSize;
 
 // Members in flight for `threads` workers: enough that no worker waits on
 // the owner thread, capped so memory (~2 MiB a slot) does not grow as fast

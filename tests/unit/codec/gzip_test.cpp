@@ -241,5 +241,22 @@ TEST(GzipCodec, HostileSizeFieldIsNotTrusted) {
   EXPECT_EQ(decompress(z, Codec::Gzip), mixed_data(5000, 51));
 }
 
+TEST(GzipCodec, HostileUncompressedSizeIsNotAllocated) {
+  // One member of random data (~1 MiB, stored): deflate's 1032:1 bound
+  // would let its trailer claim up to ~1 GiB, which the reader would
+  // allocate before finding the lie. It is refused before that.
+  Buffer z = compress(random_data(gzip::kBlockSize, 53), gz(1));
+  ASSERT_TRUE(gzip::tagged_member_size(z));
+  const std::uint32_t claim = 900u << 20;
+  for (int i = 0; i < 4; ++i) z[z.size() - 4 + i] = static_cast<std::uint8_t>(claim >> (8 * i));
+  try {
+    decompress(z, Codec::Gzip);
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+    EXPECT_NE(std::string(e.what()).find("impossible uncompressed size"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace bakthat::codec::test
