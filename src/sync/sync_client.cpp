@@ -3,6 +3,7 @@
 #include "bakthat/errors.hpp"
 #include "crypto/primitives.hpp"
 #include "util/bytes.hpp"
+#include "util/json_depth.hpp"
 
 namespace bakthat::catalog_sync {
 
@@ -48,6 +49,9 @@ json SyncClient::post(const std::string& resource, const std::string& body) {
   json reply = json::parse(resp.body, nullptr, false);
   if (reply.is_discarded() || !reply.is_object())
     throw Error(ErrorKind::Corrupt, where + ": the reply is not a JSON object");
+  if (util::json_too_deep(reply))
+    throw Error(ErrorKind::Corrupt, where + ": the reply nests deeper than " + std::to_string(util::kMaxJsonDepth) +
+                                        " levels");
   return reply;
 }
 

@@ -243,6 +243,29 @@ TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
   EXPECT_EQ(c.by_stored_filename("d.1.tgz")->backend_hash, "hash-s3");
 }
 
+TEST_F(CatalogTest, DeeplyNestedMetadataIsRefusedNotRecursedInto) {
+  // What a hostile sync server may send: 200 KB nested 100,000 deep, as an
+  // object and as the text the Python tool's JsonField hands over. Copying
+  // or dumping it would overflow the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  const std::string row_head =
+      R"({"backend": "s3", "backup_date": 1, "filename": "a", "is_deleted": 0, "last_updated": 1, "size": 1, )"
+      R"("stored_filename": "a.1", "metadata": )";
+  for (const std::string& meta : {R"({"x": )" + deep + "}", nlohmann::json(R"({"x": )" + deep + "}").dump()}) {
+    const nlohmann::json row = nlohmann::json::parse(row_head + meta + "}");
+    try {
+      row.get<BackupRecord>();
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Corrupt);
+      EXPECT_NE(std::string(e.what()).find("nested too deeply"), std::string::npos) << e.what();
+    }
+  }
+  // Depth up to the bound is data like any other.
+  nlohmann::json fine = nlohmann::json::parse(row_head + R"({"x": )" + std::string(60, '[') + std::string(60, ']') + "}}");
+  EXPECT_EQ(fine.get<BackupRecord>().stored_filename, "a.1");
+}
+
 TEST_F(CatalogTest, RowsAsJson) {
   BackupRecord r = record("a", "a.1.tgz", 100, "x y", "s3");
   r.id = 7;
