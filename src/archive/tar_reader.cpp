@@ -59,16 +59,19 @@ la_ssize_t source_read(struct archive*, void* client, const void** out) {
   }
 }
 
-// A libarchive reader over a Source: tar in any format, no decompression
-// (the pipeline has already decompressed). Format errors throw Corrupt; an
-// error thrown by the Source is rethrown as it was.
+// A libarchive reader over a Source: tar in any of its formats (ustar, pax,
+// GNU, v7), no decompression (the pipeline has already decompressed). Only
+// tar: a backup is one, and libarchive's other readers (mtree, cpio, zip,
+// ISO 9660...) are attack surface an archive from elsewhere could reach; an
+// mtree line may claim any size with no data behind it. Format errors throw
+// Corrupt; an error thrown by the Source is rethrown as it was.
 class TarStream {
  public:
   explicit TarStream(Source& in) : client_{&in, std::vector<std::uint8_t>(kReadBlock), {}},
                                    archive_(archive_read_new(), true) {
     struct archive* a = archive_.get();
     if (a == nullptr) throw Error(ErrorKind::Io, "tar: out of memory");
-    archive_read_support_format_all(a);
+    archive_read_support_format_tar(a);
     archive_read_support_filter_none(a);
     if (archive_read_open(a, &client_, nullptr, source_read, nullptr) != ARCHIVE_OK) corrupt();
   }

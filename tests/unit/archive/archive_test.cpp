@@ -822,6 +822,48 @@ TEST_F(ArchiveTest, ReadTarCountsWithoutWriting) {
   }
 }
 
+TEST_F(ArchiveTest, OnlyTarIsRead) {
+  // Formats libarchive also reads are refused: an mtree line claims 8 EiB
+  // with no data behind it (found by the tar fuzzer: extract_single_to
+  // wrote zeros for it without end), a cpio archive is no backup.
+  const std::string mtree = "#mtree\nf type=file size=9223372036854775807\n";
+  // One file "f" in cpio's newc format: the header's 13 fields in hex, the
+  // name and the data each padded to 4 bytes, then the trailer entry.
+  auto newc = [](const std::string& name, const std::string& data, unsigned mode) {
+    char head[111];
+    std::snprintf(head, sizeof head, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", 1u, mode, 0u, 0u,
+                  1u, 0u, data.size(), 0u, 0u, 0u, 0u, name.size() + 1, 0u);
+    std::string out = std::string(head, 110) + name + '\0';
+    out.resize((out.size() + 3) / 4 * 4, '\0');
+    out += data;
+    out.resize((out.size() + 3) / 4 * 4, '\0');
+    return out;
+  };
+  const std::string cpio = newc("f", "cpio content", 0100644) + newc("TRAILER!!!", "", 0) + std::string(400, '\0');
+  for (const auto& input : {std::vector<std::uint8_t>(mtree.begin(), mtree.end()),
+                            std::vector<std::uint8_t>(cpio.begin(), cpio.end())}) {
+    for (int mode = 0; mode < 2; ++mode) {
+      VectorSource in(input);
+      struct BoundedSink : bakthat::Sink {  // a regression fails fast, not out of memory
+        std::size_t written = 0;
+        void write(Bytes d) override {
+          written += d.size();
+          if (written > (1u << 20)) throw std::runtime_error("unbounded output");
+        }
+        void finish() override {}
+      } out;
+      try {
+        if (mode == 0) ar::extract_single_to(in, out);
+        else ar::read_tar(in);
+        FAIL() << "read as an archive";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Corrupt) << e.what();
+      }
+      EXPECT_EQ(out.written, 0u);
+    }
+  }
+}
+
 TEST_F(ArchiveTest, ErrorAtTheEndOfTheStreamStillAbortsTheRestore) {
   // The stages upstream (hash, authentication) only judge the stream at its
   // very end: extraction must read that far before moving anything.
