@@ -22,14 +22,20 @@
 // the operation. A plugin that cannot be loaded does: it is a Config error.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace bakthat {
+
+// The operations that announce themselves: events "before_X" and "on_X".
+inline constexpr std::array<std::string_view, 5> kEventOperations = {"backup", "restore", "delete",
+                                                                     "delete_older_than", "rotate_backups"};
 
 struct Event {
   std::string name;         // "before_backup", "on_rotate_backups", ...

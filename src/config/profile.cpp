@@ -10,6 +10,7 @@
 
 #include "bakthat/config.hpp"
 #include "bakthat/errors.hpp"
+#include "bakthat/events.hpp"
 #include "config/files.hpp"
 
 namespace fs = std::filesystem;
@@ -226,12 +227,12 @@ class ProfileReader {
 const std::set<std::string> kPythonOnlyKeys = {"bakmanager_token", "bakmanager_api"};
 
 // The events a hook may be given for: before_X and on_X for each public
-// operation X (include/bakthat/events.hpp).
+// operation X.
 std::set<std::string> hook_event_names() {
   std::set<std::string> out;
-  for (const char* op : {"backup", "restore", "delete", "delete_older_than", "rotate_backups"}) {
-    out.insert(std::string("before_") + op);
-    out.insert(std::string("on_") + op);
+  for (std::string_view op : kEventOperations) {
+    out.insert("before_" + std::string(op));
+    out.insert("on_" + std::string(op));
   }
   return out;
 }

@@ -12,9 +12,6 @@
 namespace bakthat::events {
 namespace {
 
-constexpr std::array<const char*, 5> kOperations = {"backup", "restore", "delete", "delete_older_than",
-                                                    "rotate_backups"};
-
 struct Entry {
   std::uint64_t id;
   std::string event;
@@ -38,8 +35,8 @@ Registry& registry() {
 }  // namespace
 
 bool known_event(const std::string& name) {
-  for (const char* op : kOperations) {
-    if (name == std::string("before_") + op || name == std::string("on_") + op) return true;
+  for (std::string_view op : kEventOperations) {
+    if (name == "before_" + std::string(op) || name == "on_" + std::string(op)) return true;
   }
   return false;
 }
