@@ -6,6 +6,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 BIN = os.environ.get("BAKTHAT_BIN") or os.path.join(
@@ -86,6 +87,32 @@ class BakthatTestCase(unittest.TestCase):
                               stdout=stdout, stderr=subprocess.PIPE, timeout=timeout,
                               preexec_fn=preexec_fn)
         return Result(proc)
+
+    def backup_stream_raced(self, args, upload_seen, store_theirs):
+        """Runs `bakthat backup - ARGS`, fed 1 MiB at a time until
+        upload_seen() returns the name being uploaded (None before), then
+        calls store_theirs(name), another machine storing that name meanwhile,
+        and ends the stream. Returns (name, Result)."""
+        proc = subprocess.Popen([BIN, "backup", "-", *args], cwd=self.work, env=self.env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        name, out, err = None, b"", b""
+        try:
+            sent = 0
+            while name is None and sent < (64 << 20):
+                proc.stdin.write(os.urandom(1 << 20))
+                proc.stdin.flush()
+                sent += 1 << 20
+                if sent >= (5 << 20):  # a part's worth: the upload may show now
+                    time.sleep(0.1)
+                    name = upload_seen()
+            self.assertIsNotNone(name, "no upload appeared")
+            store_theirs(name)
+            out, err = proc.communicate(input=os.urandom(1 << 20), timeout=300)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        return name, Result(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
 
     def ok(self, *args, **kw):
         r = self.run_bakthat(*args, **kw)

@@ -5,9 +5,8 @@ test of test_s3.py goes through that fallback."""
 import json
 import os
 import subprocess
-import time
 
-from harness import BIN, BakthatTestCase
+from harness import BakthatTestCase
 from s3util import aws, moto_profile, new_bucket
 
 MiB = 1 << 20
@@ -24,35 +23,20 @@ class S3ConditionalWrite(BakthatTestCase):
         return [u["Key"] for u in (r or {}).get("Uploads", [])]
 
     def test_name_taken_during_the_upload(self):
-        proc = subprocess.Popen([BIN, "backup", "-", "--name", "race", "--prompt", "no"], cwd=self.work,
-                                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        try:
-            # Past the first part the multipart upload starts and shows its
-            # key (the pipeline's buffers hold a few MiB before it).
-            keys, sent = [], 0
-            while not keys and sent < 64 * MiB:
-                proc.stdin.write(os.urandom(MiB))
-                proc.stdin.flush()
-                sent += MiB
-                if sent >= 5 * MiB:
-                    time.sleep(0.1)
-                    keys = self.uploads_in_progress()
-            self.assertEqual(len(keys), 1, "no multipart upload appeared")
-            key = keys[0]
-            # Another machine stores the same name meanwhile.
+        def upload_seen():
+            keys = self.uploads_in_progress()
+            return keys[0] if keys else None
+
+        def store_theirs(key):
             theirs = os.path.join(self.work, "theirs")
             with open(theirs, "wb") as f:
                 f.write(b"another machine's backup\n")
             aws("moto", "s3api", "put-object", "--bucket", self.bucket, "--key", key, "--body", theirs)
-            out, err = proc.communicate(input=os.urandom(MiB), timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        err = err.decode()
-        self.assertNotEqual(proc.returncode, 0, err)
-        self.assertIn("already exists", err)
-        self.assertNotIn("terminate called", err)
+
+        key, r = self.backup_stream_raced(["--name", "race", "--prompt", "no"], upload_seen, store_theirs)
+        self.assertNotEqual(r.code, 0, r.errtext)
+        self.assertIn("already exists", r.errtext)
+        self.assertNotIn("terminate called", r.errtext)
         # Theirs is intact, ours was aborted, and the catalog has no row.
         got = os.path.join(self.work, "got")
         aws("moto", "s3api", "get-object", "--bucket", self.bucket, "--key", key, got)

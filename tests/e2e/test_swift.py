@@ -5,10 +5,9 @@ import gzip
 import os
 import subprocess
 import tarfile
-import time
 import uuid
 
-from harness import BIN, BakthatTestCase, make_small_tree, profile_text, servers, tree_digest
+from harness import BakthatTestCase, make_small_tree, profile_text, servers, tree_digest
 
 
 def swift_cli(*args):
@@ -83,34 +82,23 @@ class SwiftTest(BakthatTestCase):
     def test_name_taken_during_the_upload(self):
         # The manifest is written only if the name is still free.
         self.write_config(swift_profile(self.container, part_size=5 << 20))
-        proc = subprocess.Popen([BIN, "backup", "-", "--name", "race", "--prompt", "no"], cwd=self.work,
-                                env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        try:
-            segments, sent = [], 0
-            while not segments and sent < (64 << 20):
-                proc.stdin.write(os.urandom(1 << 20))
-                proc.stdin.flush()
-                sent += 1 << 20
-                if sent >= (5 << 20):
-                    time.sleep(0.1)
-                    listing = subprocess.run(["swift", "-A", servers()["SWIFT_AUTH_URL"], "-U", servers()["SWIFT_USER"],
-                                              "-K", servers()["SWIFT_KEY"], "list", self.container + "_segments"],
-                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                    segments = listing.stdout.decode().split()
-            self.assertTrue(segments, "no segment appeared")
-            name = segments[0].split("/")[0]
+
+        def upload_seen():
+            try:
+                segments = swift_cli("list", self.container + "_segments").split()
+            except subprocess.CalledProcessError:  # no segment container yet
+                return None
+            return segments[0].split("/")[0] if segments else None
+
+        def store_theirs(name):
             theirs = os.path.join(self.work, "theirs")
             with open(theirs, "wb") as f:
                 f.write(b"another machine's backup\n")
             swift_cli("upload", self.container, theirs, "--object-name", name)
-            out, err = proc.communicate(input=os.urandom(1 << 20), timeout=300)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        err = err.decode()
-        self.assertNotEqual(proc.returncode, 0, err)
-        self.assertIn("already exists", err)
+
+        name, r = self.backup_stream_raced(["--name", "race", "--prompt", "no"], upload_seen, store_theirs)
+        self.assertNotEqual(r.code, 0, r.errtext)
+        self.assertIn("already exists", r.errtext)
         got = os.path.join(self.work, "got")
         swift_cli("download", self.container, name, "-o", got)
         with open(got, "rb") as f:
