@@ -66,20 +66,22 @@ class Catalog {
   // Rows matching the query, newest backup_date first.
   std::vector<BackupRecord> search(const CatalogQuery& query) const;
 
-  // The newest non-deleted row named `name`: the row of that exact
+  // The newest non-deleted row named `name` of `backend` (nullopt: any) and
+  // one of `backend_hashes` (empty: any store): the row of that exact
   // stored_filename, else the newest of that exact filename, else the newest
   // whose filename or stored_filename starts with name.
   std::optional<BackupRecord> latest(const std::string& name,
                                      const std::optional<std::string>& backend,
-                                     const std::optional<std::string>& backend_hash) const;
+                                     const std::vector<std::string>& backend_hashes) const;
 
-  // The non-deleted rows named `name`, newest first, chosen as latest()
-  // chooses: an exact stored_filename, else every row of that exact
-  // filename, else every row whose filename or stored_filename starts with
-  // name (so that "web" never takes in "webapp" when "web" exists).
+  // The non-deleted rows named `name`, newest first, in the same scope and
+  // chosen as latest() chooses: an exact stored_filename, else every row of
+  // that exact filename, else every row whose filename or stored_filename
+  // starts with name (so that "web" never takes in "webapp" when "web"
+  // exists).
   std::vector<BackupRecord> matches(const std::string& name,
                                     const std::optional<std::string>& backend,
-                                    const std::optional<std::string>& backend_hash) const;
+                                    const std::vector<std::string>& backend_hashes) const;
 
   std::optional<BackupRecord> by_stored_filename(const std::string& stored) const;
 

@@ -72,12 +72,18 @@ void bind_scope(Statement& s, const std::optional<std::string>& backend,
 // there are none, those whose name or stored name starts with NAME: without
 // the middle step, "rotate_backups web" would also thin out "webapp".
 std::vector<BackupRecord> named(Db& db, const std::string& name, const std::optional<std::string>& backend,
-                                const std::optional<std::string>& backend_hash, bool newest_only) {
+                                const std::vector<std::string>& backend_hashes, bool newest_only) {
+  // The hashes go in as one JSON array (SQLite's json_each), so that one
+  // query, and one ranking, covers every store the caller names.
+  constexpr const char* kScopes =
+      "(?1 IS NULL OR backend = ?1) AND (?2 IS NULL OR backend_hash IN (SELECT value FROM json_each(?2))) ";
+  const std::optional<std::string> hashes =
+      backend_hashes.empty() ? std::nullopt : std::optional(nlohmann::json(backend_hashes).dump());
   const std::string limit = newest_only ? " LIMIT 1" : "";
   for (const char* test : {"stored_filename = ?3 ", "filename = ?3 ", kPrefix}) {
-    Statement s(db, std::string(kColumns) + "WHERE " + kScope + "AND " + test + "AND is_deleted = 0 " + kNewestFirst +
-                        limit);
-    bind_scope(s, backend, backend_hash);
+    Statement s(db, std::string(kColumns) + "WHERE " + kScopes + "AND " + test + "AND is_deleted = 0 " +
+                        kNewestFirst + limit);
+    bind_scope(s, backend, hashes);
     s.bind(3, name);
     std::vector<BackupRecord> out;
     while (s.step()) out.push_back(read_row(s));
@@ -242,18 +248,18 @@ std::vector<BackupRecord> Catalog::search(const CatalogQuery& query) const {
 
 std::optional<BackupRecord> Catalog::latest(const std::string& name,
                                             const std::optional<std::string>& backend,
-                                            const std::optional<std::string>& backend_hash) const {
+                                            const std::vector<std::string>& backend_hashes) const {
   std::lock_guard guard(impl_->lock);
-  auto rows = named(impl_->db, name, backend, backend_hash, true);
+  auto rows = named(impl_->db, name, backend, backend_hashes, true);
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
 }
 
 std::vector<BackupRecord> Catalog::matches(const std::string& name,
                                            const std::optional<std::string>& backend,
-                                           const std::optional<std::string>& backend_hash) const {
+                                           const std::vector<std::string>& backend_hashes) const {
   std::lock_guard guard(impl_->lock);
-  return named(impl_->db, name, backend, backend_hash, false);
+  return named(impl_->db, name, backend, backend_hashes, false);
 }
 
 std::optional<BackupRecord> Catalog::by_stored_filename(const std::string& stored) const {

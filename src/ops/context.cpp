@@ -2,11 +2,8 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <iterator>
-#include <tuple>
 
 #include "storage/factory.hpp"
 
@@ -25,46 +22,12 @@ Context::Context(const Options& options)
   backend_hash_ = lookup_hashes_.front();
 }
 
-namespace {
-
-// How closely a row answers a name, as Catalog::latest ranks within one
-// hash: an exact stored name, an exact filename, a prefix.
-int closeness(const BackupRecord& r, const std::string& name) {
-  return r.stored_filename == name ? 2 : r.filename == name ? 1 : 0;
-}
-
-}  // namespace
-
 std::optional<BackupRecord> Context::latest(const std::string& name) {
-  std::optional<BackupRecord> best;
-  auto rank = [&](const BackupRecord& r) { return std::tuple(closeness(r, name), r.backup_date, r.id); };
-  for (const auto& h : lookup_hashes_) {
-    auto r = catalog().latest(name, destination_, h);
-    if (r && (!best || rank(*r) > rank(*best))) best = std::move(r);
-  }
-  return best;
+  return catalog().latest(name, destination_, lookup_hashes_);
 }
 
 std::vector<BackupRecord> Context::matches(const std::string& name) {
-  // Each hash's rows as Catalog::matches picks them; of those, the ones
-  // that answer the name most closely (an exact name under one hash is not
-  // joined by mere prefixes under another).
-  std::vector<std::pair<int, std::vector<BackupRecord>>> found;
-  int closest = 0;
-  for (const auto& h : lookup_hashes_) {
-    auto rows = catalog().matches(name, destination_, h);
-    int c = 0;
-    for (const auto& r : rows) c = std::max(c, closeness(r, name));
-    closest = std::max(closest, c);
-    found.emplace_back(c, std::move(rows));
-  }
-  std::vector<BackupRecord> out;
-  for (auto& [c, rows] : found)
-    if (c == closest) std::move(rows.begin(), rows.end(), std::back_inserter(out));
-  std::sort(out.begin(), out.end(), [](const BackupRecord& a, const BackupRecord& b) {
-    return std::tuple(a.backup_date, a.id) > std::tuple(b.backup_date, b.id);
-  });
-  return out;
+  return catalog().matches(name, destination_, lookup_hashes_);
 }
 
 void Context::set_storage_class(const std::string& storage_class) {

@@ -349,7 +349,7 @@ TEST_F(CatalogTest, SameDateNewestIdFirst) {
   c.insert(record("x", "x.a", 100));
   c.insert(record("x", "x.b", 100));
   EXPECT_EQ(stored_names(c.search({})), (Names{"x.b", "x.a"}));
-  EXPECT_EQ(c.latest("x", std::nullopt, std::nullopt)->stored_filename, "x.b");
+  EXPECT_EQ(c.latest("x", std::nullopt, {})->stored_filename, "x.b");
 }
 
 TEST_F(CatalogTest, SearchTextIsLiteral) {
@@ -361,9 +361,9 @@ TEST_F(CatalogTest, SearchTextIsLiteral) {
   EXPECT_EQ(stored_names(c.search(text("0%"))), Names{"100%_done.1.tgz"});
   EXPECT_EQ(stored_names(c.search(text("*"))), Names{"a*b?[c].1.tgz"});
   EXPECT_EQ(stored_names(c.search(text("[c]"))), Names{"a*b?[c].1.tgz"});
-  EXPECT_EQ(stored_names(c.matches("100%", std::nullopt, std::nullopt)), Names{"100%_done.1.tgz"});
-  EXPECT_EQ(stored_names(c.matches("100_", std::nullopt, std::nullopt)), Names{});
-  EXPECT_EQ(c.latest("100_", std::nullopt, std::nullopt), std::nullopt);
+  EXPECT_EQ(stored_names(c.matches("100%", std::nullopt, {})), Names{"100%_done.1.tgz"});
+  EXPECT_EQ(stored_names(c.matches("100_", std::nullopt, {})), Names{});
+  EXPECT_EQ(c.latest("100_", std::nullopt, {}), std::nullopt);
   // Quotes and SQL in user text are only text.
   EXPECT_EQ(stored_names(c.search(text("'; DROP TABLE backups; --"))), Names{});
   EXPECT_EQ(c.search({}).size(), 3u);
@@ -393,28 +393,51 @@ TEST_F(CatalogTest, LatestAndMatches) {
   c.insert(record("web", "web.20240102000000.tgz", 200));
   c.insert(record("website", "website.20240103000000.tgz", 300));
   c.insert(record("web", "web.20240104000000.tgz", 400, "", "s3"));
-  EXPECT_EQ(c.latest("web", std::nullopt, std::nullopt)->stored_filename, "web.20240104000000.tgz");
+  EXPECT_EQ(c.latest("web", std::nullopt, {})->stored_filename, "web.20240104000000.tgz");
   // Backups named exactly "web" win over the newer "website".
-  EXPECT_EQ(c.latest("web", std::string("local"), std::nullopt)->stored_filename, "web.20240102000000.tgz");
-  EXPECT_EQ(c.latest("web", std::string("local"), std::string("hash-local"))->stored_filename,
+  EXPECT_EQ(c.latest("web", std::string("local"), {})->stored_filename, "web.20240102000000.tgz");
+  EXPECT_EQ(c.latest("web", std::string("local"), {"hash-local"})->stored_filename,
             "web.20240102000000.tgz");
-  EXPECT_EQ(c.latest("webs", std::string("local"), std::nullopt)->stored_filename, "website.20240103000000.tgz");
-  EXPECT_FALSE(c.latest("web", std::string("local"), std::string("other-hash")));
+  EXPECT_EQ(c.latest("webs", std::string("local"), {})->stored_filename, "website.20240103000000.tgz");
+  EXPECT_FALSE(c.latest("web", std::string("local"), {"other-hash"}));
   // An exact stored name wins over newer prefix matches.
-  EXPECT_EQ(c.latest("web.20240101000000.tgz", std::nullopt, std::nullopt)->stored_filename,
+  EXPECT_EQ(c.latest("web.20240101000000.tgz", std::nullopt, {})->stored_filename,
             "web.20240101000000.tgz");
-  EXPECT_EQ(c.latest("web.2024010", std::nullopt, std::nullopt)->stored_filename, "web.20240104000000.tgz");
-  EXPECT_FALSE(c.latest("eb", std::nullopt, std::nullopt));
+  EXPECT_EQ(c.latest("web.2024010", std::nullopt, {})->stored_filename, "web.20240104000000.tgz");
+  EXPECT_FALSE(c.latest("eb", std::nullopt, {}));
   // A rotation of "web" never thins out "website"; a prefix that names no
   // backup exactly still takes in every backup it starts.
-  EXPECT_EQ(stored_names(c.matches("web", std::string("local"), std::nullopt)),
+  EXPECT_EQ(stored_names(c.matches("web", std::string("local"), {})),
             (Names{"web.20240102000000.tgz", "web.20240101000000.tgz"}));
-  EXPECT_EQ(stored_names(c.matches("we", std::string("local"), std::nullopt)),
+  EXPECT_EQ(stored_names(c.matches("we", std::string("local"), {})),
             (Names{"website.20240103000000.tgz", "web.20240102000000.tgz", "web.20240101000000.tgz"}));
-  EXPECT_EQ(stored_names(c.matches("website.20240103000000.tgz", std::nullopt, std::nullopt)),
+  EXPECT_EQ(stored_names(c.matches("website.20240103000000.tgz", std::nullopt, {})),
             Names{"website.20240103000000.tgz"});
-  EXPECT_EQ(stored_names(c.matches("web.", std::nullopt, std::nullopt)),
+  EXPECT_EQ(stored_names(c.matches("web.", std::nullopt, {})),
             (Names{"web.20240104000000.tgz", "web.20240102000000.tgz", "web.20240101000000.tgz"}));
+}
+
+TEST_F(CatalogTest, LatestAndMatchesAcrossSeveralStores) {
+  // A store reached under two hashes (the one rows get now, and one an
+  // earlier version wrote): one ranking over both, other stores left out.
+  Catalog c(path_);
+  auto row = [&](const char* filename, const char* stored, std::int64_t date, const char* hash) {
+    BackupRecord r = record(filename, stored, date, "", "s3");
+    r.backend_hash = hash;
+    c.insert(r);
+  };
+  row("web", "web.1.tgz", 100, "legacy");
+  row("web", "web.3.tgz", 300, "current");
+  row("webapp", "webapp.4.tgz", 400, "current");
+  row("web", "web.5.tgz", 500, "someone-else");
+  const std::vector<std::string> both = {"current", "legacy"};
+  EXPECT_EQ(c.latest("web", std::string("s3"), both)->stored_filename, "web.3.tgz");
+  EXPECT_EQ(stored_names(c.matches("web", std::string("s3"), both)), (Names{"web.3.tgz", "web.1.tgz"}));
+  EXPECT_EQ(stored_names(c.matches("we", std::string("s3"), both)),
+            (Names{"webapp.4.tgz", "web.3.tgz", "web.1.tgz"}));
+  EXPECT_EQ(c.latest("web.1.tgz", std::string("s3"), both)->stored_filename, "web.1.tgz");
+  EXPECT_EQ(stored_names(c.matches("web", std::string("s3"), {"legacy"})), Names{"web.1.tgz"});
+  EXPECT_EQ(c.latest("web", std::nullopt, {})->stored_filename, "web.5.tgz");
 }
 
 TEST_F(CatalogTest, MarkDeleted) {
@@ -431,10 +454,10 @@ TEST_F(CatalogTest, MarkDeleted) {
   CatalogQuery q;
   q.include_deleted = true;
   EXPECT_EQ(stored_names(c.search(q)), (Names{"a.2", "a.1"}));
-  EXPECT_EQ(stored_names(c.matches("a", std::nullopt, std::nullopt)), Names{"a.2"});
+  EXPECT_EQ(stored_names(c.matches("a", std::nullopt, {})), Names{"a.2"});
   // A deleted row is not found even by its exact stored name.
-  EXPECT_FALSE(c.latest("a.1", std::nullopt, std::nullopt) &&
-               c.latest("a.1", std::nullopt, std::nullopt)->stored_filename == "a.1");
+  EXPECT_FALSE(c.latest("a.1", std::nullopt, {}) &&
+               c.latest("a.1", std::nullopt, {})->stored_filename == "a.1");
   EXPECT_EQ(sql("SELECT is_deleted FROM backups WHERE id = " + std::to_string(old_id))[0][0], "1");
   try {
     c.mark_deleted(9999);
@@ -497,7 +520,7 @@ INSERT INTO "inventory" ("archive_id", "filename") VALUES ('ARCH', 'mydir.201309
   ASSERT_EQ(std::system(("sqlite3 '" + path_ + "' < '" + script + "'").c_str()), 0);
 
   Catalog c(path_);
-  auto row = c.latest("mydir", std::string("s3"), std::string("abcd"));
+  auto row = c.latest("mydir", std::string("s3"), {"abcd"});
   ASSERT_TRUE(row);
   EXPECT_EQ(row->stored_filename, "mydir.20130924051320.tgz");
   EXPECT_EQ(row->metadata["is_enc"], false);
@@ -562,6 +585,6 @@ TEST_F(CatalogTest, TwoProcessesInsertAtOnce) {
   }
   Catalog c(path_);
   EXPECT_EQ(c.search({}).size(), 2u * kRows);
-  EXPECT_EQ(c.matches("p0.", std::nullopt, std::nullopt).size(), size_t{kRows});
-  EXPECT_EQ(c.matches("p1.", std::nullopt, std::nullopt).size(), size_t{kRows});
+  EXPECT_EQ(c.matches("p0.", std::nullopt, {}).size(), size_t{kRows});
+  EXPECT_EQ(c.matches("p1.", std::nullopt, {}).size(), size_t{kRows});
 }
