@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -114,6 +115,7 @@ class Placer {
     if (!existing) return;
     auto staged = lstat_at(staged_dir, name, rel);
     if (staged && both_directories(*staged, *existing)) {
+      open_up(staged_dir, name, *staged, rel);
       Dir from(staged_dir, name.c_str(), rel), into(target_dir, name.c_str(), shown(rel));
       for (const auto& child : from.names(rel)) survey(from.fd(), into.fd(), child, rel + "/" + child, collisions);
       return;
@@ -131,15 +133,17 @@ class Placer {
     auto staged = lstat_at(staged_dir, name, rel);
     if (!staged) throw Error(ErrorKind::Io, "cannot restore " + shown(rel) + ": its staged copy is gone");
     if (both_directories(*staged, *existing)) {
+      open_up(staged_dir, name, *staged, rel);
       Dir from(staged_dir, name.c_str(), rel), into(target_dir, name.c_str(), shown(rel));
       // Before the entries move, so that undoing it comes after theirs (each
       // move touches the directory's times).
       steps_.push_back({Step::Merged, rel, {}, *existing});
-      // The staged directory may have the archive's read-only mode; its
-      // entries are about to leave it, and it is deleted with the staging.
-      if ((staged->st_mode & 0700) != 0700 && ::fchmod(from.fd(), 0700) != 0) io_error("cannot restore " + rel, errno);
       for (const auto& child : from.names(rel)) put(from.fd(), into.fd(), child, rel + "/" + child);
-      if (replace_) take_mode_and_times(into.fd(), *staged, rel);
+      if (replace_) {
+        struct stat archived = *staged;
+        if (auto it = archived_modes_.find(rel); it != archived_modes_.end()) archived.st_mode = it->second;
+        take_mode_and_times(into.fd(), archived, rel);
+      }
       return;
     }
     // Appeared since the survey: never overwritten without being asked to.
@@ -151,6 +155,15 @@ class Placer {
     steps_.push_back({Step::MovedAside, rel, aside_name, {}});
     move(staged_dir, name, target_dir, name, rel);
     steps_.push_back({Step::MovedIn, rel, {}, {}});
+  }
+
+  // A staged directory whose entries are read or moved out may have the
+  // archive's mode without owner rwx (deleted with the staging anyway): it
+  // is opened up, its archived mode kept for the target's directory.
+  void open_up(int staged_dir, const std::string& name, const struct stat& staged, const std::string& rel) {
+    if ((staged.st_mode & 0700) == 0700) return;
+    archived_modes_.emplace(rel, staged.st_mode);
+    if (::fchmodat(staged_dir, name.c_str(), 0700, 0) != 0) io_error("cannot restore " + rel, errno);
   }
 
   // A merged directory takes the archive's mode and times, as tar -x gives
@@ -202,6 +215,7 @@ class Placer {
   const std::string& shown_target_;
   const bool replace_;
   std::unique_ptr<TempDir> aside_;  // replaced entries, deleted at the end
+  std::map<std::string, mode_t> archived_modes_;  // of staged directories opened up
   std::vector<Step> steps_;
 };
 

@@ -724,6 +724,24 @@ TEST_F(ArchiveTest, NewEntriesGoIntoAnExistingDirectoryWithoutForce) {
   EXPECT_EQ(restored, archived);
 }
 
+TEST_F(ArchiveTest, MergedReadOnlyDirectoryTakesTheArchivedMode) {
+  // The staged copy is opened up to move its entries out; the target's
+  // directory still gets the mode the archive gives.
+  fs::create_directories(src() / "tree" / "ro");
+  write_file(src() / "tree" / "ro" / "f", "new");
+  ::chmod((src() / "tree" / "ro").c_str(), 0555);
+  auto tar = tar_of(src() / "tree", "tree");
+  ::chmod((src() / "tree" / "ro").c_str(), 0755);
+  fs::path out = scratch.path / "out";
+  fs::create_directories(out / "tree" / "ro");
+  write_file(out / "tree" / "ro" / "mine", "kept");
+  extract(tar, out, /*force=*/true);
+  EXPECT_EQ(read_file(out / "tree" / "ro" / "f"), "new");
+  EXPECT_EQ(read_file(out / "tree" / "ro" / "mine"), "kept");
+  EXPECT_EQ(fs::status(out / "tree" / "ro").permissions() & fs::perms::mask, static_cast<fs::perms>(0555));
+  ::chmod((out / "tree" / "ro").c_str(), 0755);
+}
+
 TEST_F(ArchiveTest, FailedMergeLeavesTargetAsItWas) {
   make_tree(src() / "tree");
   auto tar = tar_of(src() / "tree", "tree");
