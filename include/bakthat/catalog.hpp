@@ -45,7 +45,7 @@ struct CatalogQuery {
   std::string text;                      // matches *text* on filename or stored_filename
   std::vector<std::string> tags;         // every tag must be present
   std::optional<std::string> backend;    // destination
-  std::optional<std::string> backend_hash;
+  std::vector<std::string> backend_hashes;  // rows of any of these stores; empty: any store
   bool include_deleted = false;
 };
 

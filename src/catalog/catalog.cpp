@@ -21,9 +21,11 @@ constexpr const char* kColumns =
     "SELECT id, backend, backend_hash, backup_date, filename, is_deleted, last_updated, "
     "metadata, size, stored_filename, tags FROM backups ";
 
-// Filters shared by every backups query: ?1 backend (NULL: any), ?2
-// backend_hash (NULL: any).
-constexpr const char* kScope = "(?1 IS NULL OR backend = ?1) AND (?2 IS NULL OR backend_hash = ?2) ";
+// Filters shared by every backups query: ?1 backend (NULL: any), ?2 the
+// backend_hashes as one JSON array (SQLite's json_each; NULL: any), so that
+// one query covers every store a caller names.
+constexpr const char* kScope =
+    "(?1 IS NULL OR backend = ?1) AND (?2 IS NULL OR backend_hash IN (SELECT value FROM json_each(?2))) ";
 
 // Literal prefix / substring tests: instr() and substr() treat % and _ as
 // ordinary characters, unlike LIKE, and are case-sensitive like the
@@ -62,9 +64,9 @@ std::set<std::string> split_words(const std::string& s) {
 }
 
 void bind_scope(Statement& s, const std::optional<std::string>& backend,
-                const std::optional<std::string>& backend_hash) {
+                const std::vector<std::string>& backend_hashes) {
   s.bind_opt(1, backend);
-  s.bind_opt(2, backend_hash);
+  s.bind_opt(2, backend_hashes.empty() ? std::nullopt : std::optional(nlohmann::json(backend_hashes).dump()));
 }
 
 // Which rows a NAME picks, in order of preference: the exact stored name
@@ -73,17 +75,11 @@ void bind_scope(Statement& s, const std::optional<std::string>& backend,
 // the middle step, "rotate_backups web" would also thin out "webapp".
 std::vector<BackupRecord> named(Db& db, const std::string& name, const std::optional<std::string>& backend,
                                 const std::vector<std::string>& backend_hashes, bool newest_only) {
-  // The hashes go in as one JSON array (SQLite's json_each), so that one
-  // query, and one ranking, covers every store the caller names.
-  constexpr const char* kScopes =
-      "(?1 IS NULL OR backend = ?1) AND (?2 IS NULL OR backend_hash IN (SELECT value FROM json_each(?2))) ";
-  const std::optional<std::string> hashes =
-      backend_hashes.empty() ? std::nullopt : std::optional(nlohmann::json(backend_hashes).dump());
   const std::string limit = newest_only ? " LIMIT 1" : "";
   for (const char* test : {"stored_filename = ?3 ", "filename = ?3 ", kPrefix}) {
-    Statement s(db, std::string(kColumns) + "WHERE " + kScopes + "AND " + test + "AND is_deleted = 0 " +
+    Statement s(db, std::string(kColumns) + "WHERE " + kScope + "AND " + test + "AND is_deleted = 0 " +
                         kNewestFirst + limit);
-    bind_scope(s, backend, hashes);
+    bind_scope(s, backend, backend_hashes);
     s.bind(3, name);
     std::vector<BackupRecord> out;
     while (s.step()) out.push_back(read_row(s));
@@ -224,7 +220,7 @@ std::vector<BackupRecord> Catalog::search(const CatalogQuery& query) const {
   Statement s(impl_->db, std::string(kColumns) + "WHERE " + kScope +
                              "AND (instr(filename, ?3) > 0 OR instr(stored_filename, ?3) > 0) "
                              "AND (?4 OR is_deleted = 0) " + kNewestFirst);
-  bind_scope(s, query.backend, query.backend_hash);
+  bind_scope(s, query.backend, query.backend_hashes);
   s.bind(3, query.text);
   s.bind(4, std::int64_t{query.include_deleted ? 1 : 0});
   std::set<std::string> wanted;

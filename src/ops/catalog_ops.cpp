@@ -17,18 +17,18 @@ std::vector<BackupRecord> show(const ShowOptions& options) {
   q.text = options.query;
   q.tags = options.tags;
   if (!options.all_destinations) q.backend = ctx.destination();
-  auto rows = ctx.catalog().search(q);
-  if (!options.this_profile_only) return rows;
-  // -p: the rows of every store the profile reaches (its bucket, vault,
-  // Swift container and local store; the Python bakthat matched its S3 and
-  // Glacier hashes), not only those of its default destination.
-  std::set<std::pair<std::string, std::string>> stores;
-  auto destinations = storage::configured_destinations(ctx.profile());
-  destinations.push_back(ctx.destination());
-  for (const auto& d : destinations)
-    for (auto& h : storage::lookup_hashes(ctx.profile(), d)) stores.emplace(d, std::move(h));
-  std::erase_if(rows, [&](const BackupRecord& r) { return !stores.count({r.backend, r.backend_hash}); });
-  return rows;
+  if (options.this_profile_only) {
+    // The rows of every store the profile reaches (its bucket, vault, Swift
+    // container and local store; the Python bakthat matched its S3 and
+    // Glacier hashes), not only those of its default destination.
+    std::set<std::string> hashes;
+    auto destinations = storage::configured_destinations(ctx.profile());
+    destinations.push_back(ctx.destination());
+    for (const auto& d : destinations)
+      for (auto& h : storage::lookup_hashes(ctx.profile(), d)) hashes.insert(std::move(h));
+    q.backend_hashes.assign(hashes.begin(), hashes.end());
+  }
+  return ctx.catalog().search(q);
 }
 
 std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::int64_t now) {

@@ -337,11 +337,15 @@ TEST_F(CatalogTest, SearchTextBackendAndOrder) {
   CatalogQuery q;
   q.backend = "s3";
   EXPECT_EQ(stored_names(c.search(q)), Names{"photos.2.tgz"});
-  q.backend_hash = "hash-local";
+  q.backend_hashes = {"hash-local"};
   EXPECT_EQ(stored_names(c.search(q)), Names{});
   q = {};
-  q.backend_hash = "hash-local";
+  q.backend_hashes = {"hash-local"};
   EXPECT_EQ(c.search(q).size(), 3u);
+  q.backend_hashes = {"hash-local", "hash-s3"};  // several stores: any of them
+  EXPECT_EQ(c.search(q).size(), 4u);
+  q.backend_hashes = {"hash-elsewhere"};
+  EXPECT_EQ(c.search(q).size(), 0u);
 }
 
 TEST_F(CatalogTest, SameDateNewestIdFirst) {
