@@ -173,30 +173,43 @@ std::unique_ptr<ObjectWriter> LocalStorage::create(const std::string& name,
   std::string final_path = path_of(name);
   make_dirs(root_);
   remove_stale_temporaries();
-  struct stat st {};
-  if (::lstat(final_path.c_str(), &st) == 0)
-    throw Error(ErrorKind::Conflict, "an object named " + name + " already exists");
   // The marker name ends with ".<pid>" so a dead writer's marker can be recognised.
-  std::string reserve = root_ + "/" + kReservePrefix + name + "." + std::to_string(::getpid());
-  std::string reserve_glob_prefix = std::string(kReservePrefix) + name + ".";
-  DIR* d = ::opendir(root_.c_str());
-  if (d) {
+  const std::string own = std::string(kReservePrefix) + name + "." + std::to_string(::getpid());
+  const std::string reserve = root_ + "/" + own;
+  const std::string reserve_glob_prefix = std::string(kReservePrefix) + name + ".";
+  auto taken = [&] {
+    struct stat st {};
+    if (::lstat(final_path.c_str(), &st) == 0)
+      throw Error(ErrorKind::Conflict, "an object named " + name + " already exists");
+    DIR* d = ::opendir(root_.c_str());
+    if (!d) return false;
+    bool other = false;
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n.rfind(reserve_glob_prefix, 0) == 0 &&
-          n.find_first_not_of("0123456789", reserve_glob_prefix.size()) == std::string::npos) {
-        ::closedir(d);
-        throw Error(ErrorKind::Conflict, "an object named " + name + " is being written");
-      }
+      other = other || (n != own && n.rfind(reserve_glob_prefix, 0) == 0 &&
+                        n.find_first_not_of("0123456789", reserve_glob_prefix.size()) == std::string::npos);
     }
     ::closedir(d);
-  }
+    return other;
+  };
+  if (taken()) throw Error(ErrorKind::Conflict, "an object named " + name + " is being written");
   int fd = ::open(reserve.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) throw Error(ErrorKind::Conflict, "an object named " + name + " is being written");
     throw io_error("cannot create", reserve);
   }
   ::close(fd);
+  // Looked at again with our marker in place: two writers that both found
+  // the name free in the same instant (markers carry their pid, so O_EXCL
+  // does not part them) would both write it, and the later one fail at the
+  // end. Whoever now sees the other's marker, or the object, gives the name
+  // up (both may; the caller then tries the next name).
+  try {
+    if (taken()) throw Error(ErrorKind::Conflict, "an object named " + name + " is being written");
+  } catch (...) {
+    ::unlink(reserve.c_str());
+    throw;
+  }
   return std::make_unique<FileWriter>(root_, name, final_path, reserve);
 }
 
