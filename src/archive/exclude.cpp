@@ -60,18 +60,31 @@ ExcludeRules ExcludeRules::from_file(const std::string& path) {
 }
 
 ExcludeRules ExcludeRules::for_directory(const std::string& dir, const std::string& exclude_file) {
-  if (!exclude_file.empty()) return from_file(exclude_file);
-  for (const char* name : {"/.bakthatexclude", "/.gitignore"}) {
-    std::string candidate = dir + name;
-    if (is_regular_file(candidate)) return from_file(candidate);
+  ExcludeRules rules;
+  if (!exclude_file.empty()) {
+    rules = from_file(exclude_file);
+  } else {
+    for (const char* name : {"/.bakthatexclude", "/.gitignore"}) {
+      std::string candidate = dir + name;
+      if (is_regular_file(candidate)) {
+        rules = from_file(candidate);
+        break;
+      }
+    }
   }
-  return {};
+  if (!dir.empty() && dir[0] == '/') {
+    rules.root_ = dir;
+    while (!rules.root_.empty() && rules.root_.back() == '/') rules.root_.pop_back();
+    rules.has_root_ = true;
+  }
+  return rules;
 }
 
 bool ExcludeRules::excluded_leaf(const char* relpath) const {
   for (const auto& pattern : patterns_) {
     if (pattern[0] == '/') {
       if (::fnmatch(pattern.c_str() + 1, relpath, 0) == 0) return true;
+      if (has_root_ && ::fnmatch(pattern.c_str(), (root_ + "/" + relpath).c_str(), 0) == 0) return true;
       continue;
     }
     // The whole path, then each suffix of components down to the last name.

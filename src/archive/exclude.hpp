@@ -2,7 +2,11 @@
 // wildcard per line (fnmatch, '*' also matches '/'); an entry is excluded
 // when a pattern matches its path or any part of it. A trailing '/' is
 // dropped (the pattern then matches files too); a leading '/' anchors the
-// pattern to the whole relative path, as in .gitignore.
+// pattern to the whole relative path, as in .gitignore, or, once the rules
+// know the tree's absolute root, to the absolute path: the Python bakthat
+// matched its patterns against the path given on its command line
+// (the working directory by default), so its exclude files name absolute
+// paths.
 #pragma once
 
 #include <string>
@@ -17,8 +21,9 @@ class ExcludeRules {
   explicit ExcludeRules(std::vector<std::string> patterns);
   // Reads patterns from a file (blank lines and # comments ignored).
   static ExcludeRules from_file(const std::string& path);
-  // The rules for a directory: --exclude-file if given, else its
-  // .bakthatexclude, else its .gitignore, else none.
+  // The rules for a directory, given by its absolute path: --exclude-file if
+  // given, else its .bakthatexclude, else its .gitignore, else none.
+  // Anchored patterns also match absolute paths under dir.
   static ExcludeRules for_directory(const std::string& dir, const std::string& exclude_file);
 
   // relpath is relative to the archived root, '/'-separated. True when a
@@ -33,6 +38,8 @@ class ExcludeRules {
 
  private:
   std::vector<std::string> patterns_;
+  std::string root_;  // absolute, without a trailing '/' ("" for "/"), if known
+  bool has_root_ = false;
 };
 
 }  // namespace bakthat::archive

@@ -264,6 +264,17 @@ class LocalKinds(BakthatTestCase):
                                capture_output=True, text=True, check=True).stdout
         self.assertNotIn("main.c", names)
         self.assertIn("debug.log", names)
+        # An exclude file written for the Python bakthat names absolute paths.
+        real = os.path.realpath(src)
+        open(os.path.join(src, ".bakthatexclude"), "w").write(real + "/src/debug.log\n" + real + "/node_modules\n")
+        time.sleep(1.1)
+        self.ok("backup", "proj", "--prompt", "no")
+        newest = sorted(os.listdir(self.store_dir()))[-1]
+        names = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
+                               capture_output=True, text=True, check=True).stdout
+        self.assertIn("proj/src/main.c", names)
+        self.assertNotIn("debug.log", names)
+        self.assertNotIn("node_modules", names)
 
     def test_two_backups_in_one_second(self):
         src = os.path.join(self.work, "same")

@@ -105,6 +105,27 @@ TEST(ExcludeRules, ForDirectoryPrefersBakthatExcludeThenGitignore) {
             std::vector<std::string>{"only"});
 }
 
+// An exclude file written for the Python bakthat names absolute paths (it
+// matched patterns against the path on its command line, the working
+// directory by default): they apply under the directory backed up, next to
+// the .gitignore reading of a leading '/'.
+TEST(ExcludeRules, AnchoredPatternsAlsoMatchAbsolutePathsUnderTheRoot) {
+  ScratchDir dir;
+  const std::string root = dir.path.string();
+  dir.write(".bakthatexclude", root + "/secrets\n" + root + "/logs/*.gz\n/top.txt\n/elsewhere" + root + "/other\n");
+  auto rules = ExcludeRules::for_directory(root + "/", "");
+  EXPECT_TRUE(rules.excluded("secrets"));
+  EXPECT_TRUE(rules.excluded("secrets/id_rsa"));
+  EXPECT_TRUE(rules.excluded("logs/a.gz"));
+  EXPECT_TRUE(rules.excluded("logs/old/b.gz"));
+  EXPECT_FALSE(rules.excluded("logs/a.txt"));
+  EXPECT_FALSE(rules.excluded("sub/secrets"));
+  EXPECT_TRUE(rules.excluded("top.txt"));
+  EXPECT_FALSE(rules.excluded("other"));  // an absolute path not under the root
+  // Without the root (a lone file's rules), only the relative reading.
+  EXPECT_FALSE(ExcludeRules(rules.patterns()).excluded("secrets"));
+}
+
 TEST(ExcludeRules, MissingExplicitFileIsAnError) {
   ScratchDir dir;
   try {
