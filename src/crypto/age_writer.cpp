@@ -2,8 +2,12 @@
 // X25519 stanza per recipient, then the STREAM payload in 64 KiB chunks,
 // sealed in parallel.
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstring>
+#include <future>
 #include <memory>
+#include <vector>
 
 #include "bakthat/errors.hpp"
 #include "crypto/age_format.hpp"
@@ -53,24 +57,21 @@ Stanza x25519_stanza(const Key32& recipient, Bytes file_key) {
   return s;
 }
 
-// The header for a fresh file key: intro, stanzas, MAC.
-std::string make_header(const EncryptOptions& options, Bytes file_key) {
-  std::vector<Key32> recipients;
-  for (const auto& r : options.recipients) recipients.push_back(parse_recipient(r));
-  if (options.password && !recipients.empty())
+// Refuses options no header can be made of; before any work starts.
+void check_options(const EncryptOptions& options) {
+  if (options.password && !options.recipients.empty())
     throw Error(ErrorKind::Usage, "a password cannot be combined with age recipients");
-  if (!options.password && recipients.empty())
+  if (!options.password && options.recipients.empty())
     throw Error(ErrorKind::Usage, "encryption needs a password or at least one recipient");
   if (options.password && options.password->empty()) throw Error(ErrorKind::Usage, "the password is empty");
   if (options.scrypt_work_factor < 1 || options.scrypt_work_factor > 30)
     throw Error(ErrorKind::Usage, "scrypt work factor must be within 1..30");
+}
 
+// The header, intro to MAC, around the given stanzas.
+std::string finish_header(const std::vector<Stanza>& stanzas, Bytes file_key) {
   std::string header(kAgeIntro);
-  if (options.password) {
-    header += serialize_stanza(scrypt_stanza(*options.password, options.scrypt_work_factor, file_key));
-  } else {
-    for (const auto& r : recipients) header += serialize_stanza(x25519_stanza(r, file_key));
-  }
+  for (const auto& s : stanzas) header += serialize_stanza(s);
   header += "---";
   Key32 mac_key = hkdf_sha256(file_key, {}, "header");
   Key32 mac = hmac_sha256(mac_key, util::as_bytes(header));
@@ -78,6 +79,8 @@ std::string make_header(const EncryptOptions& options, Bytes file_key) {
   header += " " + base64_raw_encode(mac) + "\n";
   return header;
 }
+
+using FileKey = std::array<std::uint8_t, kFileKey>;
 
 constexpr std::size_t kJobBytes = kJobChunks * kChunk;
 
@@ -101,17 +104,24 @@ void seal_job(ChaChaPoly& aead, SealJob& job) {
   }
 }
 
-// Writes the header at once, then seals the payload on worker threads:
-// chunk i's nonce depends only on i, so jobs of kJobChunks chunks are sealed
-// in parallel (each worker with its own cipher context) and written on in
-// order. Sealing stays off the caller's thread, which already reads files
-// and hashes what is stored. A full job is submitted only once more data
-// arrives, so the chunk that ends the stream, full or not, carries the last
-// flag; an empty stream is one empty final chunk.
+// Seals the payload on worker threads: chunk i's nonce depends only on i,
+// so jobs of kJobChunks chunks are sealed in parallel (each worker with its
+// own cipher context) and written on in order. Sealing stays off the
+// caller's thread, which already reads files and hashes what is stored. A
+// full job is submitted only once more data arrives, so the chunk that ends
+// the stream, full or not, carries the last flag; an empty stream is one
+// empty final chunk.
+//
+// A password's header costs scrypt (at logN 18 half a second of work and
+// 256 MB of fresh memory, which a virtual machine may take seconds to back),
+// yet the payload key depends only on the file key and nonce. So the header
+// is made on a thread of its own while the payload already streams, and
+// sealed jobs wait for it, up to kHeldWhileDeriving bytes, before the writer
+// blocks: the key derivation overlaps the backup instead of preceding it.
 class AgeEncryptor : public Sink {
  public:
   AgeEncryptor(Sink& next, const EncryptOptions& options)
-      : next_(next), payload_key_(start(next, options)),
+      : next_(next), payload_key_(start(options)),
         pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
               [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
               [](std::unique_ptr<ChaChaPoly>& aead, SealJob& job) { seal_job(*aead, job); }) {}
@@ -135,28 +145,62 @@ class AgeEncryptor : public Sink {
     current();
     submit(true);
     while (!pool_.empty()) retire();
+    if (!header_written_) write_header();
     next_.finish();
   }
 
  private:
-  // Writes the header into `next` and returns the payload key.
-  static Key32 start(Sink& next, const EncryptOptions& options) {
-    std::uint8_t file_key[kFileKey];
+  // Draws the file key and nonce, starts the header (on a thread for a
+  // password) and returns the payload key.
+  Key32 start(const EncryptOptions& options) {
+    check_options(options);
+    std::vector<Key32> recipients;
+    for (const auto& r : options.recipients) recipients.push_back(parse_recipient(r));
+    FileKey file_key{};
     random_bytes(file_key);
-    std::string header;
+    random_bytes(nonce_);
+    Key32 payload_key = hkdf_sha256(file_key, nonce_, "payload");
     try {
-      header = make_header(options, file_key);
+      if (options.password) {
+        auto secrets = std::make_unique<PasswordSecrets>(*options.password, file_key);
+        header_ = std::async(std::launch::async, [secrets = std::move(secrets), log_n = options.scrypt_work_factor] {
+          return finish_header({scrypt_stanza(secrets->password, log_n, secrets->file_key)}, secrets->file_key);
+        });
+      } else {
+        std::vector<Stanza> stanzas;
+        for (const auto& r : recipients) stanzas.push_back(x25519_stanza(r, file_key));
+        ready_header_ = finish_header(stanzas, file_key);
+      }
     } catch (...) {
-      wipe(file_key, sizeof file_key);
+      wipe(file_key.data(), file_key.size());
+      wipe(payload_key.data(), payload_key.size());
       throw;
     }
-    std::uint8_t nonce[kPayloadNonce];
-    random_bytes(nonce);
-    Key32 payload_key = hkdf_sha256(file_key, nonce, "payload");
-    wipe(file_key, sizeof file_key);
-    header.append(reinterpret_cast<const char*>(nonce), sizeof nonce);
-    next.write(util::as_bytes(header));
+    wipe(file_key.data(), file_key.size());
     return payload_key;
+  }
+
+  // The header thread's own copies of the secrets, wiped when it is done.
+  struct PasswordSecrets {
+    PasswordSecrets(std::string p, const FileKey& k) : password(std::move(p)), file_key(k) {}
+    ~PasswordSecrets() {
+      wipe(password.data(), password.size());
+      wipe(file_key.data(), file_key.size());
+    }
+    std::string password;
+    FileKey file_key;
+  };
+
+  // Writes the header and the payload held back for it; waits for the key
+  // derivation if it still runs.
+  void write_header() {
+    std::string header = header_.valid() ? header_.get() : std::move(ready_header_);
+    header.append(reinterpret_cast<const char*>(nonce_.data()), nonce_.size());
+    header_written_ = true;
+    next_.write(util::as_bytes(header));
+    for (const auto& sealed : held_) next_.write(sealed);
+    held_.clear();
+    held_bytes_ = 0;
   }
 
   SealJob& current() {
@@ -182,11 +226,35 @@ class AgeEncryptor : public Sink {
 
   void retire() {
     SealJob& job = pool_.front();
+    if (!header_written_) {
+      const bool derived = !header_.valid() || header_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      if (!derived && held_bytes_ + job.sealed.size() <= kHeldWhileDeriving) {
+        held_bytes_ += job.sealed.size();
+        held_.push_back(std::move(job.sealed));
+        pool_.pop_front();
+        return;
+      }
+      write_header();
+    }
     next_.write(job.sealed);
     pool_.pop_front();
   }
 
+  // Bounds the payload sealed while the header is derived. Measured on the
+  // project's 2-core VM (bench/results-2026-11-26.md, eighth session),
+  // backups of the 1 GB set at logN 18: holding 8-32 MiB took 0.4-1 s off a
+  // 5.3-6.7 s backup; 64 MiB and more gained less (fresh memory is dear
+  // there), and with both cores busy compressing, holding longer only moves
+  // the wait.
+  static constexpr std::size_t kHeldWhileDeriving = 16u << 20;
+
   Sink& next_;
+  std::array<std::uint8_t, kPayloadNonce> nonce_{};
+  std::future<std::string> header_;  // a password's header, being derived
+  std::string ready_header_;         // the recipients' header
+  bool header_written_ = false;
+  std::vector<std::vector<std::uint8_t>> held_;
+  std::size_t held_bytes_ = 0;
   Key32 payload_key_;  // read by workers as they start; wiped last
   util::OrderedPool<SealJob, std::unique_ptr<ChaChaPoly>> pool_;
   bool filling_ = false;  // pool_.back() is the job being filled

@@ -227,6 +227,50 @@ TEST_F(AgeTest, RoundTripSizesPassword) {
   }
 }
 
+// A password's key is derived on a thread while the payload is sealed: the
+// payload held back for the header is bounded (16 MiB), the header still
+// comes first, and the stream decrypts whole. scrypt 2^17 takes long enough
+// here that the encryptor is fed well past the bound before the header is
+// ready; whatever the timing, the bound and the order must hold.
+TEST_F(AgeTest, PayloadHeldForTheDerivedHeaderIsBounded) {
+  struct FirstWriteSink : test::VectorSink {
+    const std::size_t* fed = nullptr;
+    std::size_t fed_at_first_write = SIZE_MAX;
+    void write(Bytes d) override {
+      if (data.empty()) fed_at_first_write = *fed;
+      test::VectorSink::write(d);
+    }
+  };
+  const std::size_t n = 100u << 20, piece = 1u << 20;
+  std::vector<std::uint8_t> plain(n);
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint64_t v = i * 0x9E3779B97F4A7C15ull;  // each 8 bytes differ: reordering shows
+    std::memcpy(plain.data() + i, &v, 8);
+  }
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(threads);
+    std::size_t fed = 0;
+    FirstWriteSink out;
+    out.fed = &fed;
+    EncryptOptions eo;
+    eo.password = "correct horse";
+    eo.scrypt_work_factor = 17;
+    eo.threads = threads;
+    auto enc = make_encryptor(out, eo);
+    for (; fed < n; fed += piece) enc->write(Bytes(plain.data() + fed, piece));
+    enc->finish();
+    // The bound, plus the jobs in flight on the workers and one write.
+    const std::size_t in_flight = (2 * static_cast<std::size_t>(threads) + 2 + 1) * (1u << 20) + piece;
+    EXPECT_LE(out.fed_at_first_write, (16u << 20) + in_flight);
+    std::string_view text(reinterpret_cast<const char*>(out.data.data()), 40);
+    EXPECT_TRUE(text.starts_with("age-encryption.org/v1\n-> scrypt ")) << text;
+    EXPECT_EQ(out.data.size() - header_size(out.data), 16 + n + 16 * (n / 65536));
+    DecryptOptions d;
+    d.password = "correct horse";
+    EXPECT_EQ(decrypt(out.data, d, 1u << 20), plain);
+  }
+}
+
 // Parallel sealing: jobs of 16 chunks (1 MiB) on several workers; the
 // counters and the last-chunk flag must come out as one sequential stream
 // would have them, whatever the job boundaries and write sizes.
