@@ -242,10 +242,10 @@ class AgeEncryptor : public Sink {
 
   // Bounds the payload sealed while the header is derived. Measured on the
   // project's 2-core VM (bench/results-2026-11-26.md, eighth session),
-  // backups of the 1 GB set at logN 18: holding 8-32 MiB took 0.4-1 s off a
-  // 5.3-6.7 s backup; 64 MiB and more gained less (fresh memory is dear
-  // there), and with both cores busy compressing, holding longer only moves
-  // the wait.
+  // backups of the 1 GB set at logN 18 taking 6.7-7.3 s: holding 8-32 MiB
+  // took 0.4-1.6 s off, 64 MiB 0.2-1.4 s, no bound less (fresh memory is
+  // dear there); with both cores compressing, holding more only moves the
+  // wait.
   static constexpr std::size_t kHeldWhileDeriving = 16u << 20;
 
   Sink& next_;
