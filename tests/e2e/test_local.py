@@ -248,30 +248,27 @@ class LocalKinds(BakthatTestCase):
         open(os.path.join(src, "src", "main.c"), "w").write("int main;")
         open(os.path.join(src, "src", "debug.log"), "w").write("log")
         open(os.path.join(src, "node_modules", "x", "y.js"), "w").write("js")
-        open(os.path.join(src, ".gitignore"), "w").write("node_modules\n*.log\n")
-        self.ok("backup", "proj", "--prompt", "no")
-        names = subprocess.run(["tar", "-tzf", glob.glob(os.path.join(self.store_dir(), "*"))[0]],
-                               capture_output=True, text=True, check=True).stdout
+
+        def backed_up_names(exclude_file, text):
+            """The names in a new backup of proj once exclude_file holds text."""
+            open(os.path.join(src, exclude_file), "w").write(text)
+            time.sleep(1.1)  # a stored name of its own
+            self.ok("backup", "proj", "--prompt", "no")
+            newest = sorted(os.listdir(self.store_dir()))[-1]
+            return subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
+                                  capture_output=True, text=True, check=True).stdout
+
+        names = backed_up_names(".gitignore", "node_modules\n*.log\n")
         self.assertIn("proj/src/main.c", names)
         self.assertNotIn("debug.log", names)
         self.assertNotIn("node_modules", names)
         # .bakthatexclude wins over .gitignore
-        open(os.path.join(src, ".bakthatexclude"), "w").write("main.c\n")
-        time.sleep(1.1)
-        self.ok("backup", "proj", "--prompt", "no")
-        newest = sorted(os.listdir(self.store_dir()))[-1]
-        names = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
-                               capture_output=True, text=True, check=True).stdout
+        names = backed_up_names(".bakthatexclude", "main.c\n")
         self.assertNotIn("main.c", names)
         self.assertIn("debug.log", names)
         # An exclude file written for the Python bakthat names absolute paths.
         real = os.path.realpath(src)
-        open(os.path.join(src, ".bakthatexclude"), "w").write(real + "/src/debug.log\n" + real + "/node_modules\n")
-        time.sleep(1.1)
-        self.ok("backup", "proj", "--prompt", "no")
-        newest = sorted(os.listdir(self.store_dir()))[-1]
-        names = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
-                               capture_output=True, text=True, check=True).stdout
+        names = backed_up_names(".bakthatexclude", real + "/src/debug.log\n" + real + "/node_modules\n")
         self.assertIn("proj/src/main.c", names)
         self.assertNotIn("debug.log", names)
         self.assertNotIn("node_modules", names)
