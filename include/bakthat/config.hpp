@@ -53,6 +53,10 @@ struct Profile {
   std::string database;             // resolved catalog path
   std::map<std::string, std::string> hooks;
   int scrypt_work_factor = 18;
+  // What the reader noticed that is not an error: a misspelt key or hook
+  // event, a file holding secrets that others can read. Names keys and
+  // files, never values. The operations report them through their Reporter.
+  std::vector<std::string> warnings;
 };
 
 // Where the configuration comes from. An explicit `conf` mapping (the
@@ -77,6 +81,7 @@ struct SyncSettings {
   std::string url;                 // base URL, no trailing slash
   std::string username, password;  // HTTP basic auth; the password is a secret
   bool auto_sync = false;          // `auto`: sync after each change to the catalog
+  std::vector<std::string> warnings;  // as Profile::warnings
 };
 
 // The `sync:` block of the config file this source names (also when the

@@ -11,8 +11,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
-#include <set>
 #include <sstream>
 
 #include "bakthat/errors.hpp"
@@ -56,18 +54,10 @@ std::optional<YAML::Node> read_yaml_file(const std::string& path) {
   return parse_yaml(text.str(), path);
 }
 
-void warn_once(const std::string& text) {
-  static std::mutex mutex;
-  static std::set<std::string> warned;
-  std::lock_guard lock(mutex);
-  if (!warned.insert(text).second) return;
-  std::fprintf(stderr, "bakthat: warning: %s\n", text.c_str());
-}
-
-void warn_if_not_private(const std::string& path) {
+std::optional<std::string> privacy_warning(const std::string& path) {
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
-  warn_once(path + " holds secrets and is readable by others (chmod 600 it)");
+  if (stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return std::nullopt;
+  return path + " holds secrets and is readable by others (chmod 600 it)";
 }
 
 namespace {

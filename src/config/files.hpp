@@ -21,15 +21,10 @@ std::string expand_user(const std::string& path);
 // for YAML, the line.
 std::optional<YAML::Node> read_yaml_file(const std::string& path);
 
-// Prints "bakthat: warning: <text>" on stderr, once per text in the
-// process (a command loads its config more than once: profile, sync
-// settings). The loader has no Reporter; what it warns of is not an error.
-void warn_once(const std::string& text);
-
-// Warns (warn_once) when `path` lets its group or others in (mode & 077), as
-// ssh does for keys: the caller calls it for files that hold secrets. A loose
+// A warning when `path` lets its group or others in (mode & 077), as ssh
+// gives for keys: the caller asks it for files that hold secrets. A loose
 // mode is not an error (the Python bakthat never checked).
-void warn_if_not_private(const std::string& path);
+std::optional<std::string> privacy_warning(const std::string& path);
 
 // Parses YAML text; `origin` names it in error messages.
 YAML::Node parse_yaml(const std::string& text, const std::string& origin);

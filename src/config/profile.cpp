@@ -45,11 +45,12 @@ std::optional<long long> parse_int(const std::string& s) {
 
 // Reads the keys of one mapping (a profile, or the top-level `sync:` block);
 // every error names the origin (file or "conf"), the mapping and the key.
+// Warnings go into `warnings`.
 class ProfileReader {
  public:
   // `section` names the mapping in messages: "profile 'default'".
-  ProfileReader(const YAML::Node& map, std::string origin, std::string section)
-      : map_(map), origin_(std::move(origin)), section_(std::move(section)) {}
+  ProfileReader(const YAML::Node& map, std::string origin, std::string section, std::vector<std::string>& warnings)
+      : map_(map), origin_(std::move(origin)), section_(std::move(section)), warnings_(warnings) {}
 
   // The node of `key`, absent when missing or null (`key:` with no value,
   // which the Python tool read as None).
@@ -173,7 +174,7 @@ class ProfileReader {
       std::string text = origin_ + ": " + section_ + ": unknown " + what + prefix + kv.first.Scalar() + "'";
       std::string near = nearest(kv.first.Scalar(), known);
       if (!near.empty()) text += " (did you mean '" + prefix + near + "'?)";
-      config::warn_once(text + "; " + consequence);
+      warnings_.push_back(text + "; " + consequence);
     }
   }
 
@@ -219,6 +220,7 @@ class ProfileReader {
   YAML::Node map_;
   std::string origin_, section_;
   mutable std::set<std::string> asked_;
+  std::vector<std::string>& warnings_;
 };
 
 // Keys the Python bakthat 0.6 read that bakthat does not use (its
@@ -400,9 +402,11 @@ bool holds_secrets(const YAML::Node& doc) {
   return false;
 }
 
-std::optional<YAML::Node> read_config_file(const std::string& path) {
+std::optional<YAML::Node> read_config_file(const std::string& path, std::vector<std::string>& warnings) {
   std::optional<YAML::Node> doc = config::read_yaml_file(path);
-  if (doc && holds_secrets(*doc)) config::warn_if_not_private(path);
+  if (doc && holds_secrets(*doc)) {
+    if (auto w = config::privacy_warning(path)) warnings.push_back(std::move(*w));
+  }
   return doc;
 }
 
@@ -415,6 +419,7 @@ std::string config_path(const ConfigSource& source) {
 
 Profile load_profile(const ConfigSource& source) {
   const std::string name = source.profile.empty() ? "default" : source.profile;
+  Profile p;
   std::string origin;
   YAML::Node map;
   if (source.conf_yaml) {
@@ -422,7 +427,7 @@ Profile load_profile(const ConfigSource& source) {
     map = config::parse_yaml(*source.conf_yaml, origin);
   } else {
     origin = config_path(source);
-    std::optional<YAML::Node> doc = read_config_file(origin);
+    std::optional<YAML::Node> doc = read_config_file(origin, p.warnings);
     if (doc && !doc->IsNull()) {
       if (!doc->IsMap())
         throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
@@ -442,9 +447,8 @@ Profile load_profile(const ConfigSource& source) {
     throw Error(ErrorKind::Config, origin + ": profile '" + name + "' must be a mapping of keys");
   if (!map.IsDefined() || map.IsNull()) map = YAML::Node(YAML::NodeType::Map);
 
-  Profile p;
   p.name = name;
-  ProfileReader reader(map, origin, "profile '" + name + "'");
+  ProfileReader reader(map, origin, "profile '" + name + "'", p.warnings);
   parse_keys(reader, p);
   resolve(p, reader);
   return p;
@@ -452,14 +456,14 @@ Profile load_profile(const ConfigSource& source) {
 
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   const std::string origin = config_path(source);
-  std::optional<YAML::Node> doc = read_config_file(origin);
+  SyncSettings s;
+  std::optional<YAML::Node> doc = read_config_file(origin, s.warnings);
   if (!doc || !doc->IsMap()) return std::nullopt;
   YAML::Node block = (*doc)["sync"];
   if (!block.IsDefined() || block.IsNull()) return std::nullopt;
   if (!block.IsMap())
     throw Error(ErrorKind::Config, origin + ": 'sync' must be a mapping (url, username, password, auto)");
-  ProfileReader r(block, origin, "the 'sync' block");
-  SyncSettings s;
+  ProfileReader r(block, origin, "the 'sync' block", s.warnings);
   if (auto v = r.string("url")) s.url = *v;
   if (auto v = r.string("username")) s.username = *v;
   if (auto v = r.string("password")) s.password = *v;

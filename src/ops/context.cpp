@@ -4,6 +4,8 @@
 
 #include <climits>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 
 #include "storage/factory.hpp"
 
@@ -14,6 +16,7 @@ Context::Context(const Options& options)
       profile_(load_profile(options.config)),
       reporter_(options.reporter ? options.reporter : &silent_reporter()),
       password_(options.password) {
+  report_config_warnings(*reporter_, profile_.warnings);
   if (const char* env = std::getenv("BAKTHAT_PASSWORD"); !password_ && env) password_ = std::string(env);
   destination_ = options.destination.empty() ? profile_.default_destination : options.destination;
   if (destination_ != "local" && destination_ != "s3" && destination_ != "glacier" && destination_ != "swift")
@@ -51,8 +54,21 @@ Catalog& Context::catalog() {
 }
 
 Storage& Context::storage() {
-  if (!storage_) storage_ = storage::make_storage(profile_, destination_);
+  if (!storage_)
+    storage_ = storage::make_storage(profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); });
   return *storage_;
+}
+
+void report_config_warnings(Reporter& reporter, const std::vector<std::string>& warnings) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  for (const auto& w : warnings) {
+    {
+      std::lock_guard lock(mutex);
+      if (!reported.insert(w).second) continue;
+    }
+    reporter.warning(w);
+  }
 }
 
 std::string host_name() {

@@ -10,14 +10,14 @@
 
 namespace bakthat::storage {
 
-std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination) {
+std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn) {
   if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path);
   if (destination == "s3") return s3::make_s3_storage(profile, "s3", profile.s3_storage_class);
   // AWS takes no new Glacier vault customers since 2025-12-15: without a
   // vault, `glacier` is the S3 bucket in an archive storage class.
   if (destination == "glacier" && profile.glacier_vault.empty())
     return s3::make_s3_storage(profile, "glacier", profile.glacier_storage_class);
-  if (destination == "glacier") return glacier::make_glacier_storage(profile);
+  if (destination == "glacier") return glacier::make_glacier_storage(profile, std::move(warn));
   if (destination == "swift") return swift::make_swift_storage(profile);
   throw Error(ErrorKind::Usage, "unknown destination '" + destination +
                                     "' (choose local, s3, glacier or swift)");

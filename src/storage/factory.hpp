@@ -2,6 +2,7 @@
 // retry layer where the destination talks to a network.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,9 +12,13 @@
 
 namespace bakthat::storage {
 
+// What a store tells of a side task that failed without failing the
+// operation (Glacier's inventory copy to S3).
+using Warn = std::function<void(const std::string&)>;
+
 // destination: "local", "s3", "glacier" or "swift". Throws Config when the
 // profile lacks what the destination needs, Usage for an unknown name.
-std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination);
+std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn = {});
 
 // The catalog's backend_hash for this profile and destination, new rows are
 // written with: hex SHA-512 of the access key the store is reached with

@@ -63,7 +63,7 @@ class Configure(BakthatTestCase):
         self.assertNotIn("warning", self.ok("backup", "d", "--prompt", "no").errtext)
         os.chmod(path, 0o644)
         err = self.ok("backup", "d", "--prompt", "no").errtext
-        warning = "bakthat: warning: %s holds secrets and is readable by others (chmod 600 it)" % path
+        warning = "warning: %s holds secrets and is readable by others (chmod 600 it)" % path
         self.assertEqual(err.count(warning), 1, err)
         self.assertNotIn("SEKRIT", err)
         self.assertNotIn("PASSWORD", err)
@@ -73,9 +73,9 @@ class Configure(BakthatTestCase):
                                  "    after_backup: echo HOOK-RAN\n")
         os.makedirs(os.path.join(self.work, "d"))
         err = self.ok("backup", "d", "--prompt", "no").errtext
-        key = ("bakthat: warning: %s: profile 'default': unknown key 's3-bucket' (did you mean 's3_bucket'?); "
+        key = ("warning: %s: profile 'default': unknown key 's3-bucket' (did you mean 's3_bucket'?); "
                "it is ignored" % path)
-        hook = ("bakthat: warning: %s: profile 'default': unknown hook event 'after_backup' "
+        hook = ("warning: %s: profile 'default': unknown hook event 'after_backup' "
                 "(did you mean 'on_backup'?); it never runs" % path)
         self.assertEqual(err.count(key), 1, err)
         self.assertEqual(err.count(hook), 1, err)

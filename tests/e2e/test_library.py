@@ -362,6 +362,25 @@ class PasswordFromEnvironment(LibraryTestCase):
         self.assertEqual(self.ok("restore", "f.txt", "--stdout", "--prompt", "no").out, b"secret data\n")
 
 
+class ConfigWarnings(LibraryTestCase):
+    """A library writes nothing on its caller's stderr: what the config
+    reader noticed reaches the Reporter, or nowhere without one."""
+    def setUp(self):
+        super().setUp()
+        with open(os.path.join(self.work, "f.txt"), "w") as f:
+            f.write("data\n")
+
+    def test_config_warnings_go_to_the_reporter_only(self):
+        self.local_config("  s3-bucket: b\n")
+        code, out, err = self.driver("backup", "f.txt")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(err, "")
+        self.assertNotIn("warning", out)
+        out = self.driver_ok("backup", "f.txt", "--report")
+        self.assertEqual(out.count("warning: "), 1, out)
+        self.assertIn("unknown key 's3-bucket' (did you mean 's3_bucket'?)", out)
+
+
 class KeyValueS3(LibraryTestCase):
     """get_key_url on S3 (moto): the presigned URL gives the stored bytes to
     a client without credentials."""

@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <deque>
-#include <iostream>
 #include <thread>
 
 #include "storage/s3/credentials.hpp"
@@ -416,12 +415,14 @@ void GlacierStorage::copy_inventory() {
     w->write(util::as_bytes(text));
     w->finish();
   } catch (const std::exception& e) {
-    std::cerr << "warning: Glacier inventory not copied to s3://" << profile->s3_bucket << "/"
-              << kInventoryKey << ": " << e.what() << "\n";
+    if (settings_.warn)
+      settings_.warn("Glacier inventory not copied to s3://" + profile->s3_bucket + "/" + kInventoryKey + ": " +
+                     e.what());
   }
 }
 
-std::unique_ptr<Storage> make_glacier_storage(const Profile& profile) {
+std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
+                                              std::function<void(const std::string&)> warn) {
   if (profile.glacier_vault.empty())
     throw Error(ErrorKind::Config, "the glacier destination needs glacier_vault in the profile");
   const std::string& tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;
@@ -441,6 +442,7 @@ std::unique_ptr<Storage> make_glacier_storage(const Profile& profile) {
   s.tier = tier;
   s.part_size = profile.part_size;
   if (!profile.s3_bucket.empty()) s.inventory_profile = std::make_shared<const Profile>(profile);
+  s.warn = std::move(warn);
   return std::make_unique<GlacierStorage>(std::move(s));
 }
 

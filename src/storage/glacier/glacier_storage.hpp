@@ -16,6 +16,7 @@
 // change (best effort: a failure is only a warning).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +39,8 @@ struct Settings {
   std::uint64_t read_buffer = 16 * kMiB;  // bytes of job output read ahead
   // Where the inventory copy goes; empty profile.s3_bucket: nowhere.
   std::shared_ptr<const Profile> inventory_profile;
+  // Told when the inventory copy fails (the operation itself succeeded).
+  std::function<void(const std::string&)> warn;
 };
 
 class GlacierStorage : public Storage {
@@ -78,7 +81,9 @@ class GlacierStorage : public Storage {
 };
 
 // The destination for a profile with glacier_vault set: credentials,
-// endpoint (glacier_endpoint), region, tier and part size from it.
-std::unique_ptr<Storage> make_glacier_storage(const Profile& profile);
+// endpoint (glacier_endpoint), region, tier and part size from it; `warn`
+// as Settings::warn.
+std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
+                                              std::function<void(const std::string&)> warn = {});
 
 }  // namespace bakthat::storage::glacier

@@ -7,7 +7,8 @@
 //   driver kv-get KEY [--password P] [--default JSON]       prints the value
 //   driver kv-url KEY SECONDS
 //   driver kv-delete KEY                                    prints deleted / missing
-//   driver backup PATH [--password P]                      prints the stored name
+//   driver backup PATH [--password P] [--report]           prints the stored name (and,
+//                                         with --report, each warning as "warning: TEXT")
 //   driver helper NAME OUTFILE CMD...     BakHelper: run_to_file, backup; prints dir, cwd
 //   driver helper-link NAME TARGET        BakHelper whose temp dir links to TARGET
 //   driver events PATH                    backup, restore (to stdout), delete; prints events as JSON
@@ -35,6 +36,16 @@ bool has(int argc, char** argv, const std::string& name) {
     if (argv[i] == name) return true;
   return false;
 }
+
+// Prints what the library reports as a warning on standard output.
+class WarningPrinter : public bakthat::Reporter {
+ public:
+  void message(const std::string&) override {}
+  void warning(const std::string& text) override { std::cout << "warning: " << text << "\n"; }
+  void progress_start(const std::string&, std::uint64_t) override {}
+  void progress(std::uint64_t) override {}
+  void progress_end() override {}
+};
 
 class NullSink : public bakthat::Sink {
  public:
@@ -77,6 +88,8 @@ int run(int argc, char** argv) {
     bakthat::BackupOptions o;
     static_cast<bakthat::Options&>(o) = options;
     o.password = flag(argc, argv, "--password");
+    WarningPrinter printer;
+    if (has(argc, argv, "--report")) o.reporter = &printer;
     std::cout << bakthat::backup(argv[2], o).stored_filename << "\n";
     return 0;
   }
