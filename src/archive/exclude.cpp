@@ -14,22 +14,20 @@ namespace bakthat::archive {
 namespace {
 
 // Normalises one line of an exclude file; returns "" for lines to ignore.
-std::string pattern_of(std::string line) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
-    line.pop_back();
-  }
-  std::size_t start = line.find_first_not_of(" \t");
-  if (start == std::string::npos) return {};
-  line.erase(0, start);
+std::string pattern_of(std::string_view line) {
+  const std::size_t end = line.find_last_not_of(" \t\r");
+  if (end == std::string_view::npos) return {};
+  line = line.substr(0, end + 1);
+  line.remove_prefix(line.find_first_not_of(" \t"));
   // '#' starts a comment; a gitignore '!' re-includes, which this "any
   // pattern excludes" model cannot express, so such lines are ignored.
   if (line[0] == '#' || line[0] == '!') return {};
   // "dir/" means directories in gitignore; here a pattern matches a name
   // whatever its type, so the slash is dropped. A leading "/" anchors to the
   // top in gitignore and is kept: such a pattern only matches whole paths.
-  while (line.size() > 1 && line.back() == '/') line.pop_back();
+  while (line.size() > 1 && line.back() == '/') line.remove_suffix(1);
   if (line == "/") return {};
-  return line;
+  return std::string(line);
 }
 
 bool is_regular_file(const std::string& path) {
@@ -40,8 +38,8 @@ bool is_regular_file(const std::string& path) {
 }  // namespace
 
 ExcludeRules::ExcludeRules(std::vector<std::string> patterns) {
-  for (auto& p : patterns) {
-    std::string norm = pattern_of(std::move(p));
+  for (const auto& p : patterns) {
+    std::string norm = pattern_of(p);
     if (!norm.empty()) patterns_.push_back(std::move(norm));
   }
 }

@@ -260,7 +260,9 @@ TEST_F(ConfigTest, SecretsInAFileOthersCanReadAreWarnedOf) {
     EXPECT_EQ(chmod(path.c_str(), mode), 0);
     std::string profile = lines_of(load_profile({path, "", std::nullopt}).warnings);
     auto sync = load_sync_settings({path, "", std::nullopt});
-    if (sync) EXPECT_EQ(lines_of(sync->warnings), profile);
+    if (sync) {
+      EXPECT_EQ(lines_of(sync->warnings), profile);
+    }
     return profile;
   };
   std::string err = warnings_of("open.yml", "default:\n  secret_key: SEKRIT\n", 0644);
