@@ -45,6 +45,13 @@ class Reporter {
 // A Reporter that says nothing.
 Reporter& silent_reporter();
 
+// Reports `warnings` (Profile::warnings, SyncSettings::warnings) through
+// `reporter`, each text once in the process. The operations call it for the
+// configuration they load; a caller that loads the profile itself first
+// (say, to decide whether to ask for a password) can show them before
+// prompting, and they are not repeated.
+void report_config_warnings(Reporter& reporter, const std::vector<std::string>& warnings);
+
 struct Options {
   ConfigSource config;
   std::string destination;                 // empty: the profile's default_destination

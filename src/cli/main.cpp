@@ -298,7 +298,10 @@ int Cli::run(int argc, char** argv) {
       auto more = read_recipients_file(recipients_file);
       o.recipients.insert(o.recipients.end(), more.begin(), more.end());
     }
-    bool has_recipients = !o.recipients.empty() || !load_profile(o.config).recipients.empty();
+    // Its warnings (a misspelt `recipients:`...) before the password prompt.
+    const Profile profile = load_profile(o.config);
+    report_config_warnings(*reporter_, profile.warnings);
+    bool has_recipients = !o.recipients.empty() || !profile.recipients.empty();
     o.password = backup_password(prompt, has_recipients);
     BackupRecord r;
     if (path == "-") {

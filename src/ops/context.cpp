@@ -4,8 +4,6 @@
 
 #include <climits>
 #include <cstdlib>
-#include <mutex>
-#include <set>
 
 #include "storage/factory.hpp"
 
@@ -57,18 +55,6 @@ Storage& Context::storage() {
   if (!storage_)
     storage_ = storage::make_storage(profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); });
   return *storage_;
-}
-
-void report_config_warnings(Reporter& reporter, const std::vector<std::string>& warnings) {
-  static std::mutex mutex;
-  static std::set<std::string> reported;
-  for (const auto& w : warnings) {
-    {
-      std::lock_guard lock(mutex);
-      if (!reported.insert(w).second) continue;
-    }
-    reporter.warning(w);
-  }
 }
 
 std::string host_name() {

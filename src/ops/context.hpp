@@ -50,12 +50,6 @@ class Context {
   std::unique_ptr<Storage> storage_;
 };
 
-// Reports the configuration's warnings (Profile::warnings,
-// SyncSettings::warnings) through `reporter`, each text once in the
-// process: one command may load its config several times (the profile, the
-// sync settings, a helper's backups).
-void report_config_warnings(Reporter& reporter, const std::vector<std::string>& warnings);
-
 // The machine's host name: the catalog's "client" and the sync server's
 // bakthat-client.
 std::string host_name();

@@ -1,3 +1,6 @@
+#include <mutex>
+#include <set>
+
 #include "bakthat/bakthat.hpp"
 
 namespace bakthat {
@@ -17,6 +20,18 @@ class SilentReporter : public Reporter {
 Reporter& silent_reporter() {
   static SilentReporter r;
   return r;
+}
+
+void report_config_warnings(Reporter& reporter, const std::vector<std::string>& warnings) {
+  static std::mutex mutex;
+  static std::set<std::string> reported;
+  for (const auto& w : warnings) {
+    {
+      std::lock_guard lock(mutex);
+      if (!reported.insert(w).second) continue;
+    }
+    reporter.warning(w);
+  }
 }
 
 std::string version() { return "0.1.0"; }

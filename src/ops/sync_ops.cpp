@@ -81,7 +81,7 @@ namespace ops {
 void sync_if_auto(Context& ctx) {
   try {
     auto settings = load_sync_settings(ctx.config_source());
-    if (settings) report_config_warnings(ctx.reporter(), settings->warnings);
+    if (settings) bakthat::report_config_warnings(ctx.reporter(), settings->warnings);
     if (!settings || !settings->auto_sync) return;
     run(ctx.catalog(), *settings, ctx.reporter());
   } catch (const Error& e) {
@@ -94,7 +94,7 @@ void sync_if_auto(Context& ctx) {
 SyncReport sync_catalog(const SyncOptions& options) {
   ops::Context ctx(options);
   SyncSettings settings = settings_of(options);
-  ops::report_config_warnings(ctx.reporter(), settings.warnings);
+  report_config_warnings(ctx.reporter(), settings.warnings);
   return run(ctx.catalog(), settings, ctx.reporter());
 }
 

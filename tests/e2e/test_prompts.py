@@ -92,6 +92,20 @@ class TerminalPrompts(BakthatTestCase):
         self.assertEqual(p.exitstatus, 0, p.before)
         self.assertTrue(os.listdir(self.store_dir())[0].endswith(".tgz"))
 
+    def test_config_warning_comes_before_the_prompt(self):
+        # `recipient:` (sic) leaves the backup without recipients, so the
+        # password is asked: the reason must be on the screen before, and once.
+        self.make_dir()
+        self.write_config("default:\n  recipient: age1xyz\n")
+        p = self.spawn("backup", "d")
+        p.expect("Password")
+        self.assertIn(b"unknown key 'recipient' (did you mean 'recipients'?)", p.before)
+        p.sendline("")
+        p.expect(pexpect.EOF)
+        p.close()
+        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertNotIn(b"unknown key", p.before)
+
     def test_progress_bar_on_a_terminal(self):
         self.make_dir(size=40000000)
         p = self.spawn("backup", "d", "--prompt", "no")
