@@ -195,7 +195,8 @@ int Cli::run(int argc, char** argv) {
   backup_cmd->add_option("--prompt", prompt, "yes or no: ask for a password")->check(CLI::IsMember({"yes", "no"}));
   backup_cmd->add_option("--exclude-file", exclude_file, "patterns of entries to leave out");
   backup_cmd->add_flag("--s3-reduced-redundancy", rr, "S3 storage class REDUCED_REDUNDANCY");
-  backup_cmd->add_option("--recipient", recipients, "age public key (age1...) to encrypt to; repeatable");
+  backup_cmd->add_option("--recipient", recipients, "age public key (age1...) to encrypt to; repeatable")
+      ->allow_extra_args(false);  // one value a time: `--recipient KEY DIR` must leave DIR the path
   backup_cmd->add_option("--recipients-file", recipients_file, "file of age public keys");
   // The Python tool sent this key to BakManager.io (a monitoring service
   // long gone); kept so its command lines still work, and recorded so hooks
@@ -211,7 +212,7 @@ int Cli::run(int argc, char** argv) {
   restore_cmd->add_flag("--force", force, "replace existing files (files the backup does not hold stay)");
   restore_cmd->add_flag("--stdout", to_stdout, "write a single-file or stream backup to standard output");
   restore_cmd->add_option("--from-file", from_file, "restore an archive file that is not in the catalog");
-  restore_cmd->add_option("-i,--identity", identities, "age identity file; repeatable");
+  restore_cmd->add_option("-i,--identity", identities, "age identity file; repeatable")->allow_extra_args(false);
   restore_cmd->add_flag("--wait", wait, "wait for an archive-tier retrieval to finish");
   restore_cmd->add_option("--prompt", prompt, "yes or no: ask for a password")->check(CLI::IsMember({"yes", "no"}));
 
@@ -237,7 +238,7 @@ int Cli::run(int argc, char** argv) {
   delete_cmd->add_option("name", target)->required();
   CLI::App* verify_cmd = sub("verify", "download and check the latest backup matching NAME");
   verify_cmd->add_option("name", target)->required();
-  verify_cmd->add_option("-i,--identity", identities, "age identity file; repeatable");
+  verify_cmd->add_option("-i,--identity", identities, "age identity file; repeatable")->allow_extra_args(false);
 
   // retention
   std::string interval;

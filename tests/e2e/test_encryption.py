@@ -125,6 +125,18 @@ class BakthatToAge(EncryptionCase):
             self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
             shutil.rmtree(out)
 
+    def test_key_options_before_the_name(self):
+        # Each --recipient / --identity takes one value, so the path or name
+        # may follow them (the options used to swallow it as another key).
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        self.ok("backup", "--recipient", self.recipient, "--recipient", self.recipient, "tree")
+        self.assertEqual(read_bytes(self.stored()).count(b"\n-> X25519 "), 2)
+        back = os.path.join(self.tmp, "back")
+        self.ok("restore", "-i", self.key, "tree", "-o", back)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(back, "tree")))
+        self.ok("verify", "-i", self.key, "--identity", self.key, "tree")
+
     def test_config_recipients_and_identity_file(self):
         self.write_config("default:\n  recipients: [%s]\n  identity_file: %s\n" % (self.recipient, self.key))
         src = os.path.join(self.work, "tree")
