@@ -70,11 +70,7 @@ ExcludeRules ExcludeRules::for_directory(const std::string& dir, const std::stri
       }
     }
   }
-  if (!dir.empty() && dir[0] == '/') {
-    rules.root_ = dir;
-    while (!rules.root_.empty() && rules.root_.back() == '/') rules.root_.pop_back();
-    rules.has_root_ = true;
-  }
+  if (!dir.empty() && dir[0] == '/') rules.root_ = dir.substr(0, dir.find_last_not_of('/') + 1);
   return rules;
 }
 
@@ -82,7 +78,7 @@ bool ExcludeRules::excluded_leaf(const char* relpath) const {
   for (const auto& pattern : patterns_) {
     if (pattern[0] == '/') {
       if (::fnmatch(pattern.c_str() + 1, relpath, 0) == 0) return true;
-      if (has_root_ && ::fnmatch(pattern.c_str(), (root_ + "/" + relpath).c_str(), 0) == 0) return true;
+      if (root_ && ::fnmatch(pattern.c_str(), (*root_ + "/" + relpath).c_str(), 0) == 0) return true;
       continue;
     }
     // The whole path, then each suffix of components down to the last name.

@@ -9,6 +9,7 @@
 // paths.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,8 +39,7 @@ class ExcludeRules {
 
  private:
   std::vector<std::string> patterns_;
-  std::string root_;  // absolute, without a trailing '/' ("" for "/"), if known
-  bool has_root_ = false;
+  std::optional<std::string> root_;  // absolute, no trailing '/' ("" for "/"), if known
 };
 
 }  // namespace bakthat::archive

@@ -74,13 +74,13 @@ void from_json(const json& in, BackupRecord& r) {
   r.last_updated = integer(in, "last_updated");
   if (auto it = in.find("metadata"); it != in.end() && !it->is_null()) {
     // The Python tool's JsonField may hand over the column's text as is.
-    json meta = it->is_string() ? json::parse(it->get<std::string>(), nullptr, false) : json();
-    const json& given = it->is_string() ? meta : *it;
-    if (!given.is_object()) bad("metadata", "a JSON object");
-    // Checked before the copy below, which recurses.
-    if (util::json_too_deep(given)) bad("metadata", "a JSON object not nested too deeply");
-    if (!it->is_string()) meta = given;
-    r.metadata = std::move(meta);
+    json parsed;
+    if (it->is_string()) parsed = json::parse(it->get<std::string>(), nullptr, false);
+    const json& meta = it->is_string() ? parsed : *it;
+    if (!meta.is_object()) bad("metadata", "a JSON object");
+    // Checked before copying, which recurses.
+    if (util::json_too_deep(meta)) bad("metadata", "a JSON object not nested too deeply");
+    r.metadata = it->is_string() ? std::move(parsed) : meta;
   }
   r.size = integer(in, "size");
   r.stored_filename = text(in, "stored_filename");

@@ -145,7 +145,7 @@ class AgeEncryptor : public Sink {
     current();
     submit(true);
     while (!pool_.empty()) retire();
-    if (!header_written_) write_header();
+    if (header_.valid()) write_header();
     next_.finish();
   }
 
@@ -169,7 +169,9 @@ class AgeEncryptor : public Sink {
       } else {
         std::vector<Stanza> stanzas;
         for (const auto& r : recipients) stanzas.push_back(x25519_stanza(r, file_key));
-        ready_header_ = finish_header(stanzas, file_key);
+        std::promise<std::string> ready;
+        ready.set_value(finish_header(stanzas, file_key));
+        header_ = ready.get_future();
       }
     } catch (...) {
       wipe(file_key.data(), file_key.size());
@@ -194,9 +196,8 @@ class AgeEncryptor : public Sink {
   // Writes the header and the payload held back for it; waits for the key
   // derivation if it still runs.
   void write_header() {
-    std::string header = header_.valid() ? header_.get() : std::move(ready_header_);
+    std::string header = header_.get();
     header.append(reinterpret_cast<const char*>(nonce_.data()), nonce_.size());
-    header_written_ = true;
     next_.write(util::as_bytes(header));
     for (const auto& sealed : held_) next_.write(sealed);
     held_.clear();
@@ -226,8 +227,8 @@ class AgeEncryptor : public Sink {
 
   void retire() {
     SealJob& job = pool_.front();
-    if (!header_written_) {
-      const bool derived = !header_.valid() || header_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    if (header_.valid()) {  // not written yet
+      const bool derived = header_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
       if (!derived && held_bytes_ + job.sealed.size() <= kHeldWhileDeriving) {
         held_bytes_ += job.sealed.size();
         held_.push_back(std::move(job.sealed));
@@ -250,9 +251,9 @@ class AgeEncryptor : public Sink {
 
   Sink& next_;
   std::array<std::uint8_t, kPayloadNonce> nonce_{};
-  std::future<std::string> header_;  // a password's header, being derived
-  std::string ready_header_;         // the recipients' header
-  bool header_written_ = false;
+  // The header (a password's still being derived); taken, and so no longer
+  // valid(), once written.
+  std::future<std::string> header_;
   std::vector<std::vector<std::uint8_t>> held_;
   std::size_t held_bytes_ = 0;
   Key32 payload_key_;  // read by workers as they start; wiped last

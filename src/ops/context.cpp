@@ -20,7 +20,6 @@ Context::Context(const Options& options)
   if (destination_ != "local" && destination_ != "s3" && destination_ != "glacier" && destination_ != "swift")
     throw Error(ErrorKind::Usage, "unknown destination '" + destination_ + "' (choose local, s3, glacier or swift)");
   lookup_hashes_ = storage::lookup_hashes(profile_, destination_);
-  backend_hash_ = lookup_hashes_.front();
 }
 
 std::optional<BackupRecord> Context::latest(const std::string& name) {

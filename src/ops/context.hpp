@@ -31,7 +31,7 @@ class Context {
   const std::optional<std::string>& password() const { return password_; }
   // What this store's new rows carry: hex SHA-512 of the access key it is
   // reached with + bucket/vault (local: the store's path).
-  const std::string& backend_hash() const { return backend_hash_; }
+  const std::string& backend_hash() const { return lookup_hashes_.front(); }
   // Catalog::latest and Catalog::matches within this destination and store:
   // rows under backend_hash() and under the hashes earlier versions wrote
   // for it (storage::lookup_hashes).
@@ -42,8 +42,7 @@ class Context {
   ConfigSource config_;
   Profile profile_;
   std::string destination_;
-  std::string backend_hash_;
-  std::vector<std::string> lookup_hashes_;
+  std::vector<std::string> lookup_hashes_;  // storage::lookup_hashes: never empty
   Reporter* reporter_;
   std::optional<std::string> password_;
   std::unique_ptr<Catalog> catalog_;
