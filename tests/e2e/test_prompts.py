@@ -13,6 +13,12 @@ class TerminalPrompts(BakthatTestCase):
     def spawn(self, *args):
         return pexpect.spawn(harness.BIN, list(args), cwd=self.work, env=self.env, timeout=120)
 
+    def finish(self, p):
+        """Waits for the spawned command to end; its exit status."""
+        p.expect(pexpect.EOF)
+        p.close()
+        return p.exitstatus
+
     def make_dir(self, name="d", size=3000000):
         d = os.path.join(self.work, name)
         os.makedirs(d)
@@ -37,9 +43,7 @@ class TerminalPrompts(BakthatTestCase):
         p.sendline("s3cret pass")
         p.expect("confirmation")
         p.sendline("s3cret pass")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertEqual(self.finish(p), 0, p.before)
         stored = os.listdir(self.store_dir())
         self.assertEqual(len(stored), 1)
         self.assertTrue(stored[0].endswith(".tgz.enc"))
@@ -48,9 +52,7 @@ class TerminalPrompts(BakthatTestCase):
         p.expect("Password")
         self.assertNotIn(b"Downloading", p.before)
         p.sendline("s3cret pass")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertEqual(self.finish(p), 0, p.before)
         self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "d")))
 
     def test_wrong_password_at_restore_writes_nothing(self):
@@ -62,9 +64,7 @@ class TerminalPrompts(BakthatTestCase):
         p = self.spawn("restore", "d", "-o", out)
         p.expect("Password")
         p.sendline("wrong")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertNotEqual(p.exitstatus, 0)
+        self.assertNotEqual(self.finish(p), 0)
         self.assertIn(b"wrong password", p.before)
         self.assertEqual(os.listdir(out), [])
 
@@ -75,9 +75,7 @@ class TerminalPrompts(BakthatTestCase):
         p.sendline("one")
         p.expect("confirmation")
         p.sendline("two")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertNotEqual(p.exitstatus, 0)
+        self.assertNotEqual(self.finish(p), 0)
         self.assertIn(b"do not match", p.before)
         self.assertFalse(os.path.exists(self.store_dir()) and os.listdir(self.store_dir()))
         self.assertEqual(self.rows(), 0)
@@ -87,9 +85,7 @@ class TerminalPrompts(BakthatTestCase):
         p = self.spawn("backup", "d")
         p.expect("Password")
         p.sendline("")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertEqual(self.finish(p), 0, p.before)
         self.assertTrue(os.listdir(self.store_dir())[0].endswith(".tgz"))
 
     def test_config_warning_comes_before_the_prompt(self):
@@ -101,17 +97,13 @@ class TerminalPrompts(BakthatTestCase):
         p.expect("Password")
         self.assertIn(b"unknown key 'recipient' (did you mean 'recipients'?)", p.before)
         p.sendline("")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertEqual(self.finish(p), 0, p.before)
         self.assertNotIn(b"unknown key", p.before)
 
     def test_progress_bar_on_a_terminal(self):
         self.make_dir(size=40000000)
         p = self.spawn("backup", "d", "--prompt", "no")
-        p.expect(pexpect.EOF)
-        p.close()
-        self.assertEqual(p.exitstatus, 0, p.before)
+        self.assertEqual(self.finish(p), 0, p.before)
         self.assertRegex(p.before.decode(), r"Uploading .*\] 100%")
         self.assertIn("/s", p.before.decode())
         self.assertNotIn("Upload completion", p.before.decode())
