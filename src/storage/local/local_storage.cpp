@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "bakthat/errors.hpp"
+#include "util/writeback.hpp"
 
 namespace bakthat::storage {
 namespace {
@@ -61,6 +63,7 @@ class FileWriter : public ObjectWriter {
       ::unlink(reserve_path_.c_str());
       throw io_error("cannot create", temp_path_);
     }
+    writeback_.emplace(fd_, temp_path_);
   }
 
   ~FileWriter() override {
@@ -79,6 +82,7 @@ class FileWriter : public ObjectWriter {
       data = data.subspan(static_cast<std::size_t>(n));
       stored_.size += static_cast<std::uint64_t>(n);
     }
+    writeback_->written(stored_.size);
   }
 
   void finish() override {
@@ -106,6 +110,7 @@ class FileWriter : public ObjectWriter {
   int fd_ = -1;
   bool finished_ = false;
   StoredObject stored_;
+  std::optional<util::WritebackWindow> writeback_;  // set once fd_ is open
 };
 
 class FileSource : public Source {
