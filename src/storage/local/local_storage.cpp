@@ -13,7 +13,7 @@
 #include <random>
 
 #include "bakthat/errors.hpp"
-#include "util/writeback.hpp"
+#include "util/drop_behind.hpp"
 
 namespace bakthat::storage {
 namespace {
@@ -63,7 +63,7 @@ class FileWriter : public ObjectWriter {
       ::unlink(reserve_path_.c_str());
       throw io_error("cannot create", temp_path_);
     }
-    writeback_.emplace(fd_, temp_path_);
+    cache_.emplace(fd_, temp_path_);
   }
 
   ~FileWriter() override {
@@ -82,7 +82,7 @@ class FileWriter : public ObjectWriter {
       data = data.subspan(static_cast<std::size_t>(n));
       stored_.size += static_cast<std::uint64_t>(n);
     }
-    writeback_->written(stored_.size);
+    cache_->written(stored_.size);
   }
 
   void finish() override {
@@ -110,7 +110,7 @@ class FileWriter : public ObjectWriter {
   int fd_ = -1;
   bool finished_ = false;
   StoredObject stored_;
-  std::optional<util::WritebackWindow> writeback_;  // set once fd_ is open
+  std::optional<util::DropBehind> cache_;  // set once fd_ is open
 };
 
 class FileSource : public Source {
@@ -127,13 +127,18 @@ class FileSource : public Source {
       throw Error(ErrorKind::Usage, path + " is a directory");
     }
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    cache_.emplace(fd_, path_);
   }
   ~FileSource() override { ::close(fd_); }
 
   std::size_t read(MutableBytes out) override {
     for (;;) {
       ssize_t n = ::read(fd_, out.data(), out.size());
-      if (n >= 0) return static_cast<std::size_t>(n);
+      if (n >= 0) {
+        offset_ += static_cast<std::uint64_t>(n);
+        cache_->read(offset_);
+        return static_cast<std::size_t>(n);
+      }
       if (errno != EINTR) throw io_error("cannot read", path_);
     }
   }
@@ -141,6 +146,8 @@ class FileSource : public Source {
  private:
   std::string path_;
   int fd_ = -1;
+  std::uint64_t offset_ = 0;
+  std::optional<util::DropBehind> cache_;  // set once fd_ is open
 };
 
 bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }

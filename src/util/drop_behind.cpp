@@ -1,4 +1,4 @@
-#include "util/writeback.hpp"
+#include "util/drop_behind.hpp"
 
 #include <fcntl.h>
 
@@ -9,8 +9,8 @@
 
 namespace bakthat::util {
 
-void WritebackWindow::written(std::uint64_t size) {
-  while (supported_ && size - started_ >= kWindow) {
+void DropBehind::written(std::uint64_t offset) {
+  while (supported_ && offset - started_ >= kWindow) {
     if (::sync_file_range(fd_, static_cast<off_t>(started_), kWindow, SYNC_FILE_RANGE_WRITE) != 0) {
       // Pipes, some network and FUSE file systems: the cache is theirs to keep.
       if (errno == EINVAL || errno == ESPIPE || errno == ENOSYS || errno == EOPNOTSUPP) {
@@ -24,10 +24,21 @@ void WritebackWindow::written(std::uint64_t size) {
       if (::sync_file_range(fd_, static_cast<off_t>(dropped_), kWindow,
                             SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
         throw Error(ErrorKind::Io, "cannot write " + path_ + ": " + std::strerror(errno));
-      // Written back, so clean: the advice drops the pages (it only advises).
+      // Written back, so clean: the advice drops the pages.
       ::posix_fadvise(fd_, static_cast<off_t>(dropped_), kWindow, POSIX_FADV_DONTNEED);
       dropped_ += kWindow;
     }
+  }
+}
+
+void DropBehind::read(std::uint64_t offset) {
+  while (supported_ && offset - dropped_ > 3 * kWindow) {
+    // Advice: a pipe says ESPIPE, and nothing else here is worth an error.
+    if (::posix_fadvise(fd_, static_cast<off_t>(dropped_), kWindow, POSIX_FADV_DONTNEED) == ESPIPE) {
+      supported_ = false;
+      return;
+    }
+    dropped_ += kWindow;
   }
 }
 

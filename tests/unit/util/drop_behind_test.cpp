@@ -1,6 +1,6 @@
-// The write-behind window of archives written once: what is behind the
-// writer leaves the page cache, the file stays whole, and file descriptors
-// that cannot do it (a pipe) or are broken (closed) are told apart.
+// Archives streamed once through the page cache: what is behind the writer
+// or the reader leaves it, the file stays whole, and file descriptors that
+// cannot do it (a pipe) or are broken (closed) are told apart.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/vfs.h>
@@ -15,16 +15,16 @@
 #include <vector>
 
 #include "bakthat/errors.hpp"
-#include "util/writeback.hpp"
+#include "util/drop_behind.hpp"
 
 using namespace bakthat;
 
 namespace {
 
-constexpr std::uint64_t kWindow = util::WritebackWindow::kWindow;
+constexpr std::uint64_t kWindow = util::DropBehind::kWindow;
 
 // A file in the build directory (on disk: tmpfs keeps its pages anyway).
-class WritebackFile : public ::testing::Test {
+class StreamedFile : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = std::string(BAKTHAT_BINARY_DIR) + "/writeback_test." + std::to_string(::getpid());
@@ -41,7 +41,7 @@ class WritebackFile : public ::testing::Test {
 
   // Writes `total` bytes of a known pattern in writes of `chunk` bytes,
   // telling `window` (if any) after each.
-  void write_pattern(std::uint64_t total, std::size_t chunk, util::WritebackWindow* window) {
+  void write_pattern(std::uint64_t total, std::size_t chunk, util::DropBehind* window) {
     std::vector<std::uint8_t> buf(chunk);
     for (std::uint64_t done = 0; done < total;) {
       const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - done));
@@ -72,9 +72,9 @@ class WritebackFile : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(WritebackFile, WhatIsBehindTheWriterLeavesThePageCache) {
+TEST_F(StreamedFile, WhatIsBehindTheWriterLeavesThePageCache) {
   const std::uint64_t total = 8 * kWindow + 12345;
-  util::WritebackWindow window(fd_, path_);
+  util::DropBehind window(fd_, path_);
   write_pattern(total, (1 << 20) + 256, &window);  // the age writer's unaligned job size
   // Three windows stay (one being filled, two written back but not yet
   // dropped); everything before them is gone.
@@ -95,29 +95,48 @@ TEST_F(WritebackFile, WhatIsBehindTheWriterLeavesThePageCache) {
   }
 }
 
-// The check above can see cached pages: without the window they stay.
-TEST_F(WritebackFile, WithoutTheWindowThePagesStay) {
+TEST_F(StreamedFile, WhatIsBehindTheReaderLeavesThePageCache) {
+  const std::uint64_t total = 6 * kWindow;
+  write_pattern(total, 1 << 20, nullptr);  // cached, as the next test shows
+  ASSERT_EQ(::fsync(fd_), 0);  // an archive is: dirty pages would stay
+  ASSERT_EQ(::lseek(fd_, 0, SEEK_SET), 0);
+  util::DropBehind window(fd_, path_);
+  std::vector<std::uint8_t> buf((1 << 20) + 256);
+  std::uint64_t offset = 0;
+  for (ssize_t n; (n = ::read(fd_, buf.data(), buf.size())) > 0;) {
+    offset += static_cast<std::uint64_t>(n);
+    window.read(offset);
+  }
+  ASSERT_EQ(offset, total);
+  EXPECT_EQ(resident_pages(0, total - 3 * kWindow), 0u);
+  EXPECT_GT(resident_pages(total - 3 * kWindow, total), 0u);
+}
+
+// The checks above can see cached pages: without the window they stay.
+TEST_F(StreamedFile, WithoutTheWindowThePagesStay) {
   const std::uint64_t total = 4 * kWindow;
   write_pattern(total, 1 << 20, nullptr);
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   EXPECT_GT(resident_pages(0, total), total / page * 9 / 10);
 }
 
-TEST(Writeback, APipeIsLeftAlone) {
+TEST(DropBehind, APipeIsLeftAlone) {
   int p[2];
   ASSERT_EQ(::pipe(p), 0);
-  util::WritebackWindow window(p[1], "a pipe");
+  util::DropBehind window(p[1], "a pipe");
   EXPECT_NO_THROW(window.written(5 * kWindow));
   EXPECT_NO_THROW(window.written(9 * kWindow));
+  util::DropBehind reading(p[0], "a pipe");
+  EXPECT_NO_THROW(reading.read(9 * kWindow));
   ::close(p[0]);
   ::close(p[1]);
 }
 
-TEST(Writeback, ABrokenDescriptorIsAnIoError) {
+TEST(DropBehind, ABrokenDescriptorIsAnIoError) {
   const int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ::close(fd);
-  util::WritebackWindow window(fd, "/some/archive");
+  util::DropBehind window(fd, "/some/archive");
   try {
     window.written(kWindow);
     FAIL() << "no error";
