@@ -27,7 +27,7 @@ constexpr std::uint64_t kWindow = util::DropBehind::kWindow;
 class StreamedFile : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = std::string(BAKTHAT_BINARY_DIR) + "/writeback_test." + std::to_string(::getpid());
+    path_ = std::string(BAKTHAT_BINARY_DIR) + "/drop_behind_test." + std::to_string(::getpid());
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     ASSERT_GE(fd_, 0) << path_;
     struct statfs fs {};
