@@ -2,7 +2,6 @@
 // and resolves the defaults and environment overrides.
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -12,216 +11,25 @@
 #include "bakthat/errors.hpp"
 #include "bakthat/events.hpp"
 #include "config/files.hpp"
+#include "config/mapping_reader.hpp"
 
 namespace fs = std::filesystem;
 
 namespace bakthat {
 namespace {
 
+using config::lower;
+using config::MappingReader;
+using config::parse_int;
+
 constexpr std::uint64_t kMiB = 1024 * 1024;
 constexpr std::uint64_t kMinPartSize = 5 * kMiB;           // S3's smallest part
 constexpr std::uint64_t kMaxPartSize = 5ull * 1024 * kMiB;  // S3's largest part
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
-
-std::optional<long long> parse_int(const std::string& s) {
-  const char* b = s.data();
-  const char* e = b + s.size();
-  if (b != e && *b == '+') ++b;
-  long long v = 0;
-  auto [ptr, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || ptr != e || b == e) return std::nullopt;
-  return v;
-}
-
-// Reads the keys of one mapping (a profile, or the top-level `sync:` block);
-// every error names the origin (file or "conf"), the mapping and the key.
-// Warnings go into `warnings`.
-class ProfileReader {
- public:
-  // `section` names the mapping in messages: "profile 'default'".
-  ProfileReader(const YAML::Node& map, std::string origin, std::string section, std::vector<std::string>& warnings)
-      : map_(map), origin_(std::move(origin)), section_(std::move(section)), warnings_(warnings) {}
-
-  // The node of `key`, absent when missing or null (`key:` with no value,
-  // which the Python tool read as None).
-  std::optional<YAML::Node> node(const char* key) const {
-    asked_.insert(key);
-    YAML::Node n = map_[key];
-    if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-    return n;
-  }
-
-  std::optional<std::string> string(const char* key) const {
-    auto n = node(key);
-    if (!n) return std::nullopt;
-    if (!n->IsScalar()) bad(key, "a string", *n);
-    return n->Scalar();
-  }
-
-  std::optional<bool> boolean(const char* key) const {
-    auto n = node(key);
-    if (!n) return std::nullopt;
-    bool v = false;
-    if (!n->IsScalar() || !YAML::convert<bool>::decode(*n, v)) bad(key, "true or false", *n);
-    return v;
-  }
-
-  std::optional<long long> integer(const char* key, long long min, long long max,
-                                   const std::string& what) const {
-    auto n = node(key);
-    if (!n) return std::nullopt;
-    return integer_of(key, *n, min, max, what);
-  }
-
-  long long integer_of(const std::string& key, const YAML::Node& n, long long min, long long max,
-                       const std::string& what) const {
-    std::optional<long long> v;
-    if (n.IsScalar()) v = parse_int(n.Scalar());
-    if (!v || *v < min || *v > max) bad(key, what, n);
-    return *v;
-  }
-
-  // One of `allowed` (compared case-insensitively); returns the allowed
-  // spelling.
-  std::optional<std::string> choice(const char* key, const std::vector<std::string>& allowed) const {
-    auto s = string(key);
-    if (!s) return std::nullopt;
-    for (const auto& a : allowed)
-      if (lower(a) == lower(*s)) return a;
-    std::string list;
-    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    bad(key, "one of " + list, *node(key));
-  }
-
-  // A list of strings; a single string is a list of one.
-  std::optional<std::vector<std::string>> strings(const char* key) const {
-    auto n = node(key);
-    if (!n) return std::nullopt;
-    std::vector<std::string> out;
-    if (n->IsScalar()) {
-      if (!n->Scalar().empty()) out.push_back(n->Scalar());
-      return out;
-    }
-    if (!n->IsSequence()) bad(key, "a list of strings", *n);
-    for (const auto& item : *n) {
-      if (!item.IsScalar()) bad(key, "a list of strings", *n);
-      out.push_back(item.Scalar());
-    }
-    return out;
-  }
-
-  std::optional<std::map<std::string, std::string>> string_map(const char* key) const {
-    auto n = node(key);
-    if (!n) return std::nullopt;
-    if (!n->IsMap()) bad(key, "a mapping of names to strings", *n);
-    std::map<std::string, std::string> out;
-    for (const auto& kv : *n) {
-      if (!kv.first.IsScalar()) bad(key, "a mapping of names to strings", *n);
-      if (kv.second.IsNull()) continue;
-      if (!kv.second.IsScalar())
-        bad(key + std::string(".") + kv.first.Scalar(), "a string", kv.second);
-      out[kv.first.Scalar()] = kv.second.Scalar();
-    }
-    return out;
-  }
-
-  [[noreturn]] void bad(const std::string& key, const std::string& what, const YAML::Node& n) const {
-    std::string got;
-    if (n.IsScalar()) {
-      got = "'" + n.Scalar() + "'";
-    } else if (n.IsSequence()) {
-      got = "a list";
-    } else if (n.IsMap()) {
-      got = "a mapping";
-    } else {
-      got = "nothing";
-    }
-    // A secret's value stays out of the message.
-    if (key == "secret_key" || key == "access_key" || key == "session_token" || key == "password")
-      got = "a non-string";
-    throw Error(ErrorKind::Config, origin_ + ": " + section_ + ": key '" + key +
-                                       "' must be " + what + " (got " + got + ")");
-  }
-
-  const std::string& origin() const { return origin_; }
-
-  // One warning for each key of the mapping that nothing asked for and
-  // that is not in `also_known` (a misspelt key would otherwise be ignored
-  // without a word). Call it after every key was read.
-  void warn_unknown_keys(const std::set<std::string>& also_known = {}) const {
-    std::set<std::string> known = also_known;
-    known.insert(asked_.begin(), asked_.end());
-    warn_unknown(map_, known, "key '", "");
-  }
-
-  // The same for the names of one nested mapping (`rotation`, `hooks`).
-  void warn_unknown(const YAML::Node& map, const std::set<std::string>& known, const std::string& what,
-                    const std::string& prefix, const std::string& consequence = "it is ignored") const {
-    if (!map.IsMap()) return;
-    for (const auto& kv : map) {
-      if (!kv.first.IsScalar() || known.count(kv.first.Scalar())) continue;
-      // Only the key is named, never its value: values may be secrets.
-      std::string text = origin_ + ": " + section_ + ": unknown " + what + prefix + kv.first.Scalar() + "'";
-      std::string near = nearest(kv.first.Scalar(), known);
-      if (!near.empty()) text += " (did you mean '" + prefix + near + "'?)";
-      warnings_.push_back(text + "; " + consequence);
-    }
-  }
-
- private:
-  // The known name a misspelling most likely meant ("s3-bucket",
-  // "S3_Bucket", "s3_buckt" -> "s3_bucket"; "after_backup" -> "on_backup"),
-  // or "".
-  static std::string nearest(const std::string& name, const std::set<std::string>& known) {
-    std::string canon = lower(name);
-    std::replace(canon.begin(), canon.end(), '-', '_');
-    std::replace(canon.begin(), canon.end(), ' ', '_');
-    std::string best;
-    std::size_t best_distance = 3;  // at most 2 edits
-    for (const auto& k : known) {
-      std::size_t d = distance(canon, k);
-      if (d < best_distance) best_distance = d, best = k;
-    }
-    if (!best.empty()) return best;
-    // An event named with another prefix: after_backup, post_restore.
-    for (const auto& k : known)
-      if (k.rfind("on_", 0) == 0 && canon.size() > k.size() - 2 &&
-          canon.compare(canon.size() - (k.size() - 2), k.size() - 2, k, 2) == 0)
-        return k;
-    return "";
-  }
-
-  // Levenshtein distance.
-  static std::size_t distance(const std::string& a, const std::string& b) {
-    std::vector<std::size_t> row(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-      std::size_t diag = row[0];
-      row[0] = i;
-      for (std::size_t j = 1; j <= b.size(); ++j) {
-        std::size_t up = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        diag = up;
-      }
-    }
-    return row[b.size()];
-  }
-
-  YAML::Node map_;
-  std::string origin_, section_;
-  mutable std::set<std::string> asked_;
-  std::vector<std::string>& warnings_;
-};
 
 // Keys the Python bakthat 0.6 read that bakthat does not use (its
 // bakmanager.io client): a file it wrote may carry them, so they are not
@@ -239,7 +47,7 @@ std::set<std::string> hook_event_names() {
   return out;
 }
 
-int parse_week_day(const ProfileReader& r, const YAML::Node& n) {
+int parse_week_day(const MappingReader& r, const YAML::Node& n) {
   static const char* names[] = {"monday", "tuesday", "wednesday", "thursday",
                                 "friday", "saturday", "sunday"};
   const std::string what = "a day number 0..6 (Monday = 0) or a day name";
@@ -252,7 +60,7 @@ int parse_week_day(const ProfileReader& r, const YAML::Node& n) {
   r.bad("rotation.first_week_day", what, n);
 }
 
-Rotation parse_rotation(const ProfileReader& r) {
+Rotation parse_rotation(const MappingReader& r) {
   Rotation rot;
   auto n = r.node("rotation");
   if (!n) return rot;
@@ -275,7 +83,7 @@ Rotation parse_rotation(const ProfileReader& r) {
   return rot;
 }
 
-std::uint64_t parse_part_size(const ProfileReader& r) {
+std::uint64_t parse_part_size(const MappingReader& r) {
   auto n = r.node("part_size");
   if (!n) return 0;
   const std::string what = "a size of 5 MiB to 5 GiB (bytes, or with a K, M or G suffix)";
@@ -310,7 +118,7 @@ std::string absolute_path(const std::string& p) {
   return out;
 }
 
-void parse_keys(const ProfileReader& r, Profile& p) {
+void parse_keys(const MappingReader& r, Profile& p) {
   if (auto v = r.string("access_key")) p.access_key = *v;
   if (auto v = r.string("secret_key")) p.secret_key = *v;
   if (auto v = r.string("session_token")) p.session_token = *v;
@@ -357,7 +165,7 @@ void parse_keys(const ProfileReader& r, Profile& p) {
   if (auto hooks = r.node("hooks")) r.warn_unknown(*hooks, hook_event_names(), "hook event '", "", "it never runs");
 }
 
-void resolve(Profile& p, const ProfileReader& r) {
+void resolve(Profile& p, const MappingReader& r) {
   if (p.access_key.empty() && p.secret_key.empty()) {
     p.access_key = env("AWS_ACCESS_KEY_ID");
     p.secret_key = env("AWS_SECRET_ACCESS_KEY");
@@ -448,7 +256,7 @@ Profile load_profile(const ConfigSource& source) {
   if (!map.IsDefined() || map.IsNull()) map = YAML::Node(YAML::NodeType::Map);
 
   p.name = name;
-  ProfileReader reader(map, origin, "profile '" + name + "'", p.warnings);
+  MappingReader reader(map, origin, "profile '" + name + "'", p.warnings);
   parse_keys(reader, p);
   resolve(p, reader);
   return p;
@@ -463,7 +271,7 @@ std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   if (!block.IsDefined() || block.IsNull()) return std::nullopt;
   if (!block.IsMap())
     throw Error(ErrorKind::Config, origin + ": 'sync' must be a mapping (url, username, password, auto)");
-  ProfileReader r(block, origin, "the 'sync' block", s.warnings);
+  MappingReader r(block, origin, "the 'sync' block", s.warnings);
   if (auto v = r.string("url")) s.url = *v;
   if (auto v = r.string("username")) s.username = *v;
   if (auto v = r.string("password")) s.password = *v;
