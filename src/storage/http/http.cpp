@@ -121,6 +121,14 @@ std::string Response::header(const std::string& lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
+std::uint64_t Response::content_length() const { return std::strtoull(header("content-length").c_str(), nullptr, 10); }
+
+std::int64_t Response::last_modified() const {
+  const std::string value = header("last-modified");
+  const std::int64_t t = value.empty() ? 0 : static_cast<std::int64_t>(curl_getdate(value.c_str(), nullptr));
+  return t < 0 ? 0 : t;
+}
+
 Options default_options(std::string service) {
   Options o;
   o.service = std::move(service);

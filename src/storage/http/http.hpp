@@ -42,6 +42,10 @@ struct Response {
   std::string body;  // error replies and small documents (bounded)
   // The header's value, or "" when absent.
   std::string header(const std::string& lower_name) const;
+  // Content-Length, 0 when absent; Last-Modified in Unix seconds, 0 when
+  // absent or unreadable (a HEAD of an object, for its ObjectInfo).
+  std::uint64_t content_length() const;
+  std::int64_t last_modified() const;
 };
 
 struct Options {

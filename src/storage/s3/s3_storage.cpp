@@ -1,6 +1,5 @@
 #include "storage/s3/s3_storage.hpp"
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -311,10 +310,8 @@ std::optional<ObjectInfo> S3Storage::stat(const std::string& name) {
   if (resp.status >= 400) explain_head_failure(name, resp.status);
   ObjectInfo info;
   info.name = name;
-  info.size = std::strtoull(resp.header("content-length").c_str(), nullptr, 10);
-  std::string lm = resp.header("last-modified");
-  info.modified = lm.empty() ? 0 : static_cast<std::int64_t>(curl_getdate(lm.c_str(), nullptr));
-  if (info.modified < 0) info.modified = 0;
+  info.size = resp.content_length();
+  info.modified = resp.last_modified();
   info.storage_class = resp.header("x-amz-storage-class");
   if (info.storage_class.empty()) info.storage_class = "STANDARD";
   return info;

@@ -1,6 +1,5 @@
 #include "storage/swift/swift_storage.hpp"
 
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -263,10 +262,8 @@ std::optional<ObjectInfo> SwiftStorage::stat(const std::string& name) {
   if (resp.status == 404) return std::nullopt;
   ObjectInfo info;
   info.name = name;
-  info.size = std::strtoull(resp.header("content-length").c_str(), nullptr, 10);
-  std::string lm = resp.header("last-modified");
-  info.modified = lm.empty() ? 0 : static_cast<std::int64_t>(curl_getdate(lm.c_str(), nullptr));
-  if (info.modified < 0) info.modified = 0;
+  info.size = resp.content_length();
+  info.modified = resp.last_modified();
   return info;
 }
 
