@@ -21,6 +21,16 @@ namespace {
 
 using namespace detail;
 
+// A stanza's body: the file key sealed under `wrap` with the all-zero nonce
+// (each wrap key seals only this one message); `wrap` is wiped.
+std::vector<std::uint8_t> wrap_file_key(Key32& wrap, Bytes file_key) {
+  std::vector<std::uint8_t> body(kFileKey + ChaChaPoly::kTag);
+  static const std::uint8_t zero_nonce[12] = {};
+  ChaChaPoly(wrap).seal(zero_nonce, file_key, body.data());
+  wipe(wrap.data(), wrap.size());
+  return body;
+}
+
 // Wraps the file key for a password: scrypt(label || salt) -> AEAD key.
 Stanza scrypt_stanza(const std::string& password, int log_n, Bytes file_key) {
   std::uint8_t salt[16];
@@ -28,12 +38,8 @@ Stanza scrypt_stanza(const std::string& password, int log_n, Bytes file_key) {
   std::string scrypt_salt(kScryptLabel);
   scrypt_salt.append(reinterpret_cast<const char*>(salt), sizeof salt);
   Key32 wrap = scrypt(password, util::as_bytes(scrypt_salt), log_n);
-  Stanza s{"scrypt", {base64_raw_encode(Bytes(salt, sizeof salt)), std::to_string(log_n)}, {}};
-  s.body.resize(kFileKey + ChaChaPoly::kTag);
-  static const std::uint8_t zero_nonce[12] = {};
-  ChaChaPoly(wrap).seal(zero_nonce, file_key, s.body.data());
-  wipe(wrap.data(), wrap.size());
-  return s;
+  return {"scrypt", {base64_raw_encode(Bytes(salt, sizeof salt)), std::to_string(log_n)},
+          wrap_file_key(wrap, file_key)};
 }
 
 // Wraps the file key for an X25519 recipient with a fresh ephemeral key.
@@ -49,12 +55,7 @@ Stanza x25519_stanza(const Key32& recipient, Bytes file_key) {
   std::memcpy(salt + 32, recipient.data(), 32);
   Key32 wrap = hkdf_sha256(*shared, Bytes(salt, sizeof salt), kX25519Label);
   wipe(shared->data(), shared->size());
-  Stanza s{"X25519", {base64_raw_encode(share)}, {}};
-  s.body.resize(kFileKey + ChaChaPoly::kTag);
-  static const std::uint8_t zero_nonce[12] = {};
-  ChaChaPoly(wrap).seal(zero_nonce, file_key, s.body.data());
-  wipe(wrap.data(), wrap.size());
-  return s;
+  return {"X25519", {base64_raw_encode(share)}, wrap_file_key(wrap, file_key)};
 }
 
 // Refuses options no header can be made of; before any work starts.

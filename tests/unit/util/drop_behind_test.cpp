@@ -23,6 +23,9 @@ namespace {
 
 constexpr std::uint64_t kWindow = util::DropBehind::kWindow;
 
+// The test file's byte at `offset`.
+std::uint8_t pattern_at(std::uint64_t offset) { return static_cast<std::uint8_t>(offset * 131 >> 7); }
+
 // A file in the build directory (on disk: tmpfs keeps its pages anyway).
 class StreamedFile : public ::testing::Test {
  protected:
@@ -45,7 +48,7 @@ class StreamedFile : public ::testing::Test {
     std::vector<std::uint8_t> buf(chunk);
     for (std::uint64_t done = 0; done < total;) {
       const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - done));
-      for (std::size_t i = 0; i < n; ++i) buf[i] = static_cast<std::uint8_t>((done + i) * 131 >> 7);
+      for (std::size_t i = 0; i < n; ++i) buf[i] = pattern_at(done + i);
       ASSERT_EQ(::write(fd_, buf.data(), n), static_cast<ssize_t>(n));
       done += n;
       if (window) window->written(done);
@@ -89,7 +92,7 @@ TEST_F(StreamedFile, WhatIsBehindTheWriterLeavesThePageCache) {
     const ssize_t n = ::pread(fd_, back.data(), back.size(), static_cast<off_t>(done));
     ASSERT_GT(n, 0);
     for (ssize_t i = 0; i < n; ++i)
-      ASSERT_EQ(back[static_cast<std::size_t>(i)], static_cast<std::uint8_t>((done + static_cast<std::uint64_t>(i)) * 131 >> 7))
+      ASSERT_EQ(back[static_cast<std::size_t>(i)], pattern_at(done + static_cast<std::uint64_t>(i)))
           << "byte " << done + static_cast<std::uint64_t>(i);
     done += static_cast<std::uint64_t>(n);
   }
