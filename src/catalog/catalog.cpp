@@ -154,6 +154,52 @@ std::int64_t write_row(Db& db, const BackupRecord& record, std::optional<std::in
   return existing ? *existing : sqlite3_last_insert_rowid(db.handle());
 }
 
+// The key-value tables beside `backups` (config, inventory, jobs): one key
+// column, one value column. Names are this file's constants, never input.
+struct KeyValueTable {
+  const char* table;
+  const char* key;
+  const char* value;
+};
+constexpr KeyValueTable kConfig{"config", "key", "value"};
+constexpr KeyValueTable kJobs{"jobs", "filename", "job_id"};
+// Glacier's inventory is written by archive id and read by name.
+constexpr KeyValueTable kInventoryById{"inventory", "archive_id", "filename"};
+constexpr KeyValueTable kInventoryByName{"inventory", "filename", "archive_id"};
+
+// Sets the value of the row with this key, adding the row when there is
+// none. UPDATE then INSERT rather than an upsert: `jobs` (the Python tool's
+// schema) has no unique index for ON CONFLICT to use.
+void put(Db& db, const KeyValueTable& t, const std::string& key, const std::string& value) {
+  WriteTransaction tx(db);
+  Statement up(db, std::string("UPDATE ") + t.table + " SET " + t.value + " = ?2 WHERE " + t.key + " = ?1");
+  up.bind(1, key).bind(2, value);
+  up.run();
+  if (db.changes() == 0) {
+    Statement ins(db, std::string("INSERT INTO ") + t.table + " (" + t.key + ", " + t.value + ") VALUES (?1, ?2)");
+    ins.bind(1, key).bind(2, value);
+    ins.run();
+  }
+  tx.commit();
+}
+
+// The value of the newest row with this key.
+std::optional<std::string> newest(Db& db, const KeyValueTable& t, const std::string& key) {
+  Statement s(db, std::string("SELECT ") + t.value + " FROM " + t.table + " WHERE " + t.key +
+                      " = ?1 ORDER BY id DESC LIMIT 1");
+  s.bind(1, key);
+  if (s.step()) return s.text(0);
+  return std::nullopt;
+}
+
+void remove_all(Db& db, const KeyValueTable& t, const std::string& key) {
+  WriteTransaction tx(db);
+  Statement s(db, std::string("DELETE FROM ") + t.table + " WHERE " + t.key + " = ?1");
+  s.bind(1, key);
+  s.run();
+  tx.commit();
+}
+
 }  // namespace
 
 std::int64_t Catalog::insert(const BackupRecord& record) {
@@ -292,51 +338,23 @@ std::optional<nlohmann::json> Catalog::config_value(const std::string& key) cons
 
 void Catalog::set_config_value(const std::string& key, const nlohmann::json& value) {
   std::lock_guard guard(impl_->lock);
-  Db& db = impl_->db;
-  WriteTransaction tx(db);
-  std::string text = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
-  Statement up(db, "UPDATE config SET value = ?2 WHERE key = ?1");
-  up.bind(1, key).bind(2, text);
-  up.run();
-  if (db.changes() == 0) {
-    Statement ins(db, "INSERT INTO config (key, value) VALUES (?1, ?2)");
-    ins.bind(1, key).bind(2, text);
-    ins.run();
-  }
-  tx.commit();
+  put(impl_->db, kConfig, key,
+      value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
 }
 
 void Catalog::put_inventory(const std::string& filename, const std::string& archive_id) {
   std::lock_guard guard(impl_->lock);
-  Db& db = impl_->db;
-  WriteTransaction tx(db);
-  Statement up(db, "UPDATE inventory SET filename = ?1 WHERE archive_id = ?2");
-  up.bind(1, filename).bind(2, archive_id);
-  up.run();
-  if (db.changes() == 0) {
-    Statement ins(db, "INSERT INTO inventory (archive_id, filename) VALUES (?2, ?1)");
-    ins.bind(1, filename).bind(2, archive_id);
-    ins.run();
-  }
-  tx.commit();
+  put(impl_->db, kInventoryById, archive_id, filename);
 }
 
 std::optional<std::string> Catalog::archive_id(const std::string& filename) const {
   std::lock_guard guard(impl_->lock);
-  Statement s(impl_->db, "SELECT archive_id FROM inventory WHERE filename = ?1 ORDER BY id DESC LIMIT 1");
-  s.bind(1, filename);
-  if (s.step()) return s.text(0);
-  return std::nullopt;
+  return newest(impl_->db, kInventoryByName, filename);
 }
 
 void Catalog::remove_inventory(const std::string& filename) {
   std::lock_guard guard(impl_->lock);
-  Db& db = impl_->db;
-  WriteTransaction tx(db);
-  Statement s(db, "DELETE FROM inventory WHERE filename = ?1");
-  s.bind(1, filename);
-  s.run();
-  tx.commit();
+  remove_all(impl_->db, kInventoryByName, filename);
 }
 
 std::vector<std::pair<std::string, std::string>> Catalog::inventory(const std::string& prefix) const {
@@ -353,35 +371,17 @@ std::vector<std::pair<std::string, std::string>> Catalog::inventory(const std::s
 
 void Catalog::put_job(const std::string& filename, const std::string& job_id) {
   std::lock_guard guard(impl_->lock);
-  Db& db = impl_->db;
-  WriteTransaction tx(db);
-  Statement up(db, "UPDATE jobs SET job_id = ?2 WHERE filename = ?1");
-  up.bind(1, filename).bind(2, job_id);
-  up.run();
-  if (db.changes() == 0) {
-    Statement ins(db, "INSERT INTO jobs (filename, job_id) VALUES (?1, ?2)");
-    ins.bind(1, filename).bind(2, job_id);
-    ins.run();
-  }
-  tx.commit();
+  put(impl_->db, kJobs, filename, job_id);
 }
 
 std::optional<std::string> Catalog::job_id(const std::string& filename) const {
   std::lock_guard guard(impl_->lock);
-  Statement s(impl_->db, "SELECT job_id FROM jobs WHERE filename = ?1 ORDER BY id DESC LIMIT 1");
-  s.bind(1, filename);
-  if (s.step()) return s.text(0);
-  return std::nullopt;
+  return newest(impl_->db, kJobs, filename);
 }
 
 void Catalog::remove_job(const std::string& filename) {
   std::lock_guard guard(impl_->lock);
-  Db& db = impl_->db;
-  WriteTransaction tx(db);
-  Statement s(db, "DELETE FROM jobs WHERE filename = ?1");
-  s.bind(1, filename);
-  s.run();
-  tx.commit();
+  remove_all(impl_->db, kJobs, filename);
 }
 
 }  // namespace bakthat
