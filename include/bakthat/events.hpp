@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,16 @@ namespace bakthat {
 // The operations that announce themselves: events "before_X" and "on_X".
 inline constexpr std::array<std::string_view, 5> kEventOperations = {"backup", "restore", "delete",
                                                                      "delete_older_than", "rotate_backups"};
+
+// Every event's name: "before_X" and "on_X" for each X of kEventOperations.
+inline std::set<std::string> event_names() {
+  std::set<std::string> out;
+  for (std::string_view op : kEventOperations) {
+    out.insert("before_" + std::string(op));
+    out.insert("on_" + std::string(op));
+  }
+  return out;
+}
 
 struct Event {
   std::string name;         // "before_backup", "on_rotate_backups", ...

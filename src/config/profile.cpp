@@ -36,17 +36,6 @@ std::string env(const char* name) {
 // warned of.
 const std::set<std::string> kPythonOnlyKeys = {"bakmanager_token", "bakmanager_api"};
 
-// The events a hook may be given for: before_X and on_X for each public
-// operation X.
-std::set<std::string> hook_event_names() {
-  std::set<std::string> out;
-  for (std::string_view op : kEventOperations) {
-    out.insert("before_" + std::string(op));
-    out.insert("on_" + std::string(op));
-  }
-  return out;
-}
-
 int parse_week_day(const MappingReader& r, const YAML::Node& n) {
   static const char* names[] = {"monday", "tuesday", "wednesday", "thursday",
                                 "friday", "saturday", "sunday"};
@@ -162,7 +151,7 @@ void parse_keys(const MappingReader& r, Profile& p) {
   if (auto v = r.integer("scrypt_work_factor", 10, 22, "an scrypt work factor 10..22"))
     p.scrypt_work_factor = int(*v);
   r.warn_unknown_keys(kPythonOnlyKeys);
-  if (auto hooks = r.node("hooks")) r.warn_unknown(*hooks, hook_event_names(), "hook event '", "", "it never runs");
+  if (auto hooks = r.node("hooks")) r.warn_unknown(*hooks, event_names(), "hook event '", "", "it never runs");
 }
 
 void resolve(Profile& p, const MappingReader& r) {

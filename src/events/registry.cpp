@@ -34,18 +34,14 @@ Registry& registry() {
 
 }  // namespace
 
-bool known_event(const std::string& name) {
-  for (std::string_view op : kEventOperations) {
-    if (name == "before_" + std::string(op) || name == "on_" + std::string(op)) return true;
-  }
-  return false;
-}
+bool known_event(const std::string& name) { return event_names().contains(name); }
 
 Subscription subscribe(const std::string& event, EventCallback callback) {
-  if (event != "*" && !known_event(event))
-    throw Error(ErrorKind::Usage, "unknown event '" + event +
-                                      "' (before_ or on_ followed by backup, restore, delete, "
-                                      "delete_older_than or rotate_backups, or *)");
+  if (event != "*" && !known_event(event)) {
+    std::string ops;
+    for (std::string_view op : kEventOperations) ops += (ops.empty() ? "" : ", ") + std::string(op);
+    throw Error(ErrorKind::Usage, "unknown event '" + event + "' (before_ or on_ followed by one of " + ops + "; or *)");
+  }
   if (!callback) throw Error(ErrorKind::Usage, "no callback given for event '" + event + "'");
   Registry& r = registry();
   std::lock_guard lock(r.mutex);
