@@ -1,0 +1,220 @@
+// backup, restore and verify: the commands that move archive bytes.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "cli/command.hpp"
+
+namespace bakthat::cli {
+namespace {
+
+class StdinSource : public Source {
+ public:
+  std::size_t read(MutableBytes out) override {
+    for (;;) {
+      ssize_t n = ::read(STDIN_FILENO, out.data(), out.size());
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno != EINTR) throw Error(ErrorKind::Io, "cannot read standard input");
+    }
+  }
+};
+
+// Writes a restored stream to standard output.
+class StdoutSink : public Sink {
+ public:
+  void write(Bytes d) override {
+    if (std::fwrite(d.data(), 1, d.size(), stdout) != d.size()) failed();
+  }
+  // The last buffered bytes can fail too (a full disk behind a redirection).
+  void finish() override {
+    if (std::fflush(stdout) != 0) failed();
+  }
+
+ private:
+  [[noreturn]] static void failed() {
+    throw Error(ErrorKind::Io, std::string("cannot write to standard output: ") + std::strerror(errno));
+  }
+};
+
+// One age public key a line; blank lines and # comments skipped.
+std::vector<std::string> read_recipients_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error(ErrorKind::Usage, "cannot read recipients file " + path);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    out.push_back(line);
+  }
+  return out;
+}
+
+// `--prompt yes|no`, which backup, restore and verify take.
+void declare_prompt(CLI::App& sub, std::string& prompt) {
+  sub.add_option("--prompt", prompt, "yes or no: ask for a password")->check(CLI::IsMember({"yes", "no"}));
+}
+
+// `-i FILE`, repeatable.
+void declare_identities(CLI::App& sub, std::vector<std::string>& identities) {
+  sub.add_option("-i,--identity", identities, "age identity file; repeatable")->allow_extra_args(false);
+}
+
+class BackupCommand : public Command {
+ public:
+  BackupCommand() : Command("backup", "back up a file, a directory, or standard input (-)") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_option("path", path_, "file or directory (default: .), - for standard input");
+    sub.add_option("--name", name_, "custom name (required with -)");
+    sub.add_option("-t,--tags", tags_, "space-separated tags");
+    declare_prompt(sub, prompt_);
+    sub.add_option("--exclude-file", exclude_file_, "patterns of entries to leave out");
+    sub.add_flag("--s3-reduced-redundancy", reduced_redundancy_, "S3 storage class REDUCED_REDUNDANCY");
+    sub.add_option("--recipient", recipients_, "age public key (age1...) to encrypt to; repeatable")
+        ->allow_extra_args(false);  // one value a time: `--recipient KEY DIR` must leave DIR the path
+    sub.add_option("--recipients-file", recipients_file_, "file of age public keys");
+    // The Python tool sent this key to BakManager.io (a monitoring service
+    // long gone); kept so its command lines still work, and recorded so hooks
+    // and `show --json` can use it.
+    sub.add_option("-k,--key", periodic_key_, "name of a periodic backup (metadata periodic_key)");
+  }
+
+  int run(Context& context) override {
+    BackupOptions o;
+    static_cast<Options&>(o) = context.base_options();
+    o.custom_name = name_;
+    o.tags = split_words(tags_);
+    o.exclude_file = exclude_file_;
+    o.reduced_redundancy = reduced_redundancy_;
+    if (!periodic_key_.empty()) o.extra_metadata["periodic_key"] = periodic_key_;
+    o.recipients = recipients_;
+    if (!recipients_file_.empty()) {
+      auto more = read_recipients_file(recipients_file_);
+      o.recipients.insert(o.recipients.end(), more.begin(), more.end());
+    }
+    // Its warnings (a misspelt `recipients:`...) before the password prompt.
+    const Profile profile = load_profile(o.config);
+    report_config_warnings(*context.reporter, profile.warnings);
+    const bool has_recipients = !o.recipients.empty() || !profile.recipients.empty();
+    o.password = context.backup_password(prompt_, has_recipients);
+    BackupRecord r;
+    if (path_ == "-") {
+      if (name_.empty()) throw Error(ErrorKind::Usage, "backup - reads standard input and needs --name NAME");
+      StdinSource in;
+      r = backup_stream(in, name_, o);
+    } else {
+      r = backup(path_, o);
+    }
+    const Globals& g = context.globals;
+    if (!g.quiet)
+      std::fprintf(stderr, "Stored %s (%s)\n", r.stored_filename.c_str(),
+                   human_size(static_cast<std::uint64_t>(r.size)).c_str());
+    if (g.verbose) {
+      std::uint64_t original = r.metadata.value("original_size", std::uint64_t{0});
+      std::fprintf(stderr, "  %s files, %s read, sha256 %s\n",
+                   r.metadata.value("files", nlohmann::json(0)).dump().c_str(), human_size(original).c_str(),
+                   r.metadata.value("sha256", std::string()).c_str());
+    }
+    int status = 0;
+    if (r.metadata.contains("unreadable")) {
+      std::fprintf(stderr, "bakthat: %zu file(s) could not be read (named above)\n",
+                   r.metadata["unreadable"].size());
+      status = exit_status(ErrorKind::Partial);
+    }
+    if (r.metadata.contains("changed")) {
+      std::fprintf(stderr, "bakthat: %zu file(s) changed while they were read\n", r.metadata["changed"].size());
+      status = exit_status(ErrorKind::Partial);
+    }
+    return status;
+  }
+
+ private:
+  std::string path_ = ".", name_, tags_, prompt_ = "yes", exclude_file_, recipients_file_, periodic_key_;
+  std::vector<std::string> recipients_;
+  bool reduced_redundancy_ = false;
+};
+
+class RestoreCommand : public Command {
+ public:
+  RestoreCommand() : Command("restore", "restore the latest backup matching NAME") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_option("name", name_, "filename or stored name (prefix)");
+    sub.add_option("-o,--output", output_, "directory to restore into (default: .)");
+    sub.add_flag("--force", force_, "replace existing files (files the backup does not hold stay)");
+    sub.add_flag("--stdout", to_stdout_, "write a single-file or stream backup to standard output");
+    sub.add_option("--from-file", from_file_, "restore an archive file that is not in the catalog");
+    declare_identities(sub, identities_);
+    sub.add_flag("--wait", wait_, "wait for an archive-tier retrieval to finish");
+    declare_prompt(sub, prompt_);
+  }
+
+  int run(Context& context) override {
+    RestoreOptions o;
+    static_cast<Options&>(o) = context.base_options();
+    o.target_dir = output_;
+    o.force = force_;
+    o.to_stdout = to_stdout_;
+    o.wait = wait_;
+    o.identity_files = identities_;
+    o.ask_password = Context::restore_password_prompt(prompt_);
+    StdoutSink out;
+    if (to_stdout_) o.out = &out;
+    RestoreResult r;
+    if (!from_file_.empty()) {
+      r = restore_file(from_file_, o);
+    } else {
+      if (name_.empty()) throw Error(ErrorKind::Usage, "restore needs a NAME (or --from-file FILE)");
+      r = restore(name_, o);
+    }
+    if (r.state == RestoreState::RetrievalStarted)
+      std::fprintf(stderr, "%s is in an archive tier: a retrieval was started; run restore again later (or --wait)\n",
+                   r.record.stored_filename.c_str());
+    else if (r.state == RestoreState::RetrievalInProgress)
+      std::fprintf(stderr, "%s is being retrieved from its archive tier; run restore again later (or --wait)\n",
+                   r.record.stored_filename.c_str());
+    return 0;
+  }
+
+ private:
+  std::string name_, output_, from_file_, prompt_ = "yes";
+  std::vector<std::string> identities_;
+  bool force_ = false, to_stdout_ = false, wait_ = false;
+};
+
+class VerifyCommand : public Command {
+ public:
+  VerifyCommand() : Command("verify", "download and check the latest backup matching NAME") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_option("name", name_)->required();
+    declare_identities(sub, identities_);
+  }
+
+  int run(Context& context) override {
+    Options o = context.base_options();
+    o.identity_files = identities_;
+    o.ask_password = Context::restore_password_prompt("yes");
+    auto r = verify(name_, o);
+    if (!context.globals.quiet) std::fprintf(stderr, "%s is intact\n", r.stored_filename.c_str());
+    return 0;
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> identities_;
+};
+
+}  // namespace
+
+void add_backup_commands(std::vector<std::unique_ptr<Command>>& out) {
+  out.push_back(std::make_unique<BackupCommand>());
+  out.push_back(std::make_unique<RestoreCommand>());
+  out.push_back(std::make_unique<VerifyCommand>());
+}
+
+}  // namespace bakthat::cli
