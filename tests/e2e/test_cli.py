@@ -101,6 +101,14 @@ class Basics(BakthatTestCase):
         self.assertIn("bakthat", self.ok("--version").text)
         self.assertIn("backup", self.ok("--help").text)
 
+    def test_unknown_or_missing_command_is_one_line(self):
+        r = self.fails("-q", "bakup", "x")
+        self.assertEqual(r.code, 2)
+        self.assertEqual(r.errtext.strip(), "bakthat: unknown command 'bakup' (see bakthat --help)")
+        r = self.fails("-q")
+        self.assertEqual(r.code, 2)
+        self.assertEqual(r.errtext.strip(), "bakthat: A subcommand is required (see bakthat --help)")
+
     def test_alias(self):
         self.ok("delete-older-than", "x", "1D")
         self.ok("rotate-backups", "--help")
