@@ -13,7 +13,7 @@
 #   zstd    bakthat with compression: zstd vs tar|zstd -3 -T2
 #   enc     bakthat backup/restore encrypted with age: to a public key (the
 #           encryption stage alone), with a password (scrypt 2^18, the default,
-#           a fixed cost of 256 MB and ~0.6-1 s here, by design) and with
+#           a fixed cost of 128 MB and ~0.6-1 s here, by design) and with
 #           scrypt 2^10
 #   rss     peak RSS of bakthat backup of a 256 MB set (the 1024 MB one comes
 #           from `gzip`, or is measured here if gzip is not run)
@@ -182,7 +182,7 @@ export RESTIC_PASSWORD=bench RESTIC_REPOSITORY=$W/restic-repo
 # The encrypted rounds, beside their unencrypted baseline.
 enc_rounds() {
   bakthat_round "bakthat agex" "$HEX" -       # to a public key: the encryption stage's own cost
-  bakthat_round "bakthat age" "$HE" "$PW"      # password: the stage plus age's scrypt (2^18, 256 MB)
+  bakthat_round "bakthat age" "$HE" "$PW"      # password: the stage plus age's scrypt (2^18, 128 MB here)
   bakthat_round "bakthat age10" "$HE10" "$PW"  # the same with a cheap KDF
 }
 for RUN in $(seq "$RUNS"); do
