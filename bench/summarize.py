@@ -135,7 +135,7 @@ else:
 ratio("zstd backup speed vs tar | zstd -3 -T2 (≥ 0.9×)", wall("tar+zstd", "backup"), wall("bakthat zstd", "backup"), lambda v: v >= 0.9)
 ratio("encrypted backup time vs unencrypted, to a public key (≤ 1.10×)", wall("bakthat agex", "backup"),
       wall("bakthat", "backup"), lambda v: v <= 1.10)
-ratio("encrypted backup time vs unencrypted, password (≤ 1.10×; adds scrypt 2^18: 256 MB, ~0.6-1 s here)",
+ratio("encrypted backup time vs unencrypted, password (≤ 1.10×; adds scrypt 2^18: 128 MB, ~0.6-1 s here)",
       wall("bakthat age", "backup"), wall("bakthat", "backup"), lambda v: v <= 1.10)
 ratio("  the same with scrypt 2^10 (info)", wall("bakthat age10", "backup"), wall("bakthat", "backup"), lambda v: None)
 ratio("encrypted restore time vs unencrypted (info)", wall("bakthat age", "restore"), wall("bakthat", "restore"), lambda v: None)
