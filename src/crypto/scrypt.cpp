@@ -138,8 +138,8 @@ class RomixMemory {
   std::thread prefault_;
 };
 
-// ROMix on one 128*r-byte slice of B, in place; v holds 2r*n/2 blocks,
-// work 6r.
+// ROMix on one 128*r-byte slice of B, in place; v holds r*n blocks (n/2
+// entries of 2r), work 6r.
 //
 // V keeps only its even entries, and an odd one is recomputed from the entry
 // before it (one BlockMix) when Integerify asks for it: scrypt's known
