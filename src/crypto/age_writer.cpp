@@ -242,14 +242,6 @@ class AgeEncryptor : public Sink {
     pool_.pop_front();
   }
 
-  // Bounds the payload sealed while the header is derived. Measured on the
-  // project's 2-core VM (bench/results-2026-11-26.md, eighth session),
-  // backups of the 1 GB set at logN 18 taking 6.7-7.3 s: holding 8-32 MiB
-  // took 0.4-1.6 s off, 64 MiB 0.2-1.4 s, no bound less (fresh memory is
-  // dear there); with both cores compressing, holding more only moves the
-  // wait.
-  static constexpr std::size_t kHeldWhileDeriving = 16u << 20;
-
   Sink& next_;
   std::array<std::uint8_t, kPayloadNonce> nonce_{};
   // The header (a password's still being derived); taken, and so no longer

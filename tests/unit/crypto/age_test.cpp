@@ -228,7 +228,7 @@ TEST_F(AgeTest, RoundTripSizesPassword) {
 }
 
 // A password's key is derived on a thread while the payload is sealed: the
-// payload held back for the header is bounded (16 MiB), the header still
+// payload held back for the header is bounded (kHeldWhileDeriving), the header still
 // comes first, and the stream decrypts whole. scrypt 2^17 takes long enough
 // here that the encryptor is fed well past the bound before the header is
 // ready; whatever the timing, the bound and the order must hold.
@@ -241,7 +241,7 @@ TEST_F(AgeTest, PayloadHeldForTheDerivedHeaderIsBounded) {
       test::VectorSink::write(d);
     }
   };
-  const std::size_t n = 48u << 20, piece = 1u << 20;
+  const std::size_t n = 2 * detail::kHeldWhileDeriving, piece = 1u << 20;
   std::vector<std::uint8_t> plain(n);
   for (std::size_t i = 0; i < n; i += 8) {
     const std::uint64_t v = i * 0x9E3779B97F4A7C15ull;  // each 8 bytes differ: reordering shows
@@ -261,7 +261,7 @@ TEST_F(AgeTest, PayloadHeldForTheDerivedHeaderIsBounded) {
     enc->finish();
     // The bound, plus the jobs in flight on the workers and one write.
     const std::size_t in_flight = (2 * static_cast<std::size_t>(threads) + 2 + 1) * (1u << 20) + piece;
-    EXPECT_LE(out.fed_at_first_write, (16u << 20) + in_flight);
+    EXPECT_LE(out.fed_at_first_write, detail::kHeldWhileDeriving + in_flight);
     std::string_view text(reinterpret_cast<const char*>(out.data.data()), 40);
     EXPECT_TRUE(text.starts_with("age-encryption.org/v1\n-> scrypt ")) << text;
     EXPECT_EQ(out.data.size() - header_size(out.data), 16 + n + 16 * (n / 65536));
