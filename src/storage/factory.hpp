@@ -2,19 +2,15 @@
 // retry layer where the destination talks to a network.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bakthat/config.hpp"
 #include "bakthat/storage.hpp"
+#include "storage/warn.hpp"
 
 namespace bakthat::storage {
-
-// What a store tells of a side task that failed without failing the
-// operation (Glacier's inventory copy to S3).
-using Warn = std::function<void(const std::string&)>;
 
 // destination: "local", "s3", "glacier" or "swift". Throws Config when the
 // profile lacks what the destination needs, Usage for an unknown name.

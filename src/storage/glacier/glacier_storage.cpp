@@ -422,7 +422,7 @@ void GlacierStorage::copy_inventory() {
 }
 
 std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
-                                              std::function<void(const std::string&)> warn) {
+                                              Warn warn) {
   if (profile.glacier_vault.empty())
     throw Error(ErrorKind::Config, "the glacier destination needs glacier_vault in the profile");
   const std::string& tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;

@@ -16,7 +16,6 @@
 // change (best effort: a failure is only a warning).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +25,7 @@
 #include "bakthat/storage.hpp"
 #include "storage/glacier/client.hpp"
 #include "storage/glacier/tree_hash.hpp"
+#include "storage/warn.hpp"
 
 namespace bakthat::storage::glacier {
 
@@ -40,7 +40,7 @@ struct Settings {
   // Where the inventory copy goes; empty profile.s3_bucket: nowhere.
   std::shared_ptr<const Profile> inventory_profile;
   // Told when the inventory copy fails (the operation itself succeeded).
-  std::function<void(const std::string&)> warn;
+  Warn warn;
 };
 
 class GlacierStorage : public Storage {
@@ -84,6 +84,6 @@ class GlacierStorage : public Storage {
 // endpoint (glacier_endpoint), region, tier and part size from it; `warn`
 // as Settings::warn.
 std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
-                                              std::function<void(const std::string&)> warn = {});
+                                              Warn warn = {});
 
 }  // namespace bakthat::storage::glacier
