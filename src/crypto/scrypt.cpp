@@ -149,7 +149,9 @@ class RomixMemory {
 // CPU s) against 2^17 more BlockMix (~0.15 s); natively it costs those
 // 0.15 s. Measured here (1 GB set, alternating, medians of 4): a password
 // backup 4.88 s against 5.12 (plain 3.67), restore 3.4 against 3.7, peak
-// RSS 185 MB against 316 and 150 against 281.
+// RSS 185 MB against 316 and 150 against 281. The branch on j's parity
+// makes the loop's timing depend on secret-derived data; scrypt's reads of
+// V[j] already do (through the cache), so it shows nothing new.
 void romix(std::uint8_t* bytes, std::uint64_t n, std::uint32_t r, Block* v, Block* work) {
   Block* x = work;
   Block* y = work + 2 * r;
