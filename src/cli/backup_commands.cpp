@@ -84,8 +84,7 @@ class BackupCommand : public Command {
   }
 
   int run(Context& context) override {
-    BackupOptions o;
-    static_cast<Options&>(o) = context.base_options();
+    auto o = context.options<BackupOptions>();
     o.custom_name = name_;
     o.tags = split_words(tags_);
     o.exclude_file = exclude_file_;
@@ -154,8 +153,7 @@ class RestoreCommand : public Command {
   }
 
   int run(Context& context) override {
-    RestoreOptions o;
-    static_cast<Options&>(o) = context.base_options();
+    auto o = context.options<RestoreOptions>();
     o.target_dir = output_;
     o.force = force_;
     o.to_stdout = to_stdout_;

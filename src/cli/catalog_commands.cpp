@@ -20,8 +20,7 @@ std::string record_line(const BackupRecord& r) {
 // show and periodic_backups: every profile's rows unless -p names one, every
 // destination's unless -d names one.
 ShowOptions show_options(const Context& context) {
-  ShowOptions o;
-  static_cast<Options&>(o) = context.base_options();
+  auto o = context.options<ShowOptions>();
   o.this_profile_only = !context.globals.profile.empty();
   o.all_destinations = context.globals.destination.empty();
   return o;
@@ -61,8 +60,6 @@ class PeriodicBackupsCommand : public Command {
  public:
   PeriodicBackupsCommand()
       : Command("periodic_backups", "the backups made with -k KEY: how many, how often, the latest") {}
-
-  void declare(CLI::App&) override {}
 
   int run(Context& context) override {
     auto keys = periodic_backups(show_options(context));
@@ -123,8 +120,7 @@ class RetentionCommand : public Command {
   }
 
   int run(Context& context) override {
-    RetentionOptions o;
-    static_cast<Options&>(o) = context.base_options();
+    auto o = context.options<RetentionOptions>();
     o.dry_run = dry_run_;
     return print(decide(o));
   }
@@ -195,11 +191,8 @@ class SyncCommand : public Command {
  public:
   SyncCommand() : Command("sync", "exchange catalog rows with the sync server of the `sync:` block") {}
 
-  void declare(CLI::App&) override {}
-
   int run(Context& context) override {
-    SyncOptions o;
-    static_cast<Options&>(o) = context.base_options();
+    auto o = context.options<SyncOptions>();
     sync_catalog(o);
     return 0;
   }
@@ -209,8 +202,6 @@ class ResetSyncCommand : public Command {
  public:
   ResetSyncCommand()
       : Command("reset_sync", "forget the sync state: the next sync sends and receives every row") {}
-
-  void declare(CLI::App&) override {}
 
   int run(Context& context) override {
     reset_sync(context.base_options());

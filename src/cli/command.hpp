@@ -31,6 +31,13 @@ class Context {
 
   // Config file, profile, destination and reporter, as the globals say.
   Options base_options() const;
+  // An operation's options (BackupOptions, ...) with base_options() filled in.
+  template <class OperationOptions>
+  OperationOptions options() const {
+    OperationOptions o;
+    static_cast<Options&>(o) = base_options();
+    return o;
+  }
   // The profile name configure writes to.
   std::string profile_or_default() const { return globals.profile.empty() ? "default" : globals.profile; }
   // Asks for a backup's password twice on the terminal; nullopt (no
@@ -53,8 +60,8 @@ class Command {
 
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
-  // Declares the command's arguments on its CLI11 subcommand.
-  virtual void declare(CLI::App& sub) = 0;
+  // Declares the command's arguments on its CLI11 subcommand; none by default.
+  virtual void declare(CLI::App&) {}
   // Runs the parsed command; returns the exit status. Throws bakthat::Error.
   virtual int run(Context& context) = 0;
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -38,7 +39,7 @@ int run(int argc, char** argv, cli::Context& context) {
   cli::add_backup_commands(commands);
   cli::add_catalog_commands(commands);
   cli::add_configure_commands(commands);
-  std::vector<CLI::App*> subs;
+  std::vector<std::pair<CLI::App*, cli::Command*>> subs;
   for (const auto& command : commands) {
     CLI::App* sub = app.add_subcommand(command->name(), command->help());
     std::string dashed = command->name();  // delete-older-than for delete_older_than
@@ -47,7 +48,7 @@ int run(int argc, char** argv, cli::Context& context) {
     if (dashed != command->name()) sub->alias(dashed);
     sub->fallthrough();
     command->declare(*sub);
-    subs.push_back(sub);
+    subs.emplace_back(sub, command.get());
   }
 
   try {
@@ -70,8 +71,8 @@ int run(int argc, char** argv, cli::Context& context) {
   }
 
   context.reporter = std::make_unique<cli::TerminalReporter>(g.quiet, g.verbose);
-  for (std::size_t i = 0; i < commands.size(); ++i)
-    if (subs[i]->parsed()) return commands[i]->run(context);
+  for (const auto& [sub, command] : subs)
+    if (sub->parsed()) return command->run(context);
   return exit_status(ErrorKind::Usage);
 }
 
