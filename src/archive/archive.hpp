@@ -97,8 +97,9 @@ ExtractStats read_tar(Source& in);
 
 // Writes the content of the one regular file in the tar stream `in` to out
 // (holes of a sparse file as zeros; without finishing out), then reads `in`
-// to its end. Throws Usage when the archive holds more than one file or
-// none (restore --stdout of a file backup).
+// to its end. Throws Usage when the archive holds anything else: at the
+// first entry that is not a regular file, before writing, and at a second
+// file (restore --stdout of a file backup).
 void extract_single_to(Source& in, Sink& out);
 
 }  // namespace bakthat::archive

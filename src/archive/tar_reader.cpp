@@ -397,14 +397,14 @@ void extract_single_to(Source& in, Sink& out) {
     }
   };
   while (archive_entry* e = stream.next()) {
-    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
-      stream.skip();
-      continue;
-    }
+    // A tree is refused at its first entry (its directory), before a byte
+    // reaches the output; only a second file, in an archive not made by
+    // bakthat, is found after the first one was written.
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr || ++files > 1)
+      throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file");
     const void* buf = nullptr;
     std::size_t size = 0;
     la_int64_t offset = 0;
-    if (++files > 1) throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file");
     std::uint64_t pos = 0;
     while (stream.data(&buf, &size, &offset)) {
       if (static_cast<std::uint64_t>(offset) < pos) stream.corrupt();  // blocks out of order

@@ -177,10 +177,15 @@ struct Located {
   std::optional<crypto::DecryptOptions> decrypt;
 };
 
-Located locate(ops::Context& ctx, const std::string& name, const Options& options) {
+Located locate(ops::Context& ctx, const std::string& name, const Options& options, bool one_file = false) {
   // Only this profile's store holds the object, so only its rows match.
   auto rec = ctx.latest(name);
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
+  // A backup of several files is refused before the password prompt and the
+  // download (rows of the Python bakthat have no count: the archive tells).
+  auto files = rec->metadata.find("files");
+  if (one_file && files != rec->metadata.end() && files->is_number_integer() && files->get<std::int64_t>() > 1)
+    throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file");
   Located l{*rec, ops::parse_stored_name(rec->stored_filename), std::nullopt};
   if (rec->metadata.value("is_enc", false)) l.info.encrypted = true;
   // The Python KeyValue stored its values under the bare key name, gzipped,
@@ -202,7 +207,7 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   ops::Context ctx(options);
   events::Scope ev("restore", name, ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
-  Located found = locate(ctx, name, options);
+  Located found = locate(ctx, name, options, options.to_stdout);
   const BackupRecord* rec = &found.record;
   const std::string& stored = rec->stored_filename;
   rep.message("Restoring " + stored);

@@ -191,6 +191,25 @@ class LocalKinds(BakthatTestCase):
         self.ok("restore", "notes", "-o", out)
         self.assertEqual(open(os.path.join(out, "notes.txt")).read(), "some notes\n" * 1000)
 
+    def test_stdout_refuses_a_tree_before_writing(self):
+        tree = os.path.join(self.work, "tree")
+        os.makedirs(tree)
+        for n in ("a", "b"):
+            with open(os.path.join(tree, n), "w") as f:
+                f.write(n * 100)
+        self.ok("backup", tree, "--prompt", "no")
+        r = self.fails("restore", "tree", "--stdout")
+        self.assertEqual(r.out, b"")
+        self.assertIn("--stdout needs a backup of a single file", r.errtext)
+        self.assertNotIn("Downloading", r.errtext)  # refused from the catalog row
+        # One file in a directory: the row counts one file, the archive's
+        # first entry (the directory) refuses it, still before any output.
+        os.remove(os.path.join(tree, "b"))
+        self.ok("backup", tree, "--prompt", "no")
+        r = self.fails("restore", "tree", "--stdout")
+        self.assertEqual(r.out, b"")
+        self.assertIn("--stdout needs a backup of a single file", r.errtext)
+
     def test_stdin_stream(self):
         data = os.urandom(100000) + b"x" * 1000000
         self.ok("backup", "-", "--name", "dump", "--prompt", "no", input=data)
