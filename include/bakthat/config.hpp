@@ -67,9 +67,10 @@ struct ConfigSource {
   std::optional<std::string> conf_yaml;  // a profile's keys as YAML text
 };
 
-// Reads and resolves one profile. A missing file is not an error (every
-// default applies), nor is a file that holds only a `sync:` block; a
-// profile missing from a file of profiles is.
+// Reads and resolves one profile. A missing ~/.bakthat.yml is not an error
+// (every default applies), nor is a file that holds only a `sync:` block; a
+// missing file named by `path`, and a profile other than "default" missing
+// from the file (or with no file), are.
 Profile load_profile(const ConfigSource& source);
 
 // The config file path that load_profile reads for this source.
@@ -86,7 +87,8 @@ struct SyncSettings {
 
 // The `sync:` block of the config file this source names (also when the
 // source carries its own `conf`), or nullopt when there is none. A block
-// without a url, or with a bad value, is a Config error.
+// without a url, or with a bad value, or a missing file named by `path`, is
+// a Config error.
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source);
 
 // A value written by save_profile_keys: monostate removes the key; maps are

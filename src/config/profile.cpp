@@ -199,8 +199,13 @@ bool holds_secrets(const YAML::Node& doc) {
   return false;
 }
 
-std::optional<YAML::Node> read_config_file(const std::string& path, std::vector<std::string>& warnings) {
+// The source's config file, absent only where it was not named: a misspelt
+// -c path would otherwise mean every default (a backup to the local store
+// instead of the bucket) without a word.
+std::optional<YAML::Node> read_config_file(const ConfigSource& source, std::vector<std::string>& warnings) {
+  const std::string path = config_path(source);
   std::optional<YAML::Node> doc = config::read_yaml_file(path);
+  if (!doc && !source.path.empty()) throw Error(ErrorKind::Config, "config file " + path + " not found");
   if (doc && holds_secrets(*doc)) {
     if (auto w = config::privacy_warning(path)) warnings.push_back(std::move(*w));
   }
@@ -224,7 +229,7 @@ Profile load_profile(const ConfigSource& source) {
     map = config::parse_yaml(*source.conf_yaml, origin);
   } else {
     origin = config_path(source);
-    std::optional<YAML::Node> doc = read_config_file(origin, p.warnings);
+    std::optional<YAML::Node> doc = read_config_file(source, p.warnings);
     if (doc && !doc->IsNull()) {
       if (!doc->IsMap())
         throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
@@ -236,7 +241,7 @@ Profile load_profile(const ConfigSource& source) {
       for (const auto& kv : *doc) only_sync = only_sync && kv.first.Scalar() == "sync";
       if (!map.IsDefined() && !only_sync)
         throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
-    } else if (doc && name != "default") {
+    } else if (name != "default") {
       throw Error(ErrorKind::Config, "profile '" + name + "' not found in " + origin);
     }
   }
@@ -254,7 +259,7 @@ Profile load_profile(const ConfigSource& source) {
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   const std::string origin = config_path(source);
   SyncSettings s;
-  std::optional<YAML::Node> doc = read_config_file(origin, s.warnings);
+  std::optional<YAML::Node> doc = read_config_file(source, s.warnings);
   if (!doc || !doc->IsMap()) return std::nullopt;
   YAML::Node block = (*doc)["sync"];
   if (!block.IsDefined() || block.IsNull()) return std::nullopt;

@@ -56,6 +56,25 @@ class Configure(BakthatTestCase):
         self.assertEqual(len(rows), 1)
         self.fails("-c", cfg, "-p", "missing", "show")
 
+    def test_a_named_config_or_profile_that_does_not_exist_is_an_error(self):
+        # Without ~/.bakthat.yml every default applies (the local store); a
+        # misspelt -c path or profile must not silently mean the same.
+        d = os.path.join(self.work, "d")
+        os.makedirs(d)
+        open(os.path.join(d, "f"), "w").write("x")
+        missing = os.path.join(self.tmp, "prod.yml")
+        r = self.fails("-c", missing, "backup", "d", "--prompt", "no")
+        self.assertIn("config file %s not found" % missing, r.errtext)
+        r = self.fails("-p", "prod", "backup", "d", "--prompt", "no")
+        self.assertIn("profile 'prod' not found", r.errtext)
+        self.fails("-c", missing, "sync")
+        self.assertFalse(os.path.exists(self.store_dir()))
+        self.ok("-p", "default", "backup", "d", "--prompt", "no")
+        self.assertEqual(len(os.listdir(self.store_dir())), 1)
+        # configure writes the file a -c names.
+        self.ok("-c", missing, "configure", "--default-destination", "local")
+        self.assertTrue(os.path.exists(missing))
+
     def test_secrets_others_can_read_are_warned_of_once(self):
         path = self.write_config("default:\n  access_key: AK\n  secret_key: SEKRIT\n"
                                  "sync:\n  url: http://127.0.0.1:9\n  password: PASSWORD\n")

@@ -206,6 +206,25 @@ TEST_F(ConfigTest, MissingProfile) {
   EXPECT_NE(error_of("sync:\n  url: http://h\n", "work").find("profile 'work' not found"), std::string::npos);
 }
 
+// Without ~/.bakthat.yml every default applies, but a file or profile named
+// on purpose must exist: a typo would otherwise mean the local store.
+TEST_F(ConfigTest, NamedFileOrProfileThatDoesNotExist) {
+  try {
+    load_profile({home_ + "/prod.yml", "", std::nullopt});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "config file " + home_ + "/prod.yml not found");
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+  }
+  try {
+    load_profile({"", "work", std::nullopt});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "profile 'work' not found in " + home_ + "/.bakthat.yml");
+  }
+  EXPECT_EQ(load_profile({"", "default", std::nullopt}).default_destination, "local");
+}
+
 TEST_F(ConfigTest, SyncBlock) {
   std::string path = write("s.yml", "default:\n  s3_bucket: a\nsync:\n  url: https://sync.example/api/\n"
                                     "  username: me\n  password: 'p: w'\n  auto: true\n");
@@ -218,7 +237,8 @@ TEST_F(ConfigTest, SyncBlock) {
   // Read from the file even when the profile comes from `conf`.
   EXPECT_TRUE(load_sync_settings({path, "", std::string("s3_bucket: b")}));
   EXPECT_FALSE(load_sync_settings({write("n.yml", "default:\n  s3_bucket: a\n"), "", std::nullopt}));
-  EXPECT_FALSE(load_sync_settings({home_ + "/missing.yml", "", std::nullopt}));
+  EXPECT_FALSE(load_sync_settings({}));  // no ~/.bakthat.yml
+  EXPECT_THROW(load_sync_settings({home_ + "/missing.yml", "", std::nullopt}), Error);
 
   auto error = [&](const std::string& yaml) -> std::string {
     try {
