@@ -15,6 +15,18 @@ namespace {
 
 std::string md5_hex(Bytes data) { return util::hex(http::md5(data)); }
 
+// An object's HEAD response; nullopt when there is no such object.
+std::optional<http::Response> head_object(Client& client, const std::string& container, const std::string& object) {
+  SwiftRequest r;
+  r.method = "HEAD";
+  r.container = container;
+  r.object = object;
+  r.accept = {404};
+  auto resp = client.send(r);
+  if (resp.status == 404) return std::nullopt;
+  return resp;
+}
+
 // Unique per upload, so an abandoned upload's segments never mix with a
 // later one's.
 std::string new_upload_id() {
@@ -109,16 +121,11 @@ class SwiftUpload : public transfer::PartUpload {
     r.accept = {412};
     auto resp = client_.send(r);
     if (resp.status != 412) return resp.header("etag");
-    SwiftRequest head;
-    head.method = "HEAD";
-    head.container = container_;
-    head.object = name_;
-    head.accept = {404};
-    auto found = client_.send(head);
-    if (found.status == 404 || found.header(kUploadHeader) != upload_id_)
+    auto found = head_object(client_, container_, name_);
+    if (!found || found->header(kUploadHeader) != upload_id_)
       throw Error(ErrorKind::Conflict, "Swift: '" + name_ + "' already exists in container '" + container_ +
                                            "' (stored by someone else since this backup began)");
-    return found.header("etag");
+    return found->header("etag");
   }
 
   static constexpr const char* kUploadHeader = "x-object-meta-bakthat-upload";  // lower case: header() wants it so
@@ -204,18 +211,13 @@ std::unique_ptr<Source> SwiftStorage::open(const std::string& name) {
 }
 
 void SwiftStorage::remove(const std::string& name) {
-  SwiftRequest head;
-  head.method = "HEAD";
-  head.container = settings_.container;
-  head.object = name;
-  head.accept = {404};
-  auto info = client_.send(head);
-  if (info.status == 404) not_found(name);
+  auto info = head_object(client_, settings_.container, name);
+  if (!info) not_found(name);
   SwiftRequest r;
   r.method = "DELETE";
   r.container = settings_.container;
   r.object = name;
-  std::string slo = info.header("x-static-large-object");
+  std::string slo = info->header("x-static-large-object");
   std::transform(slo.begin(), slo.end(), slo.begin(), [](unsigned char c) { return std::tolower(c); });
   if (slo != "true") {
     client_.send(r);
@@ -253,17 +255,12 @@ std::vector<ObjectInfo> SwiftStorage::list(const std::string& prefix) {
 }
 
 std::optional<ObjectInfo> SwiftStorage::stat(const std::string& name) {
-  SwiftRequest r;
-  r.method = "HEAD";
-  r.container = settings_.container;
-  r.object = name;
-  r.accept = {404};
-  auto resp = client_.send(r);
-  if (resp.status == 404) return std::nullopt;
+  auto resp = head_object(client_, settings_.container, name);
+  if (!resp) return std::nullopt;
   ObjectInfo info;
   info.name = name;
-  info.size = resp.content_length();
-  info.modified = resp.last_modified();
+  info.size = resp->content_length();
+  info.modified = resp->last_modified();
   return info;
 }
 
