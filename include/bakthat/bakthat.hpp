@@ -79,7 +79,8 @@ struct BackupOptions : Options {
 // destination has the whole object. Unreadable files are skipped and listed
 // in the returned record's metadata ("unreadable"), files written to while
 // they were read are archived and listed ("changed"); the call still
-// succeeds.
+// succeeds. Each list holds the first 100 paths; "unreadable_count" and
+// "changed_count" say how many there were (the Reporter named them all).
 BackupRecord backup(const std::string& path, const BackupOptions& options);
 
 // Backs up a stream (stored compressed, not tarred) under `name`.

@@ -418,7 +418,8 @@ class TreeWriter {
 
   // The path shown to users for messages: under the root they named.
   std::string display_path() const {
-    return rel_.empty() ? options_.root : options_.root + "/" + rel_;
+    if (rel_.empty()) return options_.root;
+    return options_.root.ends_with('/') ? options_.root + rel_ : options_.root + "/" + rel_;  // "/" backed up
   }
 
   const TarOptions& options_;

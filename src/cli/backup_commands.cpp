@@ -119,13 +119,13 @@ class BackupCommand : public Command {
                    r.metadata.value("sha256", std::string()).c_str());
     }
     int status = 0;
-    if (r.metadata.contains("unreadable")) {
-      std::fprintf(stderr, "bakthat: %zu file(s) could not be read (named above)\n",
-                   r.metadata["unreadable"].size());
+    if (auto n = r.metadata.value("unreadable_count", std::uint64_t{0})) {
+      std::fprintf(stderr, "bakthat: %llu file(s) could not be read (named above)\n",
+                   static_cast<unsigned long long>(n));
       status = exit_status(ErrorKind::Partial);
     }
-    if (r.metadata.contains("changed")) {
-      std::fprintf(stderr, "bakthat: %zu file(s) changed while they were read\n", r.metadata["changed"].size());
+    if (auto n = r.metadata.value("changed_count", std::uint64_t{0})) {
+      std::fprintf(stderr, "bakthat: %llu file(s) changed while they were read\n", static_cast<unsigned long long>(n));
       status = exit_status(ErrorKind::Partial);
     }
     return status;

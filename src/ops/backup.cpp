@@ -181,6 +181,19 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
   return total;
 }
 
+// A kind of trouble's paths in the catalog row: the count, and the first
+// kListedInRow of them. Trees like /sys change by the thousand while read;
+// the whole list made rows of a megabyte, and a row also travels in hooks'
+// environment (one variable may not pass 128 KiB). Each path was already
+// named on the Reporter as it happened.
+constexpr std::size_t kListedInRow = 100;
+void list_in_row(nlohmann::json& extra, const std::string& key, const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  extra[key] = std::vector<std::string>(paths.begin(), paths.begin() + static_cast<std::ptrdiff_t>(
+                                                                         std::min(paths.size(), kListedInRow)));
+  extra[key + "_count"] = paths.size();
+}
+
 void warn_changed(ops::Context& ctx, const std::string& path) {
   ctx.reporter().warning(path + " changed while it was read; its copy may be inconsistent");
 }
@@ -258,7 +271,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
       struct stat after {};
       if (::stat(absolute.c_str(), &after) == 0 && archive::changed_while_read(st, after)) {
         warn_changed(ctx, absolute);
-        extra["changed"] = {absolute};
+        list_in_row(extra, "changed", {absolute});
       }
       return extra;
     }
@@ -278,8 +291,8 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     };
     archive::TarStats stats = archive::write_tar(topts, out);
     nlohmann::json extra = {{"files", stats.files}};
-    if (!stats.unreadable.empty()) extra["unreadable"] = stats.unreadable;
-    if (!stats.changed.empty()) extra["changed"] = stats.changed;
+    list_in_row(extra, "unreadable", stats.unreadable);
+    list_in_row(extra, "changed", stats.changed);
     return extra;
   }));
 }

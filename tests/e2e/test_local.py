@@ -571,6 +571,27 @@ class LocalFailures(BakthatTestCase):
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select count(*) from backups").fetchone(), (1,))
 
+    def test_the_row_lists_a_hundred_unreadable_files_and_counts_them_all(self):
+        src = os.path.join(self.work, "u")
+        os.makedirs(src)
+        for i in range(150):
+            p = os.path.join(src, "s%03d" % i)
+            open(p, "w").write("no")
+            os.chmod(p, 0)
+        args = ["backup", "u", "--prompt", "no"]
+        if os.geteuid() == 0:
+            self.hand_to_nobody()
+            r = self.run_as_nobody(args)
+        else:
+            r = self.run_bakthat(*args)
+        self.assertEqual(r.code, 12, repr(r))
+        self.assertEqual(r.errtext.count("warning: cannot read"), 150)
+        self.assertIn("150 file(s) could not be read", r.errtext)
+        db = sqlite3.connect(self.catalog_path())
+        meta = json.loads(db.execute("select metadata from backups").fetchone()[0])
+        self.assertEqual(meta["unreadable_count"], 150)
+        self.assertEqual(len(meta["unreadable"]), 100)
+
     def test_restore_that_cannot_write_fails_and_leaves_the_target(self):
         # Files may grow to 1 MiB only (RLIMIT_FSIZE, with SIGXFSZ ignored so
         # that write(2) fails with EFBIG as on a full disk): every restore
