@@ -554,14 +554,7 @@ class LocalFailures(BakthatTestCase):
         secret = os.path.join(src, "secret.txt")
         open(secret, "w").write("no")
         os.chmod(secret, 0)
-        env = None
-        args = ["backup", "u", "--prompt", "no"]
-        if os.geteuid() == 0:
-            # root reads anything: run as nobody over a tree nobody owns.
-            self.hand_to_nobody()
-            r = self.run_as_nobody(args)
-        else:
-            r = self.run_bakthat(*args)
+        r = self.backup_unable_to_read("u")
         self.assertNotEqual(r.code, 0, repr(r))
         self.assertIn("secret.txt", r.errtext)
         names = subprocess.run(["tar", "-tzf", glob.glob(os.path.join(self.store_dir(), "*"))[0]],
@@ -578,12 +571,7 @@ class LocalFailures(BakthatTestCase):
             p = os.path.join(src, "s%03d" % i)
             open(p, "w").write("no")
             os.chmod(p, 0)
-        args = ["backup", "u", "--prompt", "no"]
-        if os.geteuid() == 0:
-            self.hand_to_nobody()
-            r = self.run_as_nobody(args)
-        else:
-            r = self.run_bakthat(*args)
+        r = self.backup_unable_to_read("u")
         self.assertEqual(r.code, 12, repr(r))
         self.assertEqual(r.errtext.count("warning: cannot read"), 150)
         self.assertIn("150 file(s) could not be read", r.errtext)
@@ -693,6 +681,15 @@ class LocalFailures(BakthatTestCase):
         self.ok("restore", "labelled", "-o", os.path.join(self.tmp, "out-root"))
         self.assertEqual(os.getxattr(os.path.join(self.tmp, "out-root", "labelled", "f0.txt"), "security.selinux"),
                          label)
+
+    def backup_unable_to_read(self, path):
+        """`bakthat backup PATH` by a user whom mode 0 files stop: root reads
+        anything, so as nobody over a tree nobody owns."""
+        args = ["backup", path, "--prompt", "no"]
+        if os.geteuid() != 0:
+            return self.run_bakthat(*args)
+        self.hand_to_nobody()
+        return self.run_as_nobody(args)
 
     def run_as_nobody(self, args):
         import harness
