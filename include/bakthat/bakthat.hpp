@@ -70,6 +70,10 @@ struct BackupOptions : Options {
   std::string exclude_file;       // instead of .bakthatexclude / .gitignore
   bool reduced_redundancy = false;
   std::optional<bool> compress;   // overrides the profile's `compress`
+  // Directories on other file systems than the path's are stored empty
+  // (their content left out, each named on the Reporter), as
+  // `tar --one-file-system`: for backing up / without /proc or mounts.
+  bool one_file_system = false;
   // Added to the catalog row's metadata (never replacing the keys bakthat
   // sets); KeyValue marks its rows with it.
   std::map<std::string, nlohmann::json> extra_metadata;

@@ -26,6 +26,8 @@ struct TarStats {
   // old and new content.
   std::vector<std::string> changed;
   std::vector<std::string> left_out;  // TarOptions::leave_out met in the tree
+  // Directories on another file system, archived empty (one_file_system).
+  std::vector<std::string> other_file_systems;
 };
 
 // Whether a file's status taken after reading it differs from the one taken
@@ -56,12 +58,17 @@ struct TarOptions {
   // inode) wherever they sit in the tree: bakthat's own local store, which
   // would otherwise hold every earlier backup inside the next one.
   std::vector<std::string> leave_out;
+  // Directories on another file system than root's are archived without
+  // their content, as `tar --one-file-system` does: a backup of / then
+  // leaves /proc, /sys and network mounts out.
+  bool one_file_system = false;
   // Called with the number of content bytes archived (read, or skipped as
   // a hole) since the last call.
   std::function<void(std::uint64_t)> on_progress;
-  // Called as each entry of TarStats::unreadable, changed and left_out is
-  // found, so that a long backup says so when it happens, not at its end.
-  enum class Notice { Unreadable, Changed, LeftOut };
+  // Called as each entry of TarStats::unreadable, changed, left_out and
+  // other_file_systems is found, so that a long backup says so when it
+  // happens, not at its end.
+  enum class Notice { Unreadable, Changed, LeftOut, OtherFileSystem };
   std::function<void(Notice, const std::string&)> on_notice;
 };
 

@@ -143,6 +143,7 @@ class TreeWriter {
                   "cannot back up " + root + ": " + std::strerror(err));
     }
     leave_out_ = Identities(options_.leave_out);
+    root_device_ = st.st_dev;
     path_ = options_.arcname;
     rel_.clear();
     if (S_ISDIR(st.st_mode)) {
@@ -238,6 +239,10 @@ class TreeWriter {
         return;
       }
       write_header(st, nullptr, nullptr, nullptr, dir.fd);
+      if (options_.one_file_system && st.st_dev != root_device_) {
+        note(stats_.other_file_systems, TarOptions::Notice::OtherFileSystem, display_path());
+        return;
+      }
       walk(dir.fd);
     } else if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
@@ -435,6 +440,7 @@ class TreeWriter {
   std::string rel_;   // the same, relative to the root (for exclusion)
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
   Identities leave_out_;
+  dev_t root_device_ = 0;
 };
 
 }  // namespace

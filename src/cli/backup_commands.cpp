@@ -73,6 +73,8 @@ class BackupCommand : public Command {
     sub.add_option("-t,--tags", tags_, "space-separated tags");
     declare_prompt(sub, prompt_);
     sub.add_option("--exclude-file", exclude_file_, "patterns of entries to leave out");
+    sub.add_flag("-x,--one-file-system", one_file_system_,
+                 "store directories on other file systems (/proc, mounts) empty, as tar does");
     sub.add_flag("--s3-reduced-redundancy", reduced_redundancy_, "S3 storage class REDUCED_REDUNDANCY");
     sub.add_option("--recipient", recipients_, "age public key (age1...) to encrypt to; repeatable")
         ->allow_extra_args(false);  // one value a time: `--recipient KEY DIR` must leave DIR the path
@@ -89,6 +91,7 @@ class BackupCommand : public Command {
     o.tags = split_words(tags_);
     o.exclude_file = exclude_file_;
     o.reduced_redundancy = reduced_redundancy_;
+    o.one_file_system = one_file_system_;
     if (!periodic_key_.empty()) o.extra_metadata["periodic_key"] = periodic_key_;
     o.recipients = recipients_;
     if (!recipients_file_.empty()) {
@@ -135,6 +138,7 @@ class BackupCommand : public Command {
   std::string path_ = ".", name_, tags_, prompt_ = "yes", exclude_file_, recipients_file_, periodic_key_;
   std::vector<std::string> recipients_;
   bool reduced_redundancy_ = false;
+  bool one_file_system_ = false;
 };
 
 class RestoreCommand : public Command {

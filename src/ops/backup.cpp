@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <system_error>
 
 #include "archive/archive.hpp"
@@ -160,8 +161,9 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
 // total. Measured on a thread while the backup already streams: on a cold
 // cache a walk of its own would delay the first byte by a whole metadata
 // pass.
+// `device`: root's file system, when the walk stays on it.
 std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes,
-                        const archive::Identities& leave_out) {
+                        const archive::Identities& leave_out, std::optional<dev_t> device) {
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
@@ -172,7 +174,9 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
     const bool excluded = !excludes.empty() && excludes.excluded_leaf(
         it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str());
     struct stat st {};
-    if (excluded || (!leave_out.empty() && ::lstat(it->path().c_str(), &st) == 0 && leave_out.contains(st))) {
+    const bool need_stat = !leave_out.empty() || device;
+    if (excluded || (need_stat && ::lstat(it->path().c_str(), &st) == 0 &&
+                     (leave_out.contains(st) || (device && S_ISDIR(st.st_mode) && st.st_dev != *device)))) {
       it.disable_recursion_pending();
       continue;
     }
@@ -199,9 +203,9 @@ void warn_changed(ops::Context& ctx, const std::string& path) {
 }
 
 std::future<std::uint64_t> start_tree_size(const std::string& root, const archive::ExcludeRules& excludes,
-                                           const archive::Identities& leave_out) {
+                                           const archive::Identities& leave_out, std::optional<dev_t> device) {
   try {
-    return std::async(std::launch::async, tree_size, root, excludes, leave_out);
+    return std::async(std::launch::async, tree_size, root, excludes, leave_out, device);
   } catch (const std::system_error&) {  // no thread to spare: no total
     std::promise<std::uint64_t> none;
     none.set_value(0);
@@ -261,7 +265,8 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
   else if (!plan.store_as_is && !options.exclude_file.empty())
     excludes = archive::ExcludeRules::from_file(options.exclude_file);
-  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, archive::Identities(leave_out)),
+  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, archive::Identities(leave_out),
+                                                  options.one_file_system ? std::optional<dev_t>(st.st_dev) : std::nullopt),
                                   [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
@@ -280,6 +285,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     topts.arcname = arcname;
     topts.excludes = excludes;
     topts.leave_out = leave_out;
+    topts.one_file_system = options.one_file_system;
     topts.on_notice = [&](archive::TarOptions::Notice kind, const std::string& what) {
       switch (kind) {
         case archive::TarOptions::Notice::LeftOut:
@@ -287,6 +293,9 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
           break;
         case archive::TarOptions::Notice::Unreadable: ctx.reporter().warning("cannot read " + what); break;
         case archive::TarOptions::Notice::Changed: warn_changed(ctx, what); break;
+        case archive::TarOptions::Notice::OtherFileSystem:
+          ctx.reporter().message("Leaving out the content of " + what + ": another file system");
+          break;
       }
     };
     archive::TarStats stats = archive::write_tar(topts, out);

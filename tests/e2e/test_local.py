@@ -191,6 +191,34 @@ class LocalKinds(BakthatTestCase):
         self.ok("restore", "notes", "-o", out)
         self.assertEqual(open(os.path.join(out, "notes.txt")).read(), "some notes\n" * 1000)
 
+    def test_one_file_system_stores_other_file_systems_empty(self):
+        tree = os.path.join(self.work, "tree")
+        mnt = os.path.join(tree, "mnt")
+        os.makedirs(mnt)
+        open(os.path.join(tree, "a"), "w").write("a")
+        if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "tmpfs", mnt]).returncode != 0:
+            self.skipTest("needs root to mount a tmpfs")
+        try:
+            self.check_one_file_system(tree, mnt)
+        finally:
+            subprocess.run(["umount", mnt])  # before tearDown removes the tree
+
+    def check_one_file_system(self, tree, mnt):
+        open(os.path.join(mnt, "f"), "w").write("on another file system")
+
+        def names(*args):
+            r = self.ok("backup", "tree", "--prompt", "no", *args)
+            newest = max(os.listdir(self.store_dir()))
+            listed = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
+                                    capture_output=True, text=True, check=True).stdout.split()
+            return listed, r.errtext
+        listed, err = names("--one-file-system")
+        self.assertEqual(listed, ["tree/", "tree/a", "tree/mnt/"])
+        self.assertIn("Leaving out the content of %s: another file system" % mnt, err)
+        listed, err = names()
+        self.assertEqual(listed, ["tree/", "tree/a", "tree/mnt/", "tree/mnt/f"])
+        self.assertNotIn("another file system", err)
+
     def test_stdout_refuses_a_tree_before_writing(self):
         tree = os.path.join(self.work, "tree")
         os.makedirs(tree)
