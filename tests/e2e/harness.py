@@ -70,8 +70,12 @@ class BakthatTestCase(unittest.TestCase):
 
     def tearDown(self):
         def onerror(func, path, exc):
+            # Tests leave mode-0 entries behind: opened up and tried again.
+            # Only inside the scratch tree: the parent of the tree itself is
+            # /tmp (a failure there once made /tmp 0700).
             try:
-                os.chmod(os.path.dirname(path), 0o700)
+                if path != self.tmp:
+                    os.chmod(os.path.dirname(path), 0o700)
                 os.chmod(path, 0o700)
                 func(path)
             except OSError:
