@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "archive/archive.hpp"
 #include "crypto/crypto.hpp"
@@ -100,16 +101,41 @@ void write_file_atomically(Source& in, const std::string& dir, const std::string
   closer.keep = true;
 }
 
-std::string target_dir(const RestoreOptions& options) {
-  std::string dir = options.target_dir.empty() ? "." : options.target_dir;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
+// The directory a restore writes into, made if missing. A restore that
+// fails removes again the directories it made (those still empty), so that
+// `-o new/dir` leaves nothing behind either.
+class TargetDir {
+ public:
+  explicit TargetDir(const RestoreOptions& options) : path_(options.target_dir.empty() ? "." : options.target_dir) {
+    std::error_code ec;
+    if (fs::is_directory(path_, ec)) return;
     if (options.target_dir.empty()) throw Error(ErrorKind::Io, "the current directory is not usable");
-    fs::create_directories(dir, ec);
-    if (ec) throw Error(ErrorKind::Io, "cannot create " + dir + ": " + ec.message());
+    for (fs::path p = fs::path(path_).lexically_normal(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      made_.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    fs::create_directories(path_, ec);
+    if (ec) {
+      remove_made();
+      throw Error(ErrorKind::Io, "cannot create " + path_ + ": " + ec.message());
+    }
   }
-  return dir;
-}
+  ~TargetDir() {
+    if (!kept_) remove_made();
+  }
+  TargetDir(const TargetDir&) = delete;
+  TargetDir& operator=(const TargetDir&) = delete;
+  const std::string& path() const { return path_; }
+  void keep() { kept_ = true; }
+
+ private:
+  void remove_made() {
+    for (const auto& p : made_) ::rmdir(p.c_str());  // deepest first; fails harmlessly if not empty
+  }
+  std::string path_;
+  std::vector<fs::path> made_;
+  bool kept_ = false;
+};
 
 bool looks_like_tar(Bytes head) {
   return head.size() >= 262 && std::memcmp(head.data() + 257, "ustar", 5) == 0;
@@ -151,7 +177,8 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
     options.out->finish();
     return result;
   }
-  std::string dir = target_dir(options);
+  TargetDir target(options);
+  const std::string& dir = target.path();
   if (layout == ops::Layout::Tar) {
     archive::ExtractStats s = archive::extract_tar(body, {dir, options.force});
     result.restored = s.top_entries;
@@ -166,6 +193,7 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
     write_file_atomically(body, dir, stream_name, options.force);
     result.restored.push_back(stream_name);
   }
+  target.keep();
   return result;
 }
 

@@ -219,6 +219,23 @@ class LocalKinds(BakthatTestCase):
         self.assertEqual(listed, ["tree/", "tree/a", "tree/mnt/", "tree/mnt/f"])
         self.assertNotIn("another file system", err)
 
+    def test_failed_restore_removes_the_directories_it_made(self):
+        tree = os.path.join(self.work, "tree")
+        os.makedirs(tree)
+        with open(os.path.join(tree, "r"), "wb") as f:
+            f.write(os.urandom(300000))
+        self.ok("backup", "tree", "--prompt", "no")
+        stored = os.path.join(self.store_dir(), os.listdir(self.store_dir())[0])
+        with open(stored, "r+b") as f:  # damage the compressed data
+            f.seek(150000)
+            b = f.read(1)
+            f.seek(150000)
+            f.write(bytes([b[0] ^ 0x55]))
+        os.makedirs(os.path.join(self.tmp, "there"))
+        r = self.fails("restore", "tree", "-o", os.path.join(self.tmp, "there", "new", "deeper"))
+        self.assertEqual(r.code, 6, repr(r))
+        self.assertEqual(os.listdir(os.path.join(self.tmp, "there")), [])
+
     def test_stdout_refuses_a_tree_before_writing(self):
         tree = os.path.join(self.work, "tree")
         os.makedirs(tree)
