@@ -101,11 +101,17 @@ class BackupCommand : public Command {
     // Its warnings (a misspelt `recipients:`...) before the password prompt.
     const Profile profile = load_profile(o.config);
     report_config_warnings(*context.reporter, profile.warnings);
+    if (path_ == "-") {
+      if (name_.empty()) throw Error(ErrorKind::Usage, "backup - reads standard input and needs --name NAME");
+      // What is typed is no archive's content (tar and gzip refuse a terminal too).
+      if (::isatty(STDIN_FILENO) == 1)
+        throw Error(ErrorKind::Usage, "backup - reads standard input, which is a terminal: pipe the data in "
+                                      "(command | bakthat backup - --name " + name_ + ")");
+    }
     const bool has_recipients = !o.recipients.empty() || !profile.recipients.empty();
     o.password = context.backup_password(prompt_, has_recipients);
     BackupRecord r;
     if (path_ == "-") {
-      if (name_.empty()) throw Error(ErrorKind::Usage, "backup - reads standard input and needs --name NAME");
       StdinSource in;
       r = backup_stream(in, name_, o);
     } else {

@@ -35,6 +35,13 @@ class TerminalPrompts(BakthatTestCase):
         finally:
             db.close()
 
+    def test_backup_of_standard_input_refuses_a_terminal(self):
+        # Before the password prompt: nothing is asked, nothing stored.
+        p = self.spawn("backup", "-", "--name", "typed")
+        p.expect("reads standard input, which is a terminal")
+        self.assertEqual(self.finish(p), 2)
+        self.assertEqual(self.rows(), 0)
+
     def test_password_twice_then_restore_asks_first(self):
         src = self.make_dir()
         self.write_config("default:\n  scrypt_work_factor: 12\n")
