@@ -160,8 +160,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
 // excluded, nor those it leaves out (the local store), for the progress
 // total. Measured on a thread while the backup already streams: on a cold
 // cache a walk of its own would delay the first byte by a whole metadata
-// pass.
-// `device`: root's file system, when the walk stays on it.
+// pass. `device`: root's file system, when the backup stays on it.
 std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes,
                         const archive::Identities& leave_out, std::optional<dev_t> device) {
   std::uint64_t total = 0;
