@@ -29,6 +29,11 @@
 # Every timed command runs as: sync; /usr/bin/time nice -n $NICE timeout $TMO
 # CMD (wall, user+sys CPU of the whole pipeline, max RSS of its largest
 # process; NICE is BENCH_NICE, 0 by default).
+# On a journal-less ext4 (the project's box) files created within minutes of
+# thousands being deleted cost seconds of kernel time in inode allocation:
+# leave ~5 minutes after a previous run's cleanup (or any large rm -rf), or
+# its restores come out slow (tar -x's too, but bakthat's S3 restore is set
+# against one file written by aws).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
