@@ -186,9 +186,9 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
 
 // A kind of trouble's paths in the catalog row: the count, and the first
 // kListedInRow of them. Trees like /sys change by the thousand while read;
-// the whole list made rows of a megabyte, and a row also travels in hooks'
-// environment (one variable may not pass 128 KiB). Each path was already
-// named on the Reporter as it happened.
+// the whole list made rows of a megabyte, which every `show --json`, sync
+// and on_backup hook then carries. Each path was already named on the
+// Reporter as it happened.
 constexpr std::size_t kListedInRow = 100;
 void list_in_row(nlohmann::json& extra, const std::string& key, const std::vector<std::string>& paths) {
   if (paths.empty()) return;
