@@ -583,6 +583,13 @@ class LocalFailures(BakthatTestCase):
         r = self.fails("backup", ".", "-d", "ftp", "--prompt", "no")
         self.assertIn("ftp", r.errtext)
 
+    def test_a_destination_without_its_settings_says_which(self):
+        r = self.fails("backup", ".", "-d", "glacier", "--prompt", "no")
+        self.assertEqual(r.code, 3, repr(r))
+        self.assertIn("needs glacier_vault (a Glacier vault) or s3_bucket", r.errtext)
+        r = self.fails("backup", ".", "-d", "s3", "--prompt", "no")
+        self.assertIn("the s3 destination needs s3_bucket", r.errtext)
+
     def test_unknown_name(self):
         r = self.fails("restore", "nothing")
         self.assertIn("No file matched", r.errtext)

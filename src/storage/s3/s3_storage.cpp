@@ -354,7 +354,9 @@ Readiness S3Storage::prepare_read(const std::string& name) {
 std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::string& kind,
                                          const std::string& storage_class) {
   if (profile.s3_bucket.empty())
-    throw Error(ErrorKind::Config, "the " + kind + " destination needs s3_bucket in the profile");
+    throw Error(ErrorKind::Config, kind == "glacier" ? "the glacier destination needs glacier_vault (a Glacier vault) "
+                                                       "or s3_bucket (S3 in an archive storage class) in the profile"
+                                                     : "the " + kind + " destination needs s3_bucket in the profile");
   Settings s;
   s.client.keys = resolve_credentials(profile);
   s.client.region = profile.region_name.empty() ? "us-east-1" : profile.region_name;
