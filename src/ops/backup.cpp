@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -10,6 +11,7 @@
 #include <future>
 #include <optional>
 #include <system_error>
+#include <thread>
 
 #include "archive/archive.hpp"
 #include "crypto/crypto.hpp"
@@ -78,7 +80,9 @@ codec::Codec profile_codec(const Profile& p) {
 
 // Runs the common tail: compress -> encrypt -> hash -> store, fed by
 // `produce`, then writes the catalog row. Retries the next second when the
-// name is taken, so two backups of one name in one second both succeed.
+// name is taken, so two backups of one name in one second both succeed; it
+// waits for that second to come, since the name's time is the row's
+// backup_date and a date in the future would read as such to rotation.
 template <typename Produce>
 BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, const Plan& plan,
                               std::future<std::uint64_t> total, Produce produce) {
@@ -101,6 +105,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Conflict || attempt > 300) throw;
       ++when;
+      while (std::time(nullptr) < when) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
 

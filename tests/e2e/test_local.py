@@ -255,6 +255,20 @@ class LocalKinds(BakthatTestCase):
         self.assertEqual(r.out, b"")
         self.assertIn("--stdout needs a backup of a single file", r.errtext)
 
+    def test_backups_in_one_second_get_their_own_names_and_no_future_dates(self):
+        d = os.path.join(self.work, "d")
+        os.makedirs(d)
+        open(os.path.join(d, "f"), "w").write("x")
+        for _ in range(3):  # ~50 ms each: the first two share a second
+            self.ok("backup", "d", "--prompt", "no")
+        now = int(time.time())
+        db = sqlite3.connect(self.catalog_path())
+        rows = db.execute("select stored_filename, backup_date from backups").fetchall()
+        self.assertEqual(len({name for name, _ in rows}), 3)
+        for name, date in rows:
+            self.assertLessEqual(date, now, name)  # a name taken waits for the next second
+            self.assertIn(time.strftime("%Y%m%d%H%M%S", time.gmtime(date)), name)
+
     def test_stdin_stream(self):
         data = os.urandom(100000) + b"x" * 1000000
         self.ok("backup", "-", "--name", "dump", "--prompt", "no", input=data)
