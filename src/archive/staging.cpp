@@ -72,6 +72,36 @@ std::optional<struct stat> lstat_at(int dir, const std::string& name, const std:
 
 bool both_directories(const struct stat& a, const struct stat& b) { return S_ISDIR(a.st_mode) && S_ISDIR(b.st_mode); }
 
+// Whether the entry (whose lstat is st) is a directory holding anything.
+bool directory_with_entries(int dir, const std::string& name, const struct stat& st, const std::string& shown) {
+  if (!S_ISDIR(st.st_mode)) return false;
+  int fd = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (d == nullptr) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    io_error("cannot restore " + shown, err);
+  }
+  bool any = false;
+  while (dirent* e = ::readdir(d)) {
+    const char* n = e->d_name;
+    if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))) {
+      any = true;
+      break;
+    }
+  }
+  ::closedir(d);
+  return any;
+}
+
+// --force replaces what the archive holds, never what it does not: a
+// directory with entries where the archive has a file (or link...) would
+// take all of them with it.
+[[noreturn]] void refuse_to_empty(const std::string& shown) {
+  throw Error(ErrorKind::Conflict, "restore would replace the directory " + shown +
+                                       ", which is not empty, with a file; move it away first");
+}
+
 class Placer {
  public:
   Placer(const std::string& staging, const std::string& target, bool replace, const std::string& shown_target)
@@ -82,6 +112,10 @@ class Placer {
       Dir staged(AT_FDCWD, staging_.c_str(), staging_), target(AT_FDCWD, target_.c_str(), shown_target_);
       std::vector<std::string> collisions;
       for (const auto& top : tops) survey(staged.fd(), target.fd(), top, top, collisions);
+      for (const auto& rel : collisions)
+        if (auto existing = lstat_at(target.fd(), rel, shown(rel));
+            existing && directory_with_entries(target.fd(), rel, *existing, shown(rel)))
+          refuse_to_empty(shown(rel));
       if (!collisions.empty() && !replace_) {
         std::string more = collisions.size() > 1 ? " (and " + std::to_string(collisions.size() - 1) + " more)" : "";
         throw Error(ErrorKind::Conflict, "restore would overwrite " + shown(collisions.front()) + more + "; use --force");
@@ -148,6 +182,7 @@ class Placer {
     }
     // Appeared since the survey: never overwritten without being asked to.
     if (!replace_) throw Error(ErrorKind::Conflict, "restore would overwrite " + shown(rel) + "; use --force");
+    if (directory_with_entries(target_dir, name, *existing, shown(rel))) refuse_to_empty(shown(rel));
     if (!aside_) aside_ = std::make_unique<TempDir>(target_, ".bakthat-replaced-");
     std::string aside_name = std::to_string(steps_.size());
     Dir aside(AT_FDCWD, aside_->path().c_str(), aside_->path());

@@ -782,6 +782,28 @@ TEST_F(ArchiveTest, ExistingFileReplacedByFileWithForce) {
   EXPECT_EQ(read_file(scratch.path / "out" / "f.txt"), "new");
 }
 
+TEST_F(ArchiveTest, ForceNeverEmptiesADirectoryForAFile) {
+  fs::create_directories(src() / "tree");
+  write_file(src() / "tree" / "a", "archived file");
+  auto tar = tar_of(src() / "tree", "tree");
+  fs::path out = scratch.path / "out";
+  fs::create_directories(out / "tree" / "a" / "inner");
+  write_file(out / "tree" / "a" / "inner" / "mine", "not in the archive");
+  auto before = describe(out);
+  try {
+    extract(tar, out, /*force=*/true);
+    FAIL() << "replaced a directory with entries";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Conflict);
+    EXPECT_NE(std::string(e.what()).find("/tree/a, which is not empty, with a file"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(describe(out), before);
+  // An empty directory holds nothing to lose: replaced.
+  fs::remove_all(out / "tree" / "a" / "inner");
+  extract(tar, out, /*force=*/true);
+  EXPECT_EQ(read_file(out / "tree" / "a"), "archived file");
+}
+
 TEST_F(ArchiveTest, TruncatedStreamLeavesTargetUnchanged) {
   make_tree(src() / "tree");
   auto tar = tar_of(src() / "tree", "tree");
