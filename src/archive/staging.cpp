@@ -49,9 +49,7 @@ class Dir {
     ::rewinddir(d);
     std::vector<std::string> out;
     while (dirent* e = ::readdir(d)) {
-      const char* n = e->d_name;
-      if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
-      out.emplace_back(n);
+      if (!util::is_dot_or_dotdot(e->d_name)) out.emplace_back(e->d_name);
     }
     ::closedir(d);
     std::sort(out.begin(), out.end());  // messages and moves in a stable order
@@ -84,8 +82,7 @@ bool directory_with_entries(int dir, const std::string& name, const struct stat&
   }
   bool any = false;
   while (dirent* e = ::readdir(d)) {
-    const char* n = e->d_name;
-    if (!(n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0')))) {
+    if (!util::is_dot_or_dotdot(e->d_name)) {
       any = true;
       break;
     }

@@ -22,6 +22,7 @@
 #include "archive/archive.hpp"
 #include "archive/attributes.hpp"
 #include "archive/libarchive_glue.hpp"
+#include "util/file_tree.hpp"
 
 namespace bakthat::archive {
 
@@ -194,9 +195,7 @@ class TreeWriter {
       }
       errno = 0;
       while (struct dirent* de = ::readdir(d)) {
-        const char* n = de->d_name;
-        if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
-        names.emplace_back(n);
+        if (!util::is_dot_or_dotdot(de->d_name)) names.emplace_back(de->d_name);
       }
       int err = errno;
       ::closedir(d);

@@ -48,7 +48,7 @@ void remove_entry(int parent, const char* name, const std::string& path) {
   std::vector<std::string> names;
   errno = 0;
   while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    if (!is_dot_or_dotdot(e->d_name)) names.emplace_back(e->d_name);
   }
   if (errno != 0) throw io_error("cannot read " + path, errno);
   for (const auto& n : names) remove_entry(::dirfd(d), n.c_str(), path + "/" + n);

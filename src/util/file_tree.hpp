@@ -6,6 +6,11 @@
 
 namespace bakthat::util {
 
+// "." or "..", the two names readdir gives that are no entry of their own.
+inline bool is_dot_or_dotdot(const char* name) {
+  return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
 // Removes path (a file, a symlink, or a directory with its contents). Every
 // component below path is reached with O_NOFOLLOW, so a symbolic link, even
 // one swapped in meanwhile, is removed, never followed: std::filesystem::
