@@ -109,10 +109,6 @@ class Placer {
       Dir staged(AT_FDCWD, staging_.c_str(), staging_), target(AT_FDCWD, target_.c_str(), shown_target_);
       std::vector<std::string> collisions;
       for (const auto& top : tops) survey(staged.fd(), target.fd(), top, top, collisions);
-      for (const auto& rel : collisions)
-        if (auto existing = lstat_at(target.fd(), rel, shown(rel));
-            existing && directory_with_entries(target.fd(), rel, *existing, shown(rel)))
-          refuse_to_empty(shown(rel));
       if (!collisions.empty() && !replace_) {
         std::string more = collisions.size() > 1 ? " (and " + std::to_string(collisions.size() - 1) + " more)" : "";
         throw Error(ErrorKind::Conflict, "restore would overwrite " + shown(collisions.front()) + more + "; use --force");
@@ -139,7 +135,7 @@ class Placer {
   std::string shown(const std::string& rel) const { return shown_target_ + "/" + rel; }
 
   // Adds to `collisions` each path where the staged tree meets an existing
-  // entry it cannot merge with.
+  // entry it cannot merge with; refuses one that --force may not replace.
   void survey(int staged_dir, int target_dir, const std::string& name, const std::string& rel,
               std::vector<std::string>& collisions) {
     auto existing = lstat_at(target_dir, name, shown(rel));
@@ -151,6 +147,7 @@ class Placer {
       for (const auto& child : from.names(rel)) survey(from.fd(), into.fd(), child, rel + "/" + child, collisions);
       return;
     }
+    if (directory_with_entries(target_dir, name, *existing, shown(rel))) refuse_to_empty(shown(rel));
     collisions.push_back(rel);
   }
 

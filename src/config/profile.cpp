@@ -199,13 +199,12 @@ bool holds_secrets(const YAML::Node& doc) {
   return false;
 }
 
-// The source's config file, absent only where it was not named: a misspelt
-// -c path would otherwise mean every default (a backup to the local store
-// instead of the bucket) without a word.
-std::optional<YAML::Node> read_config_file(const ConfigSource& source, std::vector<std::string>& warnings) {
-  const std::string path = config_path(source);
+// The config file at `path`, absent only where it was not `named` (-c): a
+// misspelt -c path would otherwise mean every default (a backup to the local
+// store instead of the bucket) without a word.
+std::optional<YAML::Node> read_config_file(const std::string& path, bool named, std::vector<std::string>& warnings) {
   std::optional<YAML::Node> doc = config::read_yaml_file(path);
-  if (!doc && !source.path.empty()) throw Error(ErrorKind::Config, "config file " + path + " not found");
+  if (!doc && named) throw Error(ErrorKind::Config, "config file " + path + " not found");
   if (doc && holds_secrets(*doc)) {
     if (auto w = config::privacy_warning(path)) warnings.push_back(std::move(*w));
   }
@@ -229,7 +228,7 @@ Profile load_profile(const ConfigSource& source) {
     map = config::parse_yaml(*source.conf_yaml, origin);
   } else {
     origin = config_path(source);
-    std::optional<YAML::Node> doc = read_config_file(source, p.warnings);
+    std::optional<YAML::Node> doc = read_config_file(origin, !source.path.empty(), p.warnings);
     if (doc && !doc->IsNull()) {
       if (!doc->IsMap())
         throw Error(ErrorKind::Config, origin + ": expected a mapping of profile names at the top level");
@@ -259,7 +258,7 @@ Profile load_profile(const ConfigSource& source) {
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   const std::string origin = config_path(source);
   SyncSettings s;
-  std::optional<YAML::Node> doc = read_config_file(source, s.warnings);
+  std::optional<YAML::Node> doc = read_config_file(origin, !source.path.empty(), s.warnings);
   if (!doc || !doc->IsMap()) return std::nullopt;
   YAML::Node block = (*doc)["sync"];
   if (!block.IsDefined() || block.IsNull()) return std::nullopt;

@@ -171,6 +171,7 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
+  const bool need_stat = !leave_out.empty() || device;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
@@ -178,7 +179,6 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
     const bool excluded = !excludes.empty() && excludes.excluded_leaf(
         it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str());
     struct stat st {};
-    const bool need_stat = !leave_out.empty() || device;
     if (excluded || (need_stat && ::lstat(it->path().c_str(), &st) == 0 &&
                      (leave_out.contains(st) || (device && S_ISDIR(st.st_mode) && st.st_dev != *device)))) {
       it.disable_recursion_pending();
