@@ -187,10 +187,8 @@ class AgeReader : public Source {
       : in_(in),
         payload_key_(start(in_, options)),
         pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
-              [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
+              [this] { return std::make_unique<ChaChaPoly>(payload_key_.get()); },
               [](std::unique_ptr<ChaChaPoly>& aead, OpenJob& job) { open_job(*aead, job); }) {}
-
-  ~AgeReader() override { wipe(payload_key_.data(), payload_key_.size()); }
 
   std::size_t read(MutableBytes out) override {
     if (out.empty()) return 0;
@@ -261,7 +259,7 @@ class AgeReader : public Source {
   }
 
   ByteReader in_;
-  Key32 payload_key_;  // read by workers as they start; wiped last
+  WipedKey32 payload_key_;  // read by workers as they start; outlives pool_
   util::OrderedPool<OpenJob, std::unique_ptr<ChaChaPoly>> pool_;
   std::optional<std::uint8_t> carry_;  // the byte read past the last job
   std::uint64_t counter_ = 0;

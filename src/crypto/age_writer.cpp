@@ -124,10 +124,8 @@ class AgeEncryptor : public Sink {
   AgeEncryptor(Sink& next, const EncryptOptions& options)
       : next_(next), payload_key_(start(options)),
         pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
-              [this] { return std::make_unique<ChaChaPoly>(payload_key_); },
+              [this] { return std::make_unique<ChaChaPoly>(payload_key_.get()); },
               [](std::unique_ptr<ChaChaPoly>& aead, SealJob& job) { seal_job(*aead, job); }) {}
-
-  ~AgeEncryptor() override { wipe(payload_key_.data(), payload_key_.size()); }
 
   void write(Bytes data) override {
     while (!data.empty()) {
@@ -249,7 +247,7 @@ class AgeEncryptor : public Sink {
   std::future<std::string> header_;
   std::vector<std::vector<std::uint8_t>> held_;
   std::size_t held_bytes_ = 0;
-  Key32 payload_key_;  // read by workers as they start; wiped last
+  WipedKey32 payload_key_;  // read by workers as they start; outlives pool_
   util::OrderedPool<SealJob, std::unique_ptr<ChaChaPoly>> pool_;
   bool filling_ = false;  // pool_.back() is the job being filled
   std::uint64_t counter_ = 0;

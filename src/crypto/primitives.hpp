@@ -68,4 +68,20 @@ std::optional<std::vector<std::uint8_t>> base64_padded_decode(std::string_view t
 // Overwrites a secret before its memory is released.
 void wipe(void* data, std::size_t size);
 
+// A key wiped when it is destroyed. Declared as a member before the worker
+// pool whose threads read it, it is wiped only after the pool has joined them
+// (members are destroyed in reverse order, after the destructor's body).
+class WipedKey32 {
+ public:
+  // Takes the key over: the caller's copy is wiped.
+  explicit WipedKey32(Key32&& key) : key_(key) { wipe(key.data(), key.size()); }
+  ~WipedKey32() { wipe(key_.data(), key_.size()); }
+  WipedKey32(const WipedKey32&) = delete;
+  WipedKey32& operator=(const WipedKey32&) = delete;
+  const Key32& get() const { return key_; }
+
+ private:
+  Key32 key_;
+};
+
 }  // namespace bakthat::crypto::detail

@@ -29,18 +29,19 @@ class OrderedPool {
   OrderedPool(int threads, std::size_t capacity, std::function<Worker()> make_worker,
               std::function<void(Worker&, Job&)> run)
       : slots_(capacity), run_(std::move(run)) {
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this, make_worker] { loop(make_worker); });
+    // A thread that cannot start (std::system_error) leaves the ones started
+    // before it joinable: they are stopped and joined before the error
+    // leaves, as a joinable std::thread destroyed ends the process.
+    try {
+      for (int i = 0; i < threads; ++i) {
+        threads_.emplace_back([this, make_worker] { loop(make_worker); });
+      }
+    } catch (...) {
+      stop_and_join();
+      throw;
     }
   }
-  ~OrderedPool() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
+  ~OrderedPool() { stop_and_join(); }
   OrderedPool(const OrderedPool&) = delete;
   OrderedPool& operator=(const OrderedPool&) = delete;
 
@@ -90,6 +91,15 @@ class OrderedPool {
     State state = State::Free;
     std::exception_ptr error;
   };
+
+  void stop_and_join() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
 
   void loop(const std::function<Worker()>& make_worker) {
     std::exception_ptr setup_error;

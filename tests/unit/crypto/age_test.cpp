@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "bakthat/errors.hpp"
 #include "crypto/age_format.hpp"
@@ -18,6 +21,7 @@
 #include "crypto/primitives.hpp"
 #include "test_streams.hpp"
 #include "util/bytes.hpp"
+#include "util/ordered_pool.hpp"
 
 namespace fs = std::filesystem;
 using namespace bakthat;
@@ -509,6 +513,51 @@ TEST_F(AgeTest, DamageNamesTheChunkOffset) {
     EXPECT_EQ(std::string(e.what()), "archive is damaged at byte " + std::to_string(second) +
                                          " (chunk authentication failed)");
   }
+}
+
+// The reader and writer keep the payload key in a WipedKey32 declared before
+// their worker pool. A worker that starts only while its owner is being
+// destroyed must still read the key, not a wiped or racing one: the owner
+// below is destroyed at once and its workers start late.
+TEST(AgeShutdown, KeyOutlivesWorkersThatStartLate) {
+  struct Owner {
+    explicit Owner(std::atomic<int>& seen_zero)
+        : key(detail::Key32{1, 2, 3}),
+          pool(4, 4,
+               [this, &seen_zero] {
+                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                 detail::Key32 copy = key.get();
+                 if (copy[0] == 0) ++seen_zero;
+                 return 0;
+               },
+               [](int&, int&) {}) {}
+    detail::WipedKey32 key;
+    util::OrderedPool<int, int> pool;
+  };
+  std::atomic<int> seen_zero{0};
+  { Owner owner(seen_zero); }
+  EXPECT_EQ(seen_zero.load(), 0);
+}
+
+// Destroyed right after construction, before or while their workers start,
+// with and without finishing: the sanitizer runs check their shutdown.
+TEST_F(AgeTest, DestroyedAsWorkersStart) {
+  auto kp = generate_key_pair();
+  EncryptOptions eo;
+  eo.recipients = {kp.recipient};
+  eo.threads = 4;
+  const auto plain = make_data(100000);
+  const auto cipher = encrypt(plain, eo);
+  DecryptOptions d;
+  d.identity_files = {write_file("id", kp.identity + "\n")};
+  d.threads = 4;
+  for (int i = 0; i < 20; ++i) {
+    test::VectorSink out;
+    make_encryptor(out, eo).reset();
+    test::SpanSource src(cipher);
+    make_decryptor(src, d).reset();
+  }
+  EXPECT_EQ(decrypt(cipher, d), plain);
 }
 
 TEST(AgeDetect, Envelopes) {
