@@ -3,27 +3,36 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test bench clean servers-up servers-down
+.PHONY: all deps configure build demo test bench clean servers-up servers-down
 
 all: build
 
+# Installs the Debian packages that are missing (sudo when not root); demo
+# and test run it first, build never does.
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+configure:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
-demo: build
+# The demo builds only the command line, not the tests and benchmarks.
+demo: deps
+	@$(MAKE) --no-print-directory configure
+	@cmake --build $(BUILD) -j$(JOBS) --target bakthat_cli
 	@scripts/demo.sh $(BUILD)/bakthat
 
-test: build
+test: deps
 	@scripts/install-deps.sh --test
+	@$(MAKE) --no-print-directory build
 	@tests/servers/up.sh
 	@cd $(BUILD) && ctest --output-on-failure -j2 $(CTEST_ARGS); rc=$$?; cd .. ; tests/servers/down.sh; exit $$rc
 
-bench: build
+bench: deps
 	@scripts/install-deps.sh --bench
+	@$(MAKE) --no-print-directory build
 	@bench/run.sh $(BUILD)/bakthat
 
 clean:
