@@ -25,7 +25,9 @@ struct TarStats {
   // one that shrank is padded with zeros): archived, but their copy may mix
   // old and new content.
   std::vector<std::string> changed;
-  std::vector<std::string> left_out;  // TarOptions::leave_out met in the tree
+  // TarOptions::leave_out met in the tree, and what killed restores left
+  // (their staging and replaced directories).
+  std::vector<std::string> left_out;
   // Directories on another file system, archived empty (one_file_system).
   std::vector<std::string> other_file_systems;
 };
@@ -68,7 +70,7 @@ struct TarOptions {
   // Called as each entry of TarStats::unreadable, changed, left_out and
   // other_file_systems is found, so that a long backup says so when it
   // happens, not at its end.
-  enum class Notice { Unreadable, Changed, LeftOut, OtherFileSystem };
+  enum class Notice { Unreadable, Changed, LeftOut, RestoreLeftover, OtherFileSystem };
   std::function<void(Notice, const std::string&)> on_notice;
 };
 
@@ -89,6 +91,9 @@ struct ExtractStats {
   // "name: what" for metadata libarchive could not set (a time, a mode, an
   // attribute the user may not set); the content is restored all the same.
   std::vector<std::string> warnings;
+  // What was done with the leftovers of restores into the same target that
+  // were killed (rolled back, finished, removed), one line each.
+  std::vector<std::string> recovered;
 };
 
 // Extracts a tar stream into target_dir: everything goes first into a
@@ -98,6 +103,12 @@ struct ExtractStats {
 // "..", through a symlink) throw ErrorKind::Unsafe; an existing path without
 // force throws ErrorKind::Conflict (before anything is moved).
 ExtractStats extract_tar(Source& in, const ExtractOptions& options);
+
+// Writes the stream `in` as the file `name` in target_dir (0644 less the
+// umask), through a temporary file renamed into place, so a failure leaves
+// nothing behind; without force an existing `name`, even one that appears
+// meanwhile, throws ErrorKind::Conflict and is never replaced.
+ExtractStats extract_stream(Source& in, const ExtractOptions& options, const std::string& name);
 
 // Reads every entry and its content without writing anything (verify).
 ExtractStats read_tar(Source& in);

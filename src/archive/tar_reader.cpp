@@ -11,6 +11,14 @@
 // tracks itself. It refuses any entry or hard-link target below one of them
 // and removes one before an entry replaces it (so nothing is written, and no
 // deferred mode or time is applied, through a link).
+//
+// Links (symlinks, and hard links, which may name a symlink) are made here,
+// never by libarchive: for an entry it cannot open, archive_write_disk
+// applies the entry's mode with a path-based chmod(2), which follows a
+// symlink wherever it points (a hard link to an outside symlink carrying
+// mode 04777 would change the outside file). Every call made here on a
+// staged link uses the *at() form with AT_SYMLINK_NOFOLLOW, or does not
+// follow by nature (link, symlink, unlink).
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -176,8 +184,11 @@ class Extractor {
   }
 
   ExtractStats run() {
-    auto staging = std::make_unique<detail::TempDir>(target_, ".bakthat-restore-");
-    staging_ = staging->path();
+    stats_.recovered = detail::recover_interrupted(target_);
+    ::stat(target_.c_str(), &target_stat_);
+    auto staging = std::make_unique<detail::StagingArea>(target_);
+    staging_area_ = staging.get();
+    staging_ = staging->tree();
     try {
       extract_all();
       move_into_place();
@@ -186,7 +197,7 @@ class Extractor {
       // mtime; put it back so a failed restore leaves no trace at all.
       staging.reset();
       struct timespec times[2] = {target_stat_.st_atim, target_stat_.st_mtim};
-      ::utimensat(AT_FDCWD, target_.c_str(), times, 0);
+      ::utimensat(AT_FDCWD, target_.c_str(), times, AT_SYMLINK_NOFOLLOW);
       throw;
     }
     return std::move(stats_);
@@ -230,17 +241,15 @@ class Extractor {
     if (symlinks_.erase(rel) != 0 && ::unlink(staged.c_str()) != 0 && errno != ENOENT) {
       io_error("cannot restore " + rel);
     }
-    archive_entry_copy_pathname(e, staged.c_str());
     if (const char* link = archive_entry_hardlink(e)) {
-      std::string link_rel = relative_name(link, "hard link");
-      if (link_rel.empty()) throw Error(ErrorKind::Unsafe, "refusing hard link to the target itself: " + rel);
-      check_not_through_symlink(link_rel);
-      std::string staged_link = staging_ + "/" + link_rel;
-      archive_entry_copy_hardlink(e, staged_link.c_str());
-      // A hard link to a symlink is a symlink (link(2) does not follow).
-      if (symlinks_.count(link_rel) != 0) symlinks_.insert(rel);
+      make_hard_link(rel, link);
+      return;
     }
-    if (archive_entry_filetype(e) == AE_IFLNK) symlinks_.insert(rel);
+    if (archive_entry_filetype(e) == AE_IFLNK) {
+      make_symlink(e, rel);
+      return;
+    }
+    archive_entry_copy_pathname(e, staged.c_str());
     if (!privileged_) drop_selinux_label(e);
 
     int r = archive_write_header(disk, e);
@@ -260,6 +269,76 @@ class Extractor {
     r = archive_write_finish_entry(disk);
     if (r < ARCHIVE_WARN) disk_failed(disk, rel);
     if (r == ARCHIVE_WARN) warn(disk, rel);
+  }
+
+  // A hard link entry: link(2) to the staged file it names, which must come
+  // earlier in the archive. Its data, if any, is skipped and its metadata
+  // left alone (the inode already has the first entry's), as GNU tar does.
+  void make_hard_link(const std::string& rel, const char* link) {
+    std::string link_rel = relative_name(link, "hard link");
+    if (link_rel.empty()) throw Error(ErrorKind::Unsafe, "refusing hard link to the target itself: " + rel);
+    check_not_through_symlink(link_rel);
+    const std::string staged = make_room(rel);
+    const std::string staged_link = staging_ + "/" + link_rel;
+    // No AT_SYMLINK_FOLLOW: a link to a symlink is a second name of the
+    // symlink, never of what it points to.
+    if (::linkat(AT_FDCWD, staged_link.c_str(), AT_FDCWD, staged.c_str(), 0) != 0) {
+      int err = errno;
+      if (err == ENOENT) {
+        throw Error(ErrorKind::Corrupt, "archive is damaged: " + rel + " is a hard link to " + link_rel +
+                                            ", which the archive does not hold before it");
+      }
+      throw Error(ErrorKind::Io, "cannot restore " + rel + ": " + std::strerror(err));
+    }
+    if (symlinks_.count(link_rel) != 0) symlinks_.insert(rel);
+    ++stats_.entries;
+    stream_.skip();
+  }
+
+  // A symlink entry, with its times (a symlink has no mode of its own on
+  // Linux; its owner is the restoring user's, as for every entry).
+  void make_symlink(archive_entry* e, const std::string& rel) {
+    const char* to = archive_entry_symlink(e);
+    if (to == nullptr) to = archive_entry_symlink_utf8(e);
+    if (to == nullptr) throw Error(ErrorKind::Corrupt, "archive is damaged: the symlink " + rel + " has no target");
+    const std::string staged = make_room(rel);
+    if (::symlinkat(to, AT_FDCWD, staged.c_str()) != 0) io_error("cannot restore " + rel);
+    symlinks_.insert(rel);
+    ++stats_.entries;
+    if (archive_entry_mtime_is_set(e)) {
+      struct timespec times[2];
+      times[1] = {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+      times[0] = archive_entry_atime_is_set(e) ? timespec{archive_entry_atime(e), archive_entry_atime_nsec(e)}
+                                               : times[1];
+      if (::utimensat(AT_FDCWD, staged.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        stats_.warnings.push_back(rel + ": cannot set its times: " + std::strerror(errno));
+    }
+    stream_.skip();
+  }
+
+  // The staged path for a link entry `rel`: its missing parent directories
+  // made (as libarchive makes them for other entries), an earlier entry of
+  // that name removed (a later entry replaces an earlier one, as in tar -x),
+  // an empty directory too; one with entries is an error.
+  std::string make_room(const std::string& rel) {
+    for (std::size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+      const std::string dir = staging_ + "/" + rel.substr(0, slash);
+      if (::mkdir(dir.c_str(), 0755) == 0) continue;
+      struct stat st {};
+      if (errno != EEXIST || ::fstatat(AT_FDCWD, dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
+        if (errno == EEXIST) errno = ENOTDIR;
+        io_error("cannot restore " + rel);
+      }
+    }
+    std::string staged = staging_ + "/" + rel;
+    struct stat st {};
+    if (::fstatat(AT_FDCWD, staged.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (::unlinkat(AT_FDCWD, staged.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0)
+        io_error("cannot restore " + rel + " in place of the archive's earlier entry");
+    } else if (errno != ENOENT) {
+      io_error("cannot restore " + rel);
+    }
+    return staged;
   }
 
   // An SELinux label is the policy's to give a user's new files (GNU tar
@@ -334,7 +413,7 @@ class Extractor {
 
   // Nothing in the target changes before the whole archive was read.
   void move_into_place() {
-    detail::place_staged(staging_, target_, stats_.top_entries, options_.force, options_.target_dir);
+    detail::place_staged(*staging_area_, target_, stats_.top_entries, options_.force, options_.target_dir);
   }
 
   [[noreturn]] static void io_error(const std::string& what) {
@@ -346,7 +425,8 @@ class Extractor {
   TarStream stream_;
   std::string target_;   // resolved target directory
   struct stat target_stat_ {};
-  std::string staging_;  // inside target_
+  detail::StagingArea* staging_area_ = nullptr;  // inside target_, while run() runs
+  std::string staging_;  // its tree
   ExtractStats stats_;
   std::set<std::string> tops_seen_;
   std::set<std::string> symlinks_;  // relative names of symlinks extracted

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "archive/archive.hpp"
+#include "archive/staging.hpp"
 #include "archive/attributes.hpp"
 #include "archive/libarchive_glue.hpp"
 #include "util/file_tree.hpp"
@@ -209,7 +210,9 @@ class TreeWriter {
       path_.append("/").append(name);
       if (!rel_.empty()) rel_.push_back('/');
       rel_.append(name);
-      if (!options_.excludes.excluded_leaf(rel_.c_str())) {
+      if (detail::is_restore_leftover(name)) {
+        note(stats_.left_out, TarOptions::Notice::RestoreLeftover, display_path());
+      } else if (!options_.excludes.excluded_leaf(rel_.c_str())) {
         struct stat st {};
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           unreadable(display_path(), errno);  // vanished since readdir

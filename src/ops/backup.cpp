@@ -295,6 +295,9 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
         case archive::TarOptions::Notice::LeftOut:
           ctx.reporter().message("Leaving out " + what + ": bakthat's own store");
           break;
+        case archive::TarOptions::Notice::RestoreLeftover:
+          ctx.reporter().message("Leaving out " + what + ": left by an interrupted restore");
+          break;
         case archive::TarOptions::Notice::Unreadable: ctx.reporter().warning("cannot read " + what); break;
         case archive::TarOptions::Notice::Changed: warn_changed(ctx, what); break;
         case archive::TarOptions::Notice::OtherFileSystem:

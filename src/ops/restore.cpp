@@ -52,55 +52,6 @@ std::optional<std::string> password_for(const nlohmann::json& metadata, const op
   throw Error(ErrorKind::Crypto, "this backup is encrypted: a password is needed (BAKTHAT_PASSWORD or the prompt)");
 }
 
-// Writes one stream into dir/name through a temporary file and a rename, so
-// a failure leaves nothing behind.
-void write_file_atomically(Source& in, const std::string& dir, const std::string& name, bool force) {
-  std::string final_path = dir + "/" + name;
-  struct stat st {};
-  if (!force && ::lstat(final_path.c_str(), &st) == 0)
-    throw Error(ErrorKind::Conflict, "restore would overwrite " + final_path + "; use --force");
-  std::string temp = dir + "/.bakthat-restore-" + std::to_string(::getpid()) + "-" + name;
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw Error(ErrorKind::Io, "cannot create " + temp + ": " + std::strerror(errno));
-  struct Closer {
-    int& fd;
-    std::string& path;
-    bool keep = false;
-    ~Closer() {
-      if (fd >= 0) ::close(fd);
-      if (!keep) ::unlink(path.c_str());
-    }
-  } closer{fd, temp};
-  class FdSink : public Sink {
-   public:
-    FdSink(int fd, const std::string& path) : fd_(fd), path_(path) {}
-    void write(Bytes d) override {
-      while (!d.empty()) {
-        ssize_t n = ::write(fd_, d.data(), d.size());
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          throw Error(ErrorKind::Io, "cannot write " + path_ + ": " + std::strerror(errno));
-        }
-        d = d.subspan(static_cast<std::size_t>(n));
-      }
-    }
-    void finish() override {}
-   private:
-    int fd_;
-    const std::string& path_;
-  } sink(fd, temp);
-  ops::copy(in, sink);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    fd = -1;
-    throw Error(ErrorKind::Io, "cannot write " + temp + ": " + std::strerror(errno));
-  }
-  fd = -1;
-  ::chmod(temp.c_str(), 0644 & ~[] { mode_t m = ::umask(0); ::umask(m); return m; }());
-  if (::rename(temp.c_str(), final_path.c_str()) != 0)
-    throw Error(ErrorKind::Io, "cannot create " + final_path + ": " + std::strerror(errno));
-  closer.keep = true;
-}
-
 // The directory a restore writes into, made if missing. A restore that
 // fails removes again the directories it made (those still empty), so that
 // `-o new/dir` leaves nothing behind either.
@@ -179,9 +130,12 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   }
   TargetDir target(options);
   const std::string& dir = target.path();
+  archive::ExtractStats s = layout == ops::Layout::Tar
+                               ? archive::extract_tar(body, {dir, options.force})
+                               : archive::extract_stream(body, {dir, options.force}, stream_name);
+  for (const auto& line : s.recovered) rep.message(line);
+  result.restored = s.top_entries;
   if (layout == ops::Layout::Tar) {
-    archive::ExtractStats s = archive::extract_tar(body, {dir, options.force});
-    result.restored = s.top_entries;
     // A few by name, then a count: restoring a labelled tree as a user who
     // may not set the labels would otherwise print a line per file.
     constexpr std::size_t kNamed = 5;
@@ -189,9 +143,6 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
       rep.warning("restored without all its metadata: " + s.warnings[i]);
     if (s.warnings.size() > kNamed)
       rep.warning("... and " + std::to_string(s.warnings.size() - kNamed) + " more restored without all their metadata");
-  } else {
-    write_file_atomically(body, dir, stream_name, options.force);
-    result.restored.push_back(stream_name);
   }
   target.keep();
   return result;

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,9 @@
 namespace bakthat::util {
 
 std::string hex(Bytes data);
+// The bytes a lowercase or uppercase hex string spells, or nullopt when it
+// is not one.
+std::optional<std::string> from_hex(std::string_view text);
 inline Bytes as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }

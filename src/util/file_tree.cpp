@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +32,7 @@ void remove_entry(int parent, const char* name, const std::string& path) {
   int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == EACCES) {
     // An unreadable directory: it is being removed, so open it up.
-    ::fchmodat(parent, name, 0700, 0);
+    ::fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW);
     fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   }
   if (fd < 0) throw io_error("cannot remove " + path, errno);
@@ -57,6 +58,19 @@ void remove_entry(int parent, const char* name, const std::string& path) {
 }
 
 }  // namespace
+
+int rename_no_replace(int from_dir, const char* from, int to_dir, const char* to) {
+  int r = ::renameat2(from_dir, from, to_dir, to, RENAME_NOREPLACE);
+  if (r != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    struct stat st {};
+    if (::fstatat(to_dir, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      errno = EEXIST;
+      return -1;
+    }
+    r = ::renameat(from_dir, from, to_dir, to);
+  }
+  return r;
+}
 
 void remove_tree(const std::string& path) {
   const auto slash = path.rfind('/');

@@ -1,5 +1,6 @@
-// Removing a directory tree safely: through directory descriptors, never
-// following a symbolic link.
+// Changing a directory tree safely: removing it through directory
+// descriptors, never following a symbolic link, and renaming without
+// replacing.
 #pragma once
 
 #include <string>
@@ -10,6 +11,11 @@ namespace bakthat::util {
 inline bool is_dot_or_dotdot(const char* name) {
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
+
+// renameat2(RENAME_NOREPLACE): moves `from` to `to` unless `to` exists
+// (then -1 with errno EEXIST). On a file system without the flag, a check
+// and a plain rename: the best it offers. 0, or -1 with errno set.
+int rename_no_replace(int from_dir, const char* from, int to_dir, const char* to);
 
 // Removes path (a file, a symlink, or a directory with its contents). Every
 // component below path is reached with O_NOFOLLOW, so a symbolic link, even

@@ -1,6 +1,7 @@
 """The foundation on the embedded local store: backup -> show -> restore ->
 delete through the real binary, with GNU tar and sqlite3 as witnesses."""
 import glob
+import gzip
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import signal
 import sqlite3
 import struct
 import subprocess
+import stat
 import tarfile
 import threading
 import time
@@ -281,6 +283,23 @@ class LocalKinds(BakthatTestCase):
         self.ok("restore", "dump", "-o", out)
         self.assertEqual(open(os.path.join(out, "dump"), "rb").read(), data)
         self.fails("backup", "-", "--prompt", "no", input=b"x")
+
+    def test_stream_with_a_long_name_restores_under_the_umask(self):
+        # The temporary file of a stream restore has a short name of its
+        # own: a name near NAME_MAX still restores.
+        name = "n" * 245
+        archive = os.path.join(self.work, name + ".gz")
+        with gzip.open(archive, "wb") as f:
+            f.write(b"data")
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "--from-file", archive, "-o", out, preexec_fn=lambda: os.umask(0o027))
+        path = os.path.join(out, name)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"data")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o640)
+        self.assertEqual(os.listdir(out), [name])
+        r = self.fails("restore", "--from-file", archive, "-o", out)
+        self.assertEqual(r.code, 7, repr(r))
 
     def test_already_compressed_tgz(self):
         src = os.path.join(self.work, "d")
@@ -795,6 +814,80 @@ class LocalFailures(BakthatTestCase):
         self.assertEqual([n for n in os.listdir(self.store_dir()) if n.startswith(".")], [])
 
 
+class KilledRestores(BakthatTestCase):
+    """A restore killed at any point leaves what the next restore into the
+    same target rolls back or finishes, and no backup takes it in."""
+
+    def setUp(self):
+        super().setUp()
+        src = os.path.join(self.work, "d")
+        os.makedirs(os.path.join(src, "sub"))
+        for name in ("a", "b", "c", "sub/x", "sub/y"):
+            with open(os.path.join(src, name), "w") as f:
+                f.write("new " + name)
+        self.ok("backup", "d", "--prompt", "no")
+        other = os.path.join(self.work, "other")
+        os.makedirs(other)
+        open(os.path.join(other, "o"), "w").write("o")
+        self.ok("backup", "other", "--prompt", "no")
+        self.target = os.path.join(self.tmp, "target")
+        os.makedirs(os.path.join(self.target, "d", "sub"))
+        for name, text in (("a", "old a"), ("mine", "mine"), ("sub/x", "old x")):
+            with open(os.path.join(self.target, "d", name), "w") as f:
+                f.write(text)
+        self.before = tree_digest(self.target)
+
+    def leftovers(self):
+        return [n for n in os.listdir(self.target) if n.startswith(".bakthat-")]
+
+    def killed_restore(self, moves):
+        r = self.run_bakthat("restore", "d", "-o", self.target, "--force",
+                             env={"BAKTHAT_TEST_DIE_AFTER_MOVES": str(moves)})
+        self.assertEqual(r.code, -signal.SIGKILL, repr(r))
+        self.assertTrue(self.leftovers())
+
+    def test_killed_before_and_during_the_move_is_rolled_back(self):
+        for moves in (0, 1, 3, 5):
+            with self.subTest(moves=moves):
+                self.killed_restore(moves)
+                # Another restore into the target puts it back first.
+                r = self.ok("restore", "other", "-o", self.target)
+                self.assertIn("interrupted restore", r.errtext + r.text)
+                self.assertEqual(self.leftovers(), [])
+                shutil.rmtree(os.path.join(self.target, "other"))
+                self.assertEqual(tree_digest(self.target), self.before)
+
+    def test_the_next_restore_completes_and_a_backup_never_takes_leftovers(self):
+        self.killed_restore(2)
+        r = self.ok("backup", self.target, "--prompt", "no")
+        self.assertIn("interrupted restore", r.errtext)
+        stored = [n for n in os.listdir(self.store_dir()) if n.startswith("target.")]
+        listing = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), stored[0])],
+                                 capture_output=True, check=True).stdout.decode()
+        self.assertNotIn(".bakthat-", listing)
+        self.ok("restore", "d", "-o", self.target, "--force")
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(open(os.path.join(self.target, "d", "a")).read(), "new a")
+        self.assertEqual(open(os.path.join(self.target, "d", "sub", "x")).read(), "new sub/x")
+        self.assertEqual(open(os.path.join(self.target, "d", "mine")).read(), "mine")
+
+    def test_a_running_restore_is_left_alone(self):
+        # A staging directory whose restore still runs (its lock held) is
+        # not touched by another restore into the same target.
+        import fcntl
+        live = os.path.join(self.target, ".bakthat-restore-live00")
+        os.makedirs(os.path.join(live, "tree"))
+        fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.ok("restore", "other", "-o", self.target)
+            self.assertTrue(os.path.isdir(live))
+        finally:
+            os.close(fd)
+        self.ok("restore", "other", "-o", self.target, "--force")
+        self.assertFalse(os.path.exists(live))
+
+
 class HostileArchives(BakthatTestCase):
     def hostile(self, entries):
         path = os.path.join(self.tmp, "evil.tgz")
@@ -842,6 +935,47 @@ class HostileArchives(BakthatTestCase):
 
     def test_hardlink_outside(self):
         self.check_refused([("hardlink", "h", "../../etc/passwd")], [])
+
+    def test_hard_link_with_data_to_an_outside_symlink_changes_no_mode(self):
+        # A symlink to a file outside, then a pax hard link to it carrying
+        # data and mode 04777: nothing outside may change, whether the
+        # restore fails or not (the hard link is a second name of the link).
+        outside = os.path.join(self.tmp, "outside")
+        os.makedirs(outside)
+        victim = os.path.join(outside, "victim")
+        with open(victim, "w") as f:
+            f.write("untouched")
+        os.chmod(victim, 0o644)
+        evil = os.path.join(self.work, "evil.tgz")
+        with tarfile.open(evil, "w:gz", format=tarfile.PAX_FORMAT) as t:
+            link = tarfile.TarInfo("l")
+            link.type = tarfile.SYMTYPE
+            link.linkname = victim
+            t.addfile(link)
+            hard = tarfile.TarInfo("h")
+            hard.type = tarfile.LNKTYPE
+            hard.linkname = "l"
+            hard.size = 1
+            hard.mode = 0o4777
+            hard.pax_headers = {"comment": "keeps the link's size"}
+            t.addfile(hard, io.BytesIO(b"A"))
+
+        def check(result, target):
+            st = os.stat(victim)
+            self.assertEqual(stat.S_IMODE(st.st_mode), 0o644, repr(result))
+            self.assertEqual(open(victim).read(), "untouched")
+            if result.code == 0:
+                self.assertEqual(os.readlink(os.path.join(target, "h")), victim)
+
+        target = os.path.join(self.tmp, "t1")
+        os.makedirs(target)
+        check(self.run_bakthat("restore", "--from-file", evil, "-o", target), target)
+        # The same archive backed up as a file and restored by name.
+        self.ok("backup", evil)
+        target = os.path.join(self.tmp, "t2")
+        os.makedirs(target)
+        r = self.run_bakthat("restore", "evil", "-o", target)
+        check(r, target)
 
     def test_plain_tgz_from_file(self):
         src = os.path.join(self.work, "plain")

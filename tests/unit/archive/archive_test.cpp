@@ -674,6 +674,65 @@ TEST_F(ArchiveTest, EntriesReplacingASymlinkDoNotFollowIt) {
   EXPECT_TRUE(fs::equivalent(out / "h", out / "f"));
 }
 
+TEST_F(ArchiveTest, HardLinkWithDataToAnOutsideSymlinkChangesNothingOutside) {
+  // A hard link to a symlink is a second name of the symlink: the data and
+  // mode (setuid too) it carries must never reach the file the link names.
+  fs::path outside = scratch.path / "outside";
+  fs::create_directories(outside);
+  write_file(outside / "victim", "untouched", 0644);
+  auto before_outside = describe(outside);
+  // libarchive's writer drops a hard link's data: the archive is written by
+  // hand, as Python's tarfile writes it (a pax header keeps the link's size).
+  auto block = [](std::string name, char type, std::size_t size, unsigned mode, std::string link) {
+    std::string h(512, '\0');
+    auto put = [&](std::size_t at, std::size_t len, const std::string& v) { h.replace(at, v.size(), v); (void)len; };
+    auto octal = [](std::uint64_t v, int width) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%0*llo", width - 1, static_cast<unsigned long long>(v));
+      return std::string(buf);
+    };
+    put(0, 100, name);
+    put(100, 8, octal(mode, 8));
+    put(108, 8, octal(0, 8));
+    put(116, 8, octal(0, 8));
+    put(124, 12, octal(size, 12));
+    put(136, 12, octal(0, 12));
+    h[156] = type;
+    put(157, 100, link);
+    put(257, 6, std::string("ustar\0", 6));
+    put(263, 2, "00");
+    h.replace(148, 8, std::string(8, ' '));
+    unsigned sum = 0;
+    for (unsigned char c : h) sum += c;
+    put(148, 8, octal(sum, 7) + std::string(1, '\0'));
+    return h;
+  };
+  auto padded = [](std::string data) {
+    data.resize((data.size() + 511) / 512 * 512, '\0');
+    return data;
+  };
+  const std::string record = "26 comment=keeps the size\n";
+  std::string raw = block("l", '2', 0, 0777, (outside / "victim").string()) +
+                    block("PaxHeaders/h", 'x', record.size(), 0644, "") + padded(record) +
+                    block("h", '1', 1, 04777, "l") + padded("A") + std::string(1024, '\0');
+  std::vector<std::uint8_t> tar(raw.begin(), raw.end());
+  {  // The archive is what the test means: a hard link that carries data.
+    VectorSource check(tar, SIZE_MAX);
+    ar::ExtractStats seen = ar::read_tar(check);
+    ASSERT_EQ(seen.bytes, 1u);
+  }
+  fs::path out = scratch.path / "out";
+  fs::create_directory(out);
+  try {
+    extract(tar, out);
+    EXPECT_EQ(fs::read_symlink(out / "h"), outside / "victim");
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
+  EXPECT_EQ(describe(outside), before_outside);
+  EXPECT_EQ(fs::status(outside / "victim").permissions() & fs::perms::mask, static_cast<fs::perms>(0644));
+}
+
 TEST_F(ArchiveTest, ExistingNamesNeedForce) {
   make_tree(src() / "tree");
   auto tar = tar_of(src() / "tree", "tree");
