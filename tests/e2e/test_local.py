@@ -385,16 +385,18 @@ class LocalKinds(BakthatTestCase):
             d = os.path.join(self.work, n)
             os.makedirs(d)
             open(os.path.join(d, "data"), "wb").write(os.urandom(2000000))
-        results = {}
+        names = ("a", "b", "a", "b")
+        results = [None] * len(names)
 
-        def run(n):
-            results[n] = self.run_bakthat("backup", n, "--prompt", "no")
-        threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b", "a", "b")]
+        def run(i):
+            results[i] = self.run_bakthat("backup", names[i], "--prompt", "no")
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(names))]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        for r in results.values():
+        for r in results:
+            self.assertIsNotNone(r)
             self.assertEqual(r.code, 0, repr(r))
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select count(*) from backups").fetchone(), (4,))
