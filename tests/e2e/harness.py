@@ -53,20 +53,26 @@ class Result:
         return "exit %d\nstdout: %s\nstderr: %s" % (self.code, (self.out or b"")[:2000], self.err[:4000])
 
 
+def scratch_home(tmp):
+    """(home, work, env) under tmp: a HOME of its own (so ~/.bakthat.yml,
+    ~/.bakthat.sqlite and the default local store are private), a work
+    directory, and the environment to run bakthat with there."""
+    home = os.path.join(tmp, "home")
+    work = os.path.join(tmp, "work")
+    os.makedirs(home)
+    os.makedirs(work)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BAKTHAT_PASSWORD", "BAKTHAT_DB"))}
+    env.update({"HOME": home, "XDG_DATA_HOME": os.path.join(home, ".local", "share"), "TZ": "UTC"})
+    return home, work, env
+
+
 class BakthatTestCase(unittest.TestCase):
     """Each test gets its own HOME (so ~/.bakthat.yml, ~/.bakthat.sqlite and
     the default local store are private) and a work directory."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="bakthat-e2e-")
-        self.home = os.path.join(self.tmp, "home")
-        self.work = os.path.join(self.tmp, "work")
-        os.makedirs(self.home)
-        os.makedirs(self.work)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("AWS_", "BAKTHAT_PASSWORD", "BAKTHAT_DB"))}
-        self.env.update({"HOME": self.home, "XDG_DATA_HOME": os.path.join(self.home, ".local", "share"),
-                         "TZ": "UTC"})
+        self.home, self.work, self.env = scratch_home(self.tmp)
 
     def tearDown(self):
         def onerror(func, path, exc):
