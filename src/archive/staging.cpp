@@ -37,41 +37,41 @@ int open_directory(int dir, const char* name) {
   return ::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-// An owned directory descriptor.
+// An owned directory descriptor (let go and taken back by deep walks:
+// util::HeldDir).
 class Dir {
  public:
-  Dir(int parent, const char* name, const std::string& shown)
-      : fd_(open_directory(parent, name)) {
-    if (fd_ < 0) io_error("cannot restore into " + shown, errno);
+  Dir(int parent, const char* name, const std::string& shown) : held_(open_directory(parent, name)) {
+    if (held_.fd() < 0) io_error("cannot restore into " + shown, errno);
   }
-  Dir(const Dir&) = delete;
-  Dir& operator=(const Dir&) = delete;
-  ~Dir() { ::close(fd_); }
-  int fd() const { return fd_; }
+  int fd() const { return held_.fd(); }
+  util::HeldDir& held() { return held_; }
 
   // The names in the directory, read in full before any of them moves
-  // (moving entries while reading a directory may skip some).
+  // (moving entries while reading a directory may skip some), sorted.
   std::vector<std::string> names(const std::string& shown) const {
-    int copy = ::dup(fd_);
-    DIR* d = copy < 0 ? nullptr : ::fdopendir(copy);
-    if (d == nullptr) {
-      int err = errno;
-      if (copy >= 0) ::close(copy);
-      io_error("cannot read " + shown, err);
-    }
-    ::rewinddir(d);
-    std::vector<std::string> out;
-    while (dirent* e = ::readdir(d)) {
-      if (!util::is_dot_or_dotdot(e->d_name)) out.emplace_back(e->d_name);
-    }
-    ::closedir(d);
+    std::vector<std::string> out = util::directory_names(held_.fd(), shown);
     std::sort(out.begin(), out.end());  // messages and moves in a stable order
     return out;
   }
 
  private:
-  int fd_;
+  util::HeldDir held_;
 };
+
+// Runs walk() below the directories `staged` and `target` (children of
+// `staged_parent` and `target_parent`, `depth` below the top) with the
+// parents let go when the walk is deep; throws when they cannot be taken
+// back (moved meanwhile).
+template <typename Walk>
+void descend_both(Dir& staged_parent, Dir& staged, Dir& target_parent, Dir& target, int depth,
+                  const std::string& shown, Walk walk) {
+  bool target_back = true;
+  const bool staged_back = staged_parent.held().descend(staged.held(), depth, [&] {
+    target_back = target_parent.held().descend(target.held(), depth, walk);
+  });
+  if (!staged_back || !target_back) io_error("cannot restore " + shown, ESTALE);
+}
 
 // The entry's lstat, or nullopt when there is none.
 std::optional<struct stat> lstat_at(int dir, const std::string& name, const std::string& shown) {
@@ -178,13 +178,13 @@ class Placer {
     {
       Dir staged(AT_FDCWD, staging_.c_str(), staging_), target(AT_FDCWD, target_.c_str(), shown_target_);
       std::vector<std::string> collisions;
-      for (const auto& top : tops) survey(staged.fd(), target.fd(), top, top, collisions);
+      for (const auto& top : tops) survey(staged, target, top, top, collisions, 1);
       if (!collisions.empty() && !replace_) {
         std::string more = collisions.size() > 1 ? " (and " + std::to_string(collisions.size() - 1) + " more)" : "";
         throw Error(ErrorKind::Conflict, "restore would overwrite " + shown(collisions.front()) + more + "; use --force");
       }
       try {
-        for (const auto& top : tops) put(staged.fd(), target.fd(), top, top);
+        for (const auto& top : tops) put(staged, target, top, top, 1);
       } catch (...) {
         undo_steps(steps_, staging_, target_, aside_ ? aside_->path() : std::string());
         steps_.clear();
@@ -216,22 +216,26 @@ class Placer {
 
   // Adds to `collisions` each path where the staged tree meets an existing
   // entry it cannot merge with; refuses one that --force may not replace.
-  void survey(int staged_dir, int target_dir, const std::string& name, const std::string& rel,
-              std::vector<std::string>& collisions) {
+  void survey(Dir& staged_parent, Dir& target_parent, const std::string& name, const std::string& rel,
+              std::vector<std::string>& collisions, int depth) {
+    const int staged_dir = staged_parent.fd(), target_dir = target_parent.fd();
     auto existing = lstat_at(target_dir, name, shown(rel));
     if (!existing) return;
     auto staged = lstat_at(staged_dir, name, rel);
     if (staged && both_directories(*staged, *existing)) {
       open_up(staged_dir, name, *staged, rel);
       Dir from(staged_dir, name.c_str(), rel), into(target_dir, name.c_str(), shown(rel));
-      for (const auto& child : from.names(rel)) survey(from.fd(), into.fd(), child, rel + "/" + child, collisions);
+      descend_both(staged_parent, from, target_parent, into, depth, shown(rel), [&] {
+        for (const auto& child : from.names(rel)) survey(from, into, child, rel + "/" + child, collisions, depth + 1);
+      });
       return;
     }
     if (directory_with_entries(target_dir, name, *existing, shown(rel))) refuse_to_empty(shown(rel));
     collisions.push_back(rel);
   }
 
-  void put(int staged_dir, int target_dir, const std::string& name, const std::string& rel) {
+  void put(Dir& staged_parent, Dir& target_parent, const std::string& name, const std::string& rel, int depth) {
+    const int staged_dir = staged_parent.fd(), target_dir = target_parent.fd();
     auto existing = lstat_at(target_dir, name, shown(rel));
     if (!existing) {
       take({Step::MovedIn, rel, {}, {}}, [&] { move(staged_dir, name, target_dir, name, rel); });
@@ -245,7 +249,9 @@ class Placer {
       // Before the entries move, so that undoing it comes after theirs (each
       // move touches the directory's times).
       take({Step::Merged, rel, {}, *existing}, [] {});
-      for (const auto& child : from.names(rel)) put(from.fd(), into.fd(), child, rel + "/" + child);
+      descend_both(staged_parent, from, target_parent, into, depth, shown(rel), [&] {
+        for (const auto& child : from.names(rel)) put(from, into, child, rel + "/" + child, depth + 1);
+      });
       if (replace_) {
         struct stat archived = *staged;
         if (auto it = archived_modes_.find(rel); it != archived_modes_.end()) archived.st_mode = it->second;

@@ -154,11 +154,12 @@ class TreeWriter {
         int err = errno;
         throw Error(ErrorKind::Io, "cannot open " + root + ": " + std::strerror(err));
       }
-      Fd dir(dfd);
-      write_header(st, nullptr, nullptr, nullptr, dir.fd);
-      walk(dir.fd);
+      util::HeldDir dir(dfd);
+      write_header(st, nullptr, nullptr, nullptr, dir.fd());
+      walk(dir, 1);
     } else {
-      add(AT_FDCWD, root.c_str(), st, /*followed=*/true);
+      util::HeldDir cwd(AT_FDCWD);
+      add(cwd, root.c_str(), st, /*followed=*/true, 0);
     }
     if (archive_write_close(archive_.get()) != ARCHIVE_OK) fail("tar: cannot finish the archive");
     client_.out->finish();
@@ -181,12 +182,12 @@ class TreeWriter {
     note(stats_.unreadable, TarOptions::Notice::Unreadable, path + ": " + reason);
   }
 
-  // Writes the entries below the directory open as dirfd; path_/rel_ name
-  // that directory and are restored on return.
-  void walk(int dirfd) {
+  // Writes the entries below the directory `dir` (at `depth` below the
+  // root); path_/rel_ name that directory and are restored on return.
+  void walk(util::HeldDir& dir, int depth) {
     std::vector<std::string> names;
     {
-      int dup = ::dup(dirfd);
+      int dup = ::dup(dir.fd());
       DIR* d = dup < 0 ? nullptr : ::fdopendir(dup);
       if (d == nullptr) {
         int err = errno;
@@ -207,6 +208,10 @@ class TreeWriter {
     const std::size_t path_len = path_.size();
     const std::size_t rel_len = rel_.size();
     for (const auto& name : names) {
+      if (dir.fd() < 0) {  // moved or replaced while the walk was below it
+        unreadable(display_path(), "moved while it was read; the rest of it is left out");
+        break;
+      }
       path_.append("/").append(name);
       if (!rel_.empty()) rel_.push_back('/');
       rel_.append(name);
@@ -214,12 +219,12 @@ class TreeWriter {
         note(stats_.left_out, TarOptions::Notice::RestoreLeftover, display_path());
       } else if (!options_.excludes.excluded_leaf(rel_.c_str())) {
         struct stat st {};
-        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           unreadable(display_path(), errno);  // vanished since readdir
         } else if (leave_out_.contains(st)) {
           note(stats_.left_out, TarOptions::Notice::LeftOut, display_path());
         } else {
-          add(dirfd, name.c_str(), st, /*followed=*/false);
+          add(dir, name.c_str(), st, /*followed=*/false, depth);
         }
       }
       path_.resize(path_len);
@@ -227,25 +232,28 @@ class TreeWriter {
     }
   }
 
-  // Adds one name found in dirfd (whose lstat is st) and, for a directory,
-  // everything below it.
-  void add(int dirfd, const char* name, const struct stat& st, bool followed) {
+  // Adds one name found in `parent` (whose lstat is st, at `depth` below the
+  // root) and, for a directory, everything below it. A deep walk lets go of
+  // `parent` meanwhile (util::HeldDir): parent.fd() is -1 on return if it
+  // could not be taken back.
+  void add(util::HeldDir& parent, const char* name, const struct stat& st, bool followed, int depth) {
+    const int dirfd = parent.fd();
     if (S_ISREG(st.st_mode)) {
       add_file(dirfd, name, st, followed);
     } else if (S_ISDIR(st.st_mode)) {
-      Fd dir(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (dir.fd < 0) {
+      util::HeldDir dir(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (dir.fd() < 0) {
         int err = errno;
         write_header(st, nullptr);
         unreadable(display_path(), err);
         return;
       }
-      write_header(st, nullptr, nullptr, nullptr, dir.fd);
+      write_header(st, nullptr, nullptr, nullptr, dir.fd());
       if (options_.one_file_system && st.st_dev != root_device_) {
         note(stats_.other_file_systems, TarOptions::Notice::OtherFileSystem, display_path());
         return;
       }
-      walk(dir.fd);
+      parent.descend(dir, depth + 1, [&] { walk(dir, depth + 1); });
     } else if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
       while (true) {

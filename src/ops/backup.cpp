@@ -175,6 +175,11 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
+    // The iterator holds a descriptor per level, beside the archive's own
+    // walk: below kTotalDepth the total leaves files out rather than take
+    // descriptors a deep tree's walk needs (it is only the bar's total).
+    constexpr int kTotalDepth = 32;
+    if (it.depth() >= kTotalDepth) it.disable_recursion_pending();
     // Relative to root, as the archive's walk matches patterns.
     const bool excluded = !excludes.empty() && excludes.excluded_leaf(
         it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str());
