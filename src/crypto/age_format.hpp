@@ -1,4 +1,4 @@
-// The age v1 header (FORMATS.md §1.1-1.3): stanzas, their canonical text,
+// The age v1 header (docs/formats.md §1.1-1.3): stanzas, their canonical text,
 // and the strict parser. Shared by the writer and the reader so the bytes
 // one writes are exactly what the other accepts.
 #pragma once

@@ -1,4 +1,4 @@
-// age v1 reader (FORMATS.md §1.2-1.7): strict header, file key unwrapping
+// age v1 reader (docs/formats.md §1.2-1.7): strict header, file key unwrapping
 // with age 1.1.1's rules, header MAC, then STREAM chunks opened in parallel
 // and released only once their tag verified.
 #include <openssl/crypto.h>

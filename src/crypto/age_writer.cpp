@@ -1,4 +1,4 @@
-// age v1 writer (FORMATS.md §1): header with one scrypt stanza or one
+// age v1 writer (docs/formats.md §1): header with one scrypt stanza or one
 // X25519 stanza per recipient, then the STREAM payload in 64 KiB chunks,
 // sealed in parallel.
 #include <algorithm>

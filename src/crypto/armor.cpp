@@ -1,4 +1,4 @@
-// ASCII armor reader with age 1.1.1's strict PEM rules (FORMATS.md §1.9).
+// ASCII armor reader with age 1.1.1's strict PEM rules (docs/formats.md §1.9).
 #include <cstring>
 
 #include "bakthat/errors.hpp"

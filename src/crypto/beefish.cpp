@@ -1,4 +1,4 @@
-// Reader of the Python bakthat's encrypted archives (beefish, FORMATS.md
+// Reader of the Python bakthat's encrypted archives (beefish, docs/formats.md
 // §2): Blowfish keyed with the password bytes, ECB (beefish 0.1.1) or CBC
 // with an 8-byte IV prefix (later beefish), custom padding, no MAC.
 #include <openssl/evp.h>

@@ -9,12 +9,12 @@
 
 namespace bakthat::crypto::detail {
 
-// The plaintext of an age v1 binary stream (FORMATS.md §1); unwraps the file
-// key and checks the header MAC before returning.
+// The plaintext of an age v1 binary stream (docs/formats.md §1); unwraps the
+// file key and checks the header MAC before returning.
 std::unique_ptr<Source> make_age_reader(Source& in, const DecryptOptions& options);
 
-// The age binary stream inside an ASCII-armored one (FORMATS.md §1.9); any
-// departure from strict PEM throws Corrupt.
+// The age binary stream inside an ASCII-armored one (docs/formats.md §1.9);
+// any departure from strict PEM throws Corrupt.
 std::unique_ptr<Source> make_armor_reader(Source& in);
 
 // The plaintext of a beefish (bakthat 0.6) stream; in Auto mode, throws

@@ -35,12 +35,13 @@ void Context::set_storage_class(const std::string& storage_class) {
     profile_.s3_storage_class = storage_class;
     return;
   }
-  // The override is --s3-reduced-redundancy's, an S3 storage class (SPEC
-  // section 3). Without a vault, `glacier` is the bucket in its archive class:
-  // that class is what the catalog's "glacier" and restore's retrieval step
-  // stand for, so it is never replaced. Ignored with a warning rather than
-  // refused: the Python bakthat handed the flag to its S3 backend only, so
-  // scripts that pass it for every destination keep working.
+  // The override is --s3-reduced-redundancy's, an S3 storage class
+  // (REDUCED_REDUNDANCY). Without a vault, `glacier` is the bucket in its
+  // archive class: that class is what the catalog's "glacier" and restore's
+  // retrieval step stand for, so it is never replaced. Ignored with a
+  // warning rather than refused: the Python bakthat handed the flag to its
+  // S3 backend only, so scripts that pass it for every destination keep
+  // working.
   reporter_->warning("storage class " + storage_class + " applies to the s3 destination only: ignored for " +
                      destination_);
 }

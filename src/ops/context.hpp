@@ -27,7 +27,7 @@ class Context {
   Storage& storage();
   Reporter& reporter() const { return *reporter_; }
   // The password the caller gave, else the BAKTHAT_PASSWORD environment
-  // variable (SPEC 2), else none. An empty one means: no encryption.
+  // variable, else none. An empty one means: no encryption.
   const std::optional<std::string>& password() const { return password_; }
   // What this store's new rows carry: hex SHA-512 of the access key it is
   // reached with + bucket/vault (local: the store's path).

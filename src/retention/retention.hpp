@@ -1,6 +1,6 @@
 // Retention decisions, free of catalog and storage so they can be tested on
 // their own: interval strings, and the grandfather-father-son rotation of the
-// Python package grandfatherson 1.2+ (FORMATS.md §3), in UTC.
+// Python package grandfatherson 1.2+ (docs/formats.md §3), in UTC.
 #pragma once
 
 #include <cstdint>

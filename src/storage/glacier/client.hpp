@@ -1,4 +1,4 @@
-// The Glacier vault API's request layer (FORMATS.md §4.2, API 2012-06-01):
+// The Glacier vault API's request layer (docs/formats.md §4.2, API 2012-06-01):
 // every request under /-/vaults/<vault>, signed with SigV4 for the service
 // "glacier" and carrying x-amz-glacier-version; JSON error replies turned
 // into one-line bakthat errors; replayable requests retried through

@@ -1,5 +1,5 @@
 // The `glacier` destination with a vault: archives in one Amazon Glacier
-// vault through the vault API (FORMATS.md §4, SPEC §9).
+// vault through the vault API (docs/formats.md §4).
 //
 // Glacier names archives by ids it chooses, and its own inventory lags by a
 // day, so the catalog's `inventory` table maps names to archive ids and is

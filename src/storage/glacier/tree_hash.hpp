@@ -1,4 +1,4 @@
-// The Glacier SHA-256 tree hash (FORMATS.md §4.3): SHA-256 of each 1 MiB
+// The Glacier SHA-256 tree hash (docs/formats.md §4.3): SHA-256 of each 1 MiB
 // chunk, then pairs of raw digests hashed level by level, an odd last node
 // carried up unchanged. Glacier checks it on every upload.
 //

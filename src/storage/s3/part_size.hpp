@@ -1,5 +1,5 @@
 // Multipart part sizes: every object must fit in 10,000 parts of at most
-// 5 GiB, each but the last at least 5 MiB (FORMATS.md §5.3). When the size
+// 5 GiB, each but the last at least 5 MiB (docs/formats.md §5.3). When the size
 // is not known in advance the part size doubles every 1,000 parts, which
 // reaches AWS's largest objects while keeping small uploads in small parts.
 #pragma once

@@ -1,5 +1,5 @@
 // The `s3` destination: objects in one bucket of AWS S3 or any S3-compatible
-// server (FORMATS.md §5, SPEC §9).
+// server (docs/formats.md §5).
 //
 // Writers buffer one part; an object smaller than a part goes up in a
 // single PUT, a larger one as a multipart upload whose parts upload in

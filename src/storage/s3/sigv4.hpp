@@ -1,4 +1,4 @@
-// AWS Signature Version 4 (FORMATS.md §5): canonical requests, header
+// AWS Signature Version 4 (docs/formats.md §5): canonical requests, header
 // signing and query presigning, as pure functions of their inputs so the
 // official test vectors pin them down.
 //

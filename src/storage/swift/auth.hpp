@@ -1,4 +1,4 @@
-// Swift authentication (FORMATS.md §6.1, §6.2): TempAuth v1 and Keystone
+// Swift authentication (docs/formats.md §6.1, §6.2): TempAuth v1 and Keystone
 // v2.0/v3 password logins, each yielding an account URL and a token.
 //
 // The request builders and response parsers are pure functions so they can

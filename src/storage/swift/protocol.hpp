@@ -1,4 +1,4 @@
-// The pure pieces of the Swift object API (FORMATS.md §6.3, §6.4): URLs,
+// The pure pieces of the Swift object API (docs/formats.md §6.3, §6.4): URLs,
 // container listings, Static Large Object manifests and segment names.
 #pragma once
 

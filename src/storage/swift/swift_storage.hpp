@@ -1,5 +1,5 @@
 // The `swift` destination: objects in one OpenStack Swift container (the
-// profile's s3_bucket), FORMATS.md §6, SPEC §9.
+// profile's s3_bucket), docs/formats.md §6.
 //
 // Writers buffer one segment; an object smaller than a segment goes up in a
 // single PUT whose ETag (MD5) the server checks. A larger one becomes a

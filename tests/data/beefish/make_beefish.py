@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the beefish test archives in this directory: what bakthat 0.6
 stored for an encrypted backup (beefish.encrypt_file of a .tgz), in both
-on-disk variants (FORMATS.md section 2.2):
+on-disk variants (docs/formats.md §2.2):
 
   ECB (beefish 0.1.1):  BF-ECB(key, tgz || pad)
   CBC (later beefish):  IV(8) || BF-CBC(key, IV, tgz || pad)

@@ -1,6 +1,6 @@
-// age writer/reader: primitives against FORMATS.md's intermediates, Bech32
-// keys, round trips at the chunk boundaries, tampering, options, interop
-// with the age CLI when installed.
+// age writer/reader: primitives against docs/formats.md §1.10's
+// intermediates, Bech32 keys, round trips at the chunk boundaries,
+// tampering, options, interop with the age CLI when installed.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -86,7 +86,7 @@ std::size_t header_size(const std::vector<std::uint8_t>& f) {
 
 }  // namespace
 
-// ---- primitives against FORMATS.md §1.10 intermediates ----
+// ---- primitives against docs/formats.md §1.10 intermediates ----
 
 TEST(AgePrimitives, ScryptVectorIntermediates) {
   auto salt = unhex("ac5d3f3706e55071d3a604204697b909");
@@ -131,7 +131,7 @@ TEST(AgePrimitives, StrictBase64) {
   EXPECT_FALSE(detail::base64_padded_decode("YW=c"));
 }
 
-// ---- Bech32 keys (FORMATS.md §1.8) ----
+// ---- Bech32 keys (docs/formats.md §1.8) ----
 
 TEST(AgeKeys, Bech32Vectors) {
   struct {
@@ -618,8 +618,9 @@ TEST(AgePerf, StreamThroughput) {
   }
 }
 
-// Interop with the age CLI (FORMATS.md's target), when it is installed, at
-// the STREAM chunk boundaries, both directions, binary and armored.
+// Interop with the age CLI (the interop target of docs/formats.md §1), when
+// it is installed, at the STREAM chunk boundaries, both directions, binary
+// and armored.
 TEST_F(AgeTest, InteropWithAgeCli) {
   if (std::system("age --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "age not installed";
   auto kp = generate_key_pair();

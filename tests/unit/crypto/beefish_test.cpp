@@ -1,4 +1,4 @@
-// beefish (bakthat 0.6) reader: FORMATS.md §2.3 vectors, and archives made
+// beefish (bakthat 0.6) reader: docs/formats.md §2.3 vectors, and archives made
 // by tests/data/beefish/make_beefish.py in both variants.
 #include <gtest/gtest.h>
 

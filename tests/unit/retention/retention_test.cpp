@@ -1,6 +1,7 @@
-// Retention: interval strings, grandfatherson's worked examples (FORMATS.md
-// §3.4, verified against grandfatherson 1.3), and a property test against an
-// independent reference that numbers periods instead of masking dates.
+// Retention: interval strings, grandfatherson's worked examples
+// (docs/formats.md §3.4, verified against grandfatherson 1.3), and a
+// property test against an independent reference that numbers periods
+// instead of masking dates.
 #include "retention/retention.hpp"
 
 #include <gtest/gtest.h>
@@ -151,7 +152,7 @@ TEST(Interval, LargestThatFits) {
   EXPECT_EQ(parse_interval_seconds("9223372036854775806s1s"), INT64_MAX);
 }
 
-// ---- FORMATS.md §3.4
+// ---- docs/formats.md §3.4
 
 TEST(Example, A_Readme) {
   auto keep = kept(daily_1999(), rot(7, 4, 3), end_of(1999, 12, 31));

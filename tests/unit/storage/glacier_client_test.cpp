@@ -25,7 +25,7 @@ ClientConfig example_config() {
   return c;
 }
 
-// FORMATS.md §4.2: the Glacier documentation's example signature.
+// docs/formats.md §4.2: the Glacier documentation's example signature.
 TEST(GlacierRequest, DocumentedSignature) {
   ClientConfig c = example_config();
   Endpoint e = resolve_endpoint("", "us-east-1");

@@ -1,4 +1,4 @@
-// The Glacier SHA-256 tree hash and part sizes (FORMATS.md §4.3, §4.4).
+// The Glacier SHA-256 tree hash and part sizes (docs/formats.md §4.3, §4.4).
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -14,7 +14,7 @@ std::string tree_of(std::size_t n, std::uint8_t byte) {
   return tree_hash_hex(data);
 }
 
-// Expected values: FORMATS.md §4.3's published vectors.
+// Expected values: docs/formats.md §4.3's published vectors.
 TEST(GlacierTreeHash, PublishedVectors) {
   EXPECT_EQ(tree_hash_hex({}), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(tree_of(kMiB, 0), "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58");

@@ -1,4 +1,4 @@
-// SigV4 against the official vectors (FORMATS.md §5.4): the AWS generic
+// SigV4 against the official vectors (docs/formats.md §5.4): the AWS generic
 // test suite, the S3 header-signing examples and the presigned-URL example.
 #include "storage/s3/sigv4.hpp"
 

@@ -1,5 +1,5 @@
 // Swift authentication replies and requests. Keystone v2/v3 have no server
-// here, so their JSON is checked against the shapes of FORMATS.md §6.2.
+// here, so their JSON is checked against the shapes of docs/formats.md §6.2.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
