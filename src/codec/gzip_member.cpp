@@ -35,9 +35,9 @@ std::size_t isal_level_buf_size(int level) {
 
 // Measured with bench/codec_bench --sweep, one thread, 1 MiB members,
 // random blocks stored, on the tar of the 1024 MB benchmark set (40% text,
-// 20% logs, 40% random; a quiet moment of the shared 2-core box, fourth
-// session). pigz -6 made 582090354 bytes of it, so the benchmark's limit
-// "at most 5% larger" is 611.2 MB:
+// 20% logs, 40% random; a quiet moment of the shared 2-core box). pigz -6
+// made 582090354 bytes of it, so the benchmark's limit "at most 5% larger"
+// is 611.2 MB:
 //   engine        MB/s  ratio  bytes       vs pigz -6
 //   isal-1        740   1.766  615382847   +5.7%
 //   isal-2        721   1.778  611179796   +5.0%
@@ -46,11 +46,11 @@ std::size_t isal_level_buf_size(int level) {
 //   libdeflate-2  242   1.824  595912676   +2.4%
 //   libdeflate-4  185   1.847  588420247   +1.1%
 //   libdeflate-6  125   1.869  581328040   -0.1%
-// Default: ISA-L 3, the fastest engine within the limit. Until the fourth
-// session it was libdeflate 1, for its margin; but compression is most of a
-// backup's CPU, and on 2 cores shared with an S3 server ISA-L 3 is what lets
-// the S3 backup keep up with `aws s3 cp` sending a ready .tgz (same-run
-// pairs: 0.96-1.13x against libdeflate 1's 0.81-0.95x). The price is on
+// Default: ISA-L 3, the fastest engine within the limit. libdeflate 1 would
+// leave more margin; but compression is most of a backup's CPU, and on 2
+// cores shared with an S3 server ISA-L 3 is what lets the S3 backup keep up
+// with `aws s3 cp` sending a ready .tgz (same-run pairs: 0.96-1.13x against
+// libdeflate 1's 0.81-0.95x). The price is on
 // real trees, where every fast engine is further from pigz -6 than on the
 // benchmark's set (tars of Debian's /usr/include, Python's stdlib, /usr/bin):
 //   vs pigz -6    include   stdlib   bin

@@ -34,8 +34,8 @@ inline std::size_t job_slots(int workers) { return 2 * static_cast<std::size_t>(
 // for the core ROMix leaves free to go on compressing for most of the
 // derivation (~80 MB at ~1 s here), not more, since held memory is fresh
 // memory, dear on a VM. Measured on the project's 2-core VM
-// (bench/results-2026-11-26.md, tenth session; password backups of the 1 GB
-// set against plain ones, medians of 5 interleaved rounds): 16 MiB 1.29x,
+// (bench/results/2026-11-26.md, "where a password backup's extra time
+// goes"; password backups of the 1 GB set against plain ones, medians of 5 interleaved rounds): 16 MiB 1.29x,
 // 1.30x, 1.39x; 96 MiB 1.07x, 1.25x, 1.29x; 48 MiB 1.31x where 16 made 1.39x
 // and 96 1.29x. Peak RSS 180 / 212 / 261 MB.
 inline constexpr std::size_t kHeldWhileDeriving = 48u << 20;

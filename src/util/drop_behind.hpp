@@ -7,7 +7,7 @@
 // reclaims free guest memory, every fresh page costs a trap to the
 // hypervisor on first touch (writing a 579 MB archive: 0.2 s of write() on
 // recycled pages, 0.9-2 s on fresh ones, measured on the project's VM; see
-// bench/results-2026-11-26.md, ninth session). Dropping the pages a few
+// "the archive's page cache" in bench/results/2026-11-26.md). Dropping the pages a few
 // windows behind the stream keeps those windows cached and recycles their
 // pages for the next ones.
 #pragma once

@@ -16,7 +16,7 @@ inline constexpr std::uint64_t kMaxPartSize = 5ull << 30;
 // 32 MiB rather than the CLI's 8: each request costs the server too
 // (authentication, bookkeeping), and against Swift's S3 API on a shared
 // 2-core box 64 parts of 16 MiB took ~0.5 s more server CPU per GB than
-// 32 parts of 32 MiB (bench/results-2026-11-26.md, fourth session).
+// 32 parts of 32 MiB (bench/results/2026-11-26.md, "Same-run A/B pairs").
 inline constexpr std::uint64_t kDefaultPartSize = 32 * kMiB;
 // Bytes of parts uploading at once (the one filling comes on top): enough
 // parallel requests to keep a link busy, little enough that a backup's
