@@ -11,6 +11,7 @@
 #include <functional>
 #include <istream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ struct Options {
   // Asked for a password when an encrypted backup needs one and none was
   // given (restore asks before downloading anything).
   std::function<std::optional<std::string>()> ask_password;
+  // A store of the caller's own (a backend bakthat does not have, or one in
+  // memory for tests) instead of the destination's: the catalog records its
+  // kind() as the backend, and its location() stands for the store. It must
+  // outlive the call; `destination` is then ignored.
+  std::shared_ptr<Storage> storage;
 };
 
 struct BackupOptions : Options {

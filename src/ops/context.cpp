@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "storage/factory.hpp"
+#include "util/bytes.hpp"
 
 namespace bakthat::ops {
 
@@ -16,6 +17,12 @@ Context::Context(const Options& options)
       password_(options.password) {
   report_config_warnings(*reporter_, profile_.warnings);
   if (const char* env = std::getenv("BAKTHAT_PASSWORD"); !password_ && env) password_ = std::string(env);
+  if (options.storage) {
+    storage_ = options.storage;
+    destination_ = storage_->kind();
+    lookup_hashes_ = {util::sha512_hex(util::as_bytes(storage_->location()))};
+    return;
+  }
   destination_ = options.destination.empty() ? profile_.default_destination : options.destination;
   if (destination_ != "local" && destination_ != "s3" && destination_ != "glacier" && destination_ != "swift")
     throw Error(ErrorKind::Usage, "unknown destination '" + destination_ + "' (choose local, s3, glacier or swift)");

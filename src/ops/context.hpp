@@ -46,7 +46,7 @@ class Context {
   Reporter* reporter_;
   std::optional<std::string> password_;
   std::unique_ptr<Catalog> catalog_;
-  std::unique_ptr<Storage> storage_;
+  std::shared_ptr<Storage> storage_;  // Options::storage, or made on first use
 };
 
 // The machine's host name: the catalog's "client" and the sync server's

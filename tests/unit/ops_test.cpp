@@ -1,0 +1,142 @@
+// The operations on the in-memory Storage: their error paths, which the
+// real destinations reach only end to end (a catalog that refuses the row
+// once the store has the object, a store failing midway through a restore,
+// a store changed by someone else while retention works on it).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "bakthat/bakthat.hpp"
+#include "storage/memory/memory_storage.hpp"
+
+namespace fs = std::filesystem;
+using bakthat::Error;
+using bakthat::ErrorKind;
+using bakthat::storage::MemoryStorage;
+
+namespace {
+
+class OpsOnMemory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/bakthat-ops-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    fs::create_directories(dir / "src" / "sub");
+    std::ofstream(dir / "src" / "a.txt") << "alpha";
+    std::string noise(300000, '\0');  // incompressible: the archive is as big
+    std::mt19937 random(7);
+    for (auto& c : noise) c = static_cast<char>(random());
+    std::ofstream(dir / "src" / "sub" / "b.bin") << noise;
+    store = std::make_shared<MemoryStorage>();
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  template <typename O>
+  O options() const {
+    O o;
+    o.config.conf_yaml = "database: " + (dir / "catalog.sqlite").string() +
+                         "\nrotation: {days: 1, weeks: 0, months: 0}\n";
+    o.storage = store;
+    o.password = "";
+    return o;
+  }
+
+  void sql(const std::string& statement) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "catalog.sqlite").c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  fs::path dir;
+  std::shared_ptr<MemoryStorage> store;
+};
+
+TEST_F(OpsOnMemory, BackupAndRestoreRoundTrip) {
+  auto record = bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>());
+  EXPECT_EQ(record.backend, "memory");
+  ASSERT_TRUE(store->object(record.stored_filename));
+  auto ro = options<bakthat::RestoreOptions>();
+  ro.target_dir = (dir / "out").string();
+  bakthat::restore("src", ro);
+  std::ifstream in(dir / "out" / "src" / "a.txt");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "alpha");
+}
+
+TEST_F(OpsOnMemory, CatalogRefusingTheRowLeavesNoObject) {
+  // The store has every byte, then the catalog refuses the row: no row and
+  // no object may remain.
+  bakthat::show(options<bakthat::ShowOptions>());  // creates the catalog
+  sql("CREATE TRIGGER refuse BEFORE INSERT ON backups BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+  bool finished = false;
+  store->set_hook([&](MemoryStorage::Op op, const std::string&) { finished |= op == MemoryStorage::Op::Finish; });
+  EXPECT_THROW(bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>()), Error);
+  EXPECT_TRUE(finished);
+  EXPECT_TRUE(store->list("").empty());
+  sql("DROP TRIGGER refuse;");
+  EXPECT_TRUE(bakthat::show(options<bakthat::ShowOptions>()).empty());
+}
+
+TEST_F(OpsOnMemory, StoreFailingMidwayThroughARestoreLeavesTheTargetAsItWas) {
+  bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>());
+  fs::create_directories(dir / "out" / "src");
+  std::ofstream(dir / "out" / "src" / "a.txt") << "mine";
+  store->fail_reads_after(20000);
+  auto ro = options<bakthat::RestoreOptions>();
+  ro.target_dir = (dir / "out").string();
+  ro.force = true;
+  try {
+    bakthat::restore("src", ro);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Storage) << e.what();
+  }
+  std::vector<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "out")) names.push_back(e.path().string());
+  EXPECT_EQ(names, (std::vector<std::string>{(dir / "out" / "src").string(), (dir / "out" / "src" / "a.txt").string()}));
+  std::ifstream in(dir / "out" / "src" / "a.txt");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "mine");
+}
+
+TEST_F(OpsOnMemory, RetentionGoesOnWhenTheStoreChangesUnderIt) {
+  // Three old backups; while retention removes the first, someone else
+  // removes the second from the store: it is marked deleted with a warning,
+  // and no decision fails.
+  std::vector<bakthat::BackupRecord> made;
+  for (int i = 0; i < 3; ++i) made.push_back(bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>()));
+  bool removed_by_other = false;
+  store->set_hook([&](MemoryStorage::Op op, const std::string& name) {
+    if (op == MemoryStorage::Op::Remove && name == made[0].stored_filename && !removed_by_other) {
+      removed_by_other = true;
+      store->remove(made[1].stored_filename);
+    }
+  });
+  auto retention = options<bakthat::RetentionOptions>();
+  retention.now = made.back().backup_date + 10 * 86400;
+  auto decisions = bakthat::delete_older_than("src", "1D", retention);
+  EXPECT_TRUE(removed_by_other);
+  int deleted = 0;
+  for (const auto& d : decisions) {
+    EXPECT_EQ(d.error, "") << d.record.stored_filename;
+    if (!d.keep) ++deleted;
+  }
+  EXPECT_GE(deleted, 2);
+  EXPECT_FALSE(store->object(made[0].stored_filename));
+  EXPECT_FALSE(store->object(made[1].stored_filename));
+  for (const auto& r : bakthat::show(options<bakthat::ShowOptions>())) {
+    EXPECT_NE(r.stored_filename, made[0].stored_filename);
+    EXPECT_NE(r.stored_filename, made[1].stored_filename);
+  }
+}
+
+}  // namespace
