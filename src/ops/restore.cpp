@@ -94,9 +94,12 @@ bool looks_like_tar(Bytes head) {
 
 // Decrypts, decompresses and delivers `stored` (already hash-checked) as the
 // options ask: untarred into the target, one file into the target, or out.
+// A catalog row's object is read as its name says; a local file
+// (`from_file` names it) as its magic says, which must agree with its name.
 RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::string& stream_name,
                       const RestoreOptions& options, Reporter& rep,
-                      const std::optional<crypto::DecryptOptions>& decrypt, bool detect_layout) {
+                      const std::optional<crypto::DecryptOptions>& decrypt, const std::string& from_file) {
+  bool detect_layout = !from_file.empty();
   Source* head = &stored;
   std::unique_ptr<Source> decryptor, decompressor;
   if (decrypt) {
@@ -106,7 +109,15 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   }
   util::PeekSource peeked(*head);
   codec::Codec c = info.codec;
-  if (detect_layout) c = codec::detect(peeked.peek(4));
+  if (detect_layout) {
+    c = codec::detect(peeked.peek(4));
+    // A file named as a compressed archive that does not start as one is
+    // damaged (or empty), not a stream to write out as it is.
+    if (info.codec != codec::Codec::None && c != info.codec)
+      throw Error(ErrorKind::Corrupt, from_file + " is named as a " +
+                                          (info.codec == codec::Codec::Gzip ? "gzip" : "zstd") +
+                                          " archive, but is not one (damaged or empty)");
+  }
   head = &peeked;
   if (c != codec::Codec::None) {
     rep.message("Uncompressing...");
@@ -115,7 +126,11 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   }
   util::PeekSource body(*head);
   ops::Layout layout = info.layout;
-  if (detect_layout) layout = looks_like_tar(body.peek(512)) ? ops::Layout::Tar : ops::Layout::Stream;
+  if (detect_layout) {
+    layout = looks_like_tar(body.peek(512)) ? ops::Layout::Tar : ops::Layout::Stream;
+    if (info.layout == ops::Layout::Tar && layout != ops::Layout::Tar)
+      throw Error(ErrorKind::Corrupt, from_file + " is named as a tar archive, but holds none (damaged or empty)");
+  }
 
   RestoreResult result;
   if (options.to_stdout) {
@@ -215,7 +230,7 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   std::string stream_name = ops::last_component(rec->filename);
   if (stream_name.empty() || stream_name == "." || stream_name == "..")
     throw Error(ErrorKind::Unsafe, "cannot restore a stream named '" + rec->filename + "'");
-  RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, false);
+  RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, "");
   rep.progress_end();
   result.restored = delivered.restored;
   return ev.done(std::move(result));
@@ -257,7 +272,7 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
     if (stream_name.size() > s.size() && stream_name.compare(stream_name.size() - s.size(), s.size(), s) == 0)
       stream_name.resize(stream_name.size() - s.size());
   }
-  RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, true);
+  RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, file);
   return ev.done(std::move(result));
 }
 

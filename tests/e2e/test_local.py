@@ -1032,6 +1032,36 @@ class HostileArchives(BakthatTestCase):
         self.ok("restore", "--from-file", os.path.join(self.tmp, "plain.tgz"), "-o", out)
         self.assertEqual(open(os.path.join(out, "plain", "f.txt")).read(), "plain")
 
+    def test_file_named_as_archive_that_is_not_one(self):
+        """A damaged or empty .tgz is an error (exit 6), not a stream file of
+        its raw bytes; the name and the magic decide together."""
+        cases = {"empty.tgz": b"", "random.tgz": os.urandom(5000), "text.tar.gz": b"hello\n" * 100,
+                 "empty.gz": b"", "garbage.tar": b"x" * 2048, "notar.tgz": gzip.compress(b"not a tar\n" * 100),
+                 "zstd-named.tar.zst": gzip.compress(b"x")}
+        for name, data in cases.items():
+            with self.subTest(name=name):
+                path = os.path.join(self.tmp, name)
+                with open(path, "wb") as f:
+                    f.write(data)
+                target = os.path.join(self.tmp, "t-" + name)
+                os.makedirs(target)
+                r = self.fails("restore", "--from-file", path, "-o", target)
+                self.assertEqual(r.code, 6, repr(r))
+                self.assertIn(name, r.errtext)
+                self.assertEqual(os.listdir(target), [])
+        # Files named as what they are still restore: a gzipped stream, a plain file.
+        for name, data, plain in (("stream.gz", gzip.compress(b"payload\n"), b"payload\n"),
+                                  ("notes.txt", b"just text\n", b"just text\n")):
+            with self.subTest(name=name):
+                path = os.path.join(self.tmp, name)
+                with open(path, "wb") as f:
+                    f.write(data)
+                target = os.path.join(self.tmp, "ok-" + name)
+                self.ok("restore", "--from-file", path, "-o", target)
+                [got] = os.listdir(target)
+                with open(os.path.join(target, got), "rb") as f:
+                    self.assertEqual(f.read(), plain)
+
 
 if __name__ == "__main__":
     unittest.main()
