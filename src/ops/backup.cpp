@@ -1,6 +1,8 @@
 // backup(): source (tar of a tree, a file as is, or a stream) -> compress ->
 // encrypt -> hash -> store, then the catalog row.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -241,6 +243,16 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     throw Error(ErrorKind::Usage, "cannot back up " + path +
                                       ": not a regular file or directory (a device or pipe's content: "
                                       "bakthat backup - --name NAME < " + path + ")");
+  // A file named on the command line that cannot be read is refused, as an
+  // unreadable directory is: else a backup of nothing would be recorded.
+  if (S_ISREG(st.st_mode)) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+      const int err = errno;
+      throw Error(ErrorKind::Io, "cannot back up " + path + ": " + std::strerror(err));
+    }
+    ::close(fd);
+  }
   std::error_code ec;
   std::string absolute = fs::absolute(path, ec).lexically_normal().string();
   while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();

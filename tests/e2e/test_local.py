@@ -652,6 +652,25 @@ class LocalFailures(BakthatTestCase):
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select count(*) from backups").fetchone(), (1,))
 
+    def test_an_unreadable_file_named_as_the_path_is_refused(self):
+        """As an unreadable directory is: no empty archive, no catalog row."""
+        for compress in ("true", "false"):
+            with self.subTest(compress=compress):
+                self.write_config("default:\n  compress: %s\n" % compress)
+                secret = os.path.join(self.work, "secret-%s.txt" % compress)
+                with open(secret, "w") as f:
+                    f.write("no")
+                os.chmod(secret, 0)
+                r = self.backup_unable_to_read(os.path.basename(secret))
+                self.assertEqual(r.code, 11, repr(r))
+                self.assertIn("cannot back up secret-%s.txt: Permission denied" % compress, r.errtext)
+                self.assertFalse(os.path.exists(self.store_dir()) and
+                                 [n for n in os.listdir(self.store_dir()) if not n.startswith(".")])
+                if os.path.exists(self.catalog_path()):
+                    db = sqlite3.connect(self.catalog_path())
+                    self.assertEqual(db.execute("select count(*) from backups").fetchone(), (0,))
+                    db.close()
+
     def test_the_row_lists_a_hundred_unreadable_files_and_counts_them_all(self):
         src = os.path.join(self.work, "u")
         os.makedirs(src)
