@@ -265,10 +265,12 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   plan.codec = profile_codec(ctx.profile());
   std::string untgz = S_ISREG(st.st_mode) ? ops::strip_tgz(arcname) : "";
   if (!untgz.empty()) {
-    // Already a .tgz: stored as is, never compressed twice.
+    // Already a .tgz: stored as is, never compressed twice. The catalog
+    // keeps the file's own name, as the Python bakthat did, so that
+    // `restore x.tgz` finds the backups of either; the stored name drops it.
     plan.store_as_is = true;
     plan.layout = Layout::Tar;
-    if (options.custom_name.empty()) plan.filename = plan.base = untgz;
+    if (options.custom_name.empty()) plan.base = untgz;
   } else if (!compress && S_ISREG(st.st_mode)) {
     plan.store_as_is = true;
     plan.layout = Layout::Stream;

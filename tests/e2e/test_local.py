@@ -312,6 +312,15 @@ class LocalKinds(BakthatTestCase):
         self.assertRegex(name, r"^arch\.\d{14}\.tgz$")
         self.assertEqual(open(os.path.join(self.store_dir(), name), "rb").read(),
                          open(os.path.join(self.work, "arch.tar.gz"), "rb").read())
+        # The catalog keeps the file's name, as the Python bakthat wrote it.
+        db = sqlite3.connect(self.catalog_path())
+        self.assertEqual(db.execute("select filename from backups").fetchall(), [("arch.tar.gz",)])
+        db.close()
+        out = os.path.join(self.tmp, "o")
+        self.ok("restore", "arch.tar.gz", "-o", out)
+        self.assertEqual(open(os.path.join(out, "d", "f")).read(), "f")
+        self.ok("restore", "arch", "-o", os.path.join(self.tmp, "o2"))  # the name without it still finds it
+        self.assertEqual(open(os.path.join(self.tmp, "o2", "d", "f")).read(), "f")
 
     def test_compress_false(self):
         self.write_config("default:\n  compress: false\n")
