@@ -28,13 +28,15 @@ struct EncryptOptions {
 std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
 
 // Which beefish variant to read: Auto picks the one that decrypts the first
-// block to gzip magic (right for every bakthat 0.6 archive, all .tgz);
+// block to gzip magic (every bakthat 0.6 .tgz), else the one whose first
+// 64 KiB decrypt to clearly structured bytes while the other's look random
+// (files stored with `compress: false`, KeyValue values without gzip);
 // forcing one reads any payload.
 enum class BeefishMode { Auto, Ecb, Cbc };
 
 struct DecryptOptions {
   std::optional<std::string> password;
-  std::vector<std::string> identity_files;  // files of AGE-SECRET-KEY-1... lines
+  std::vector<std::string> identity_files;  // files of AGE-SECRET-KEY-1... lines, or OpenSSH private keys
   int max_scrypt_work_factor = 22;
   BeefishMode beefish_mode = BeefishMode::Auto;
   int threads = 1;  // workers opening age chunks (at most 4 are used)
@@ -48,8 +50,7 @@ enum class Envelope { Plain, Age, AgeArmored, Beefish };
 Envelope detect(Bytes head);
 
 // A source of the plaintext of `in`, which must be encrypted: age (binary or
-// armored), else beefish (the variant is chosen by which one decrypts the
-// first block to gzip magic). Wrong password / identity throws
+// armored), else beefish (the variant chosen as BeefishMode::Auto says). Wrong password / identity throws
 // ErrorKind::Crypto ("wrong password or not encrypted for this identity");
 // any damage throws ErrorKind::Corrupt naming the byte offset (in the
 // object; for armored input, in its decoded bytes). No plaintext of a chunk

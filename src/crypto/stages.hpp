@@ -18,7 +18,8 @@ std::unique_ptr<Source> make_age_reader(Source& in, const DecryptOptions& option
 std::unique_ptr<Source> make_armor_reader(Source& in);
 
 // The plaintext of a beefish (bakthat 0.6) stream; in Auto mode, throws
-// Crypto when neither the ECB nor the CBC variant decrypts to gzip magic.
+// Crypto when neither the ECB nor the CBC variant decrypts to gzip magic or
+// to clearly structured bytes (a wrong password).
 std::unique_ptr<Source> make_beefish_reader(Source& in, const std::string& password, BeefishMode mode);
 
 }  // namespace bakthat::crypto::detail

@@ -6,6 +6,7 @@ import glob
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import tarfile
 import unittest
@@ -83,6 +84,17 @@ class EncryptionCase(BakthatTestCase):
         child.expect(pexpect.EOF)
         child.close()
         self.assertEqual(child.exitstatus, 0, child.before)
+
+    def make_tgz(self, files):
+        """A tar.gz (made by GNU tar) of a directory `d` holding `files`."""
+        d = os.path.join(self.work, "d")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for name, data in files.items():
+            write_bytes(os.path.join(d, name), data)
+        tgz = os.path.join(self.tmp, "plain.tgz")
+        subprocess.run(["tar", "-czf", tgz, "-C", self.work, "d"], check=True)
+        return d, tgz
 
     def assert_clean_failure(self, r, out):
         """Non-zero exit, a one-line error (after any progress lines),
@@ -177,17 +189,6 @@ class BakthatToAge(EncryptionCase):
 
 
 class AgeToBakthat(EncryptionCase):
-    def make_tgz(self, files):
-        """A tar.gz (made by GNU tar) of a directory `d` holding `files`."""
-        d = os.path.join(self.work, "d")
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
-        for name, data in files.items():
-            write_bytes(os.path.join(d, name), data)
-        tgz = os.path.join(self.tmp, "plain.tgz")
-        subprocess.run(["tar", "-czf", tgz, "-C", self.work, "d"], check=True)
-        return d, tgz
-
     def test_age_recipient_archives_restore(self):
         for size in (0, 1, 65536, 65537, 50 * 1024 * 1024):
             for armor in (False, True):
@@ -233,6 +234,50 @@ class AgeToBakthat(EncryptionCase):
         r = self.fails("restore", "--from-file", os.path.join(BEEFISH_DIR, "small.cbc.tgz.enc"), "-o", out,
                        "--prompt", "no", env={"BAKTHAT_PASSWORD": "Password"})
         self.assert_clean_failure(r, out)
+
+
+class PythonBakthatWithoutGzip(EncryptionCase):
+    def test_compress_false_backups_restore_in_both_variants(self):
+        """What the Python bakthat stored with `compress: false` and a
+        password: NAME.DATE.enc, beefish over the raw file, made by the real
+        beefish 0.1.1 (ECB) and 0.1.2 (CBC); its catalog row says no more
+        than is_enc."""
+        write_bytes(os.path.join(self.work, "first.txt"), b"x")
+        self.ok("backup", "first.txt", "--prompt", "no")  # the catalog, and this store's backend_hash
+        db = sqlite3.connect(self.catalog_path())
+        backend, backend_hash = db.execute("SELECT backend, backend_hash FROM backups").fetchone()
+        plain = read_bytes(os.path.join(BEEFISH_DIR, "notes.txt"))
+        for variant in ("ecb", "cbc"):
+            name = "notes-%s.txt" % variant
+            stored = "%s.20140301120000.enc" % name
+            data = read_bytes(os.path.join(BEEFISH_DIR, "notes.txt.20140301120000.%s.enc" % variant))
+            write_bytes(os.path.join(self.store_dir(), stored), data)
+            with db:
+                db.execute("INSERT INTO backups (backend, backend_hash, backup_date, filename, is_deleted,"
+                           " last_updated, metadata, size, stored_filename, tags)"
+                           " VALUES (?, ?, 1393675200, ?, 0, 1393675200, ?, ?, ?, '')",
+                           (backend, backend_hash, name, '{"is_enc": true, "client": "old"}', len(data), stored))
+        db.close()
+        for variant in ("ecb", "cbc"):
+            with self.subTest(variant=variant):
+                name = "notes-%s.txt" % variant
+                out = os.path.join(self.tmp, "out-" + variant)
+                self.ok("restore", name, "-o", out, env={"BAKTHAT_PASSWORD": "s3cret " + variant})
+                self.assertEqual(read_bytes(os.path.join(out, name)), plain)
+                r = self.ok("restore", name, "--stdout", env={"BAKTHAT_PASSWORD": "s3cret " + variant})
+                self.assertEqual(r.out, plain)
+                # the other variant's password: refused, nothing written
+                wrong = os.path.join(self.tmp, "wrong-" + variant)
+                os.makedirs(wrong)
+                other = "s3cret " + ("cbc" if variant == "ecb" else "ecb")
+                r = self.fails("restore", name, "-o", wrong, "--prompt", "no", env={"BAKTHAT_PASSWORD": other})
+                self.assertEqual(r.code, 5, repr(r))
+                self.assert_clean_failure(r, wrong)
+                # and as a file downloaded by hand
+                byhand = os.path.join(self.tmp, "byhand-" + variant)
+                self.ok("restore", "--from-file", os.path.join(BEEFISH_DIR, "notes.txt.20140301120000.%s.enc" % variant),
+                        "-o", byhand, env={"BAKTHAT_PASSWORD": "s3cret " + variant})
+                self.assertEqual([read_bytes(os.path.join(byhand, n)) for n in os.listdir(byhand)], [plain])
 
 
 class Failures(EncryptionCase):

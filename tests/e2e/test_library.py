@@ -228,19 +228,22 @@ class KeyValueTest(LibraryTestCase):
         self.assertEqual([r["stored_filename"] for r in shown], [stored])
         self.assertEqual(json.loads(self.ok("restore", "mykey", "--stdout").out), {"a": [1, 2, "x"]})
 
-    def python_key(self, key, value, compress=True):
+    def python_key(self, key, value, compress=True, encrypted=None):
         """A value as Python's KeyValue.set_key left it: the object under the
         bare key name, gzipped JSON, and a row that says so only in its
-        metadata (no extension, no .gz)."""
+        metadata (no extension, no .gz). `encrypted`: the object's bytes as
+        beefish made them from a value set with a password."""
         if not self.rows("filename = 'other'"):
             self.driver_ok("kv-set", "other", "0")  # the catalog, and this store's backend_hash
         ours = self.rows("filename = 'other'")[0]
         data = json.dumps(value).encode()
         if compress:
             data = gzip.compress(data)
+        if encrypted is not None:
+            data = encrypted
         with open(os.path.join(self.store_dir(), key), "wb") as f:
             f.write(data)
-        meta = {"KeyValue": True, "is_enc": False, "is_gzipped": compress}
+        meta = {"KeyValue": True, "is_enc": encrypted is not None, "is_gzipped": compress}
         db = sqlite3.connect(self.catalog_path())
         with db:
             db.execute("INSERT INTO backups (backend, backend_hash, backup_date, filename, is_deleted, last_updated,"
@@ -258,6 +261,24 @@ class KeyValueTest(LibraryTestCase):
         stored = self.driver_ok("kv-set", "pykey", "3").strip()
         self.assertEqual(self.driver_ok("kv-get", "pykey").strip(), "3")
         self.assertEqual([r["stored_filename"] for r in self.rows("filename = 'pykey' AND is_deleted = 0")], [stored])
+
+    def test_python_encrypted_values_without_gzip(self):
+        """set_key(compress=False, password=...): beefish over the bare JSON,
+        made by the real beefish 0.1.1 (ECB) and 0.1.2 (CBC)."""
+        beefish = os.path.join(SOURCE_DIR, "tests", "data", "beefish")
+        with open(os.path.join(beefish, "kv.json")) as f:
+            value = json.load(f)
+        for variant in ("ecb", "cbc"):
+            with self.subTest(variant=variant):
+                with open(os.path.join(beefish, "mykey.20140301120001.%s.enc" % variant), "rb") as f:
+                    self.python_key("py" + variant, None, compress=False, encrypted=f.read())
+                password = "kv-" + variant
+                self.assertEqual(json.loads(self.driver_ok("kv-get", "py" + variant, "--password", password)), value)
+                r = self.ok("restore", "py" + variant, "--stdout", env={"BAKTHAT_PASSWORD": password})
+                self.assertEqual(json.loads(r.out), value)
+                code, out, err = self.driver("kv-get", "py" + variant, "--password", "kv-wrong")
+                self.assertNotEqual(code, 0)
+                self.assertIn("wrong password", err)
 
     def test_replacing_keeps_one_value(self):
         first = self.driver_ok("kv-set", "counter", "1").strip()

@@ -1,9 +1,12 @@
 // beefish (bakthat 0.6) reader: docs/formats.md §2.3 vectors, and archives made
 // by tests/data/beefish/make_beefish.py in both variants.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "bakthat/errors.hpp"
 #include "crypto/crypto.hpp"
@@ -41,6 +44,37 @@ std::vector<std::uint8_t> decrypt(Bytes in, const std::string& password, Beefish
 
 std::string text(const std::vector<std::uint8_t>& v) { return {v.begin(), v.end()}; }
 
+// beefish's encrypt: padding of pad-1 bytes and a flag byte that is pad
+// mod 8; the CBC variant prefixes its IV.
+std::vector<std::uint8_t> encrypt(const std::vector<std::uint8_t>& plain, const std::string& password, bool cbc) {
+  static OSSL_PROVIDER* legacy = OSSL_PROVIDER_load(nullptr, "legacy");
+  static OSSL_PROVIDER* fallback = OSSL_PROVIDER_load(nullptr, "default");
+  if (!legacy || !fallback) ADD_FAILURE() << "no legacy provider";
+  std::vector<std::uint8_t> in = plain;
+  std::size_t pad = 8 - plain.size() % 8;
+  in.insert(in.end(), pad - 1, 0x5a);
+  in.push_back(static_cast<std::uint8_t>(16 + pad));
+  std::vector<std::uint8_t> out;
+  const std::uint8_t iv[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  if (cbc) out.assign(iv, iv + 8);
+  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, cbc ? "BF-CBC" : "BF-ECB", nullptr);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int len = 0;
+  std::size_t at = out.size();
+  out.resize(at + in.size() + 8);
+  bool ok = EVP_EncryptInit_ex2(ctx, cipher, nullptr, nullptr, nullptr) == 1 &&
+            EVP_CIPHER_CTX_set_key_length(ctx, static_cast<int>(password.size())) == 1 &&
+            EVP_EncryptInit_ex2(ctx, nullptr, reinterpret_cast<const unsigned char*>(password.data()),
+                                cbc ? iv : nullptr, nullptr) == 1 &&
+            EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+            EVP_EncryptUpdate(ctx, out.data() + at, &len, in.data(), static_cast<int>(in.size())) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  EVP_CIPHER_free(cipher);
+  EXPECT_TRUE(ok);
+  out.resize(at + static_cast<std::size_t>(len));
+  return out;
+}
+
 }  // namespace
 
 TEST(Beefish, FormatsVectors) {
@@ -48,8 +82,60 @@ TEST(Beefish, FormatsVectors) {
   EXPECT_EQ(text(decrypt(unhex("898804d756981d9c"), "password", BeefishMode::Ecb)), "hello");
   EXPECT_EQ(text(decrypt(unhex("000102030405060725e67ccb251a8c6f4fd2b9e3f4c57dbe"), "password", BeefishMode::Cbc)),
             "ABCDEFGH");
-  // Not gzip inside: automatic detection refuses them.
-  EXPECT_THROW(decrypt(unhex("898804d756981d9c"), "password"), Error);
+  // Not gzip inside: automatic detection reads the text in the only variant
+  // 8 bytes can be.
+  EXPECT_EQ(text(decrypt(unhex("898804d756981d9c"), "password")), "hello");
+}
+
+// What the Python bakthat stored with `compress: false` (and KeyValue
+// values without gzip), made by the real beefish 0.1.1 (ECB) and 0.1.2
+// (CBC): no gzip magic to tell the variants apart.
+TEST(Beefish, RealArchivesWithoutGzipInside) {
+  struct {
+    const char* file;
+    const char* plain;
+    std::string password;
+  } cases[] = {
+      {"notes.txt.20140301120000.ecb.enc", "notes.txt", "s3cret ecb"},
+      {"notes.txt.20140301120000.cbc.enc", "notes.txt", "s3cret cbc"},
+      {"mykey.20140301120001.ecb.enc", "kv.json", "kv-ecb"},
+      {"mykey.20140301120001.cbc.enc", "kv.json", "kv-cbc"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    auto enc = slurp(c.file);
+    auto plain = slurp(c.plain);
+    ASSERT_FALSE(plain.empty());
+    EXPECT_EQ(decrypt(enc, c.password), plain);
+    EXPECT_EQ(decrypt(enc, c.password, BeefishMode::Auto, 5), plain);
+    // The other password: refused, not garbage.
+    EXPECT_THROW(decrypt(enc, c.password == "kv-ecb" ? "kv-cbc" : "s3cret ecbx"), Error);
+  }
+}
+
+// Plaintext that looks random (an encrypted file stored as is) cannot tell
+// the variants apart: refused rather than guessed. A large structured
+// payload is told apart in either variant, ECB's repeated blocks included.
+TEST(Beefish, UndecidableAndLargePayloads) {
+  std::vector<std::uint8_t> zeros_and_text(200000, 0);
+  for (std::size_t i = 0; i < zeros_and_text.size(); i += 3) zeros_and_text[i] = 'a' + i % 26;
+  std::vector<std::uint8_t> random_bytes(5000);
+  std::mt19937 rng(7);
+  for (auto& b : random_bytes) b = static_cast<std::uint8_t>(rng());
+  for (bool cbc : {false, true}) {
+    SCOPED_TRACE(cbc ? "cbc" : "ecb");
+    EXPECT_EQ(decrypt(encrypt(zeros_and_text, "pw", cbc), "pw"), zeros_and_text);
+    std::vector<std::uint8_t> zero_blocks(70000, 0);
+    EXPECT_EQ(decrypt(encrypt(zero_blocks, "pw", cbc), "pw"), zero_blocks);
+    try {
+      decrypt(encrypt(random_bytes, "pw", cbc), "pw");
+      ADD_FAILURE();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Crypto) << e.what();
+    }
+    EXPECT_EQ(decrypt(encrypt(random_bytes, "pw", cbc), "pw", cbc ? BeefishMode::Cbc : BeefishMode::Ecb),
+              random_bytes);
+  }
 }
 
 TEST(Beefish, GeneratedArchivesBothVariants) {
