@@ -34,6 +34,8 @@ class Reporter {
   virtual ~Reporter() = default;
   virtual void message(const std::string& text) = 0;  // "Backing up X"
   virtual void warning(const std::string& text) = 0;  // a file skipped...
+  // Shown only when asked for (-v): each path an exclude file left out.
+  virtual void detail(const std::string& text) { (void)text; }
   // A transfer of `total` bytes (0 when unknown) began / advanced / ended.
   virtual void progress_start(const std::string& label, std::uint64_t total) = 0;
   // The total of a transfer begun with total 0 became known (a backup
@@ -74,6 +76,11 @@ struct BackupOptions : Options {
   std::string custom_name;        // catalog filename instead of the arcname
   std::vector<std::string> tags;
   std::string exclude_file;       // instead of .bakthatexclude / .gitignore
+  // false: no exclude file at all (the directory's .bakthatexclude and
+  // .gitignore are not read); exclusive with exclude_file. The file used
+  // and what it left out ("exclude_file", "excluded", "excluded_count")
+  // are recorded in the row's metadata.
+  bool read_exclude_files = true;
   bool reduced_redundancy = false;
   std::optional<bool> compress;   // overrides the profile's `compress`
   // Directories on other file systems than the path's are stored empty

@@ -28,6 +28,8 @@ struct TarStats {
   // TarOptions::leave_out met in the tree, and what killed restores left
   // (their staging and replaced directories).
   std::vector<std::string> left_out;
+  // Entries the exclude rules left out (a directory once, not its content).
+  std::vector<std::string> excluded;
   // Directories on another file system, archived empty (one_file_system).
   std::vector<std::string> other_file_systems;
 };
@@ -67,10 +69,10 @@ struct TarOptions {
   // Called with the number of content bytes archived (read, or skipped as
   // a hole) since the last call.
   std::function<void(std::uint64_t)> on_progress;
-  // Called as each entry of TarStats::unreadable, changed, left_out and
-  // other_file_systems is found, so that a long backup says so when it
-  // happens, not at its end.
-  enum class Notice { Unreadable, Changed, LeftOut, RestoreLeftover, OtherFileSystem };
+  // Called as each entry of TarStats::unreadable, changed, left_out,
+  // other_file_systems and excluded is found, so that a long backup says so
+  // when it happens, not at its end.
+  enum class Notice { Unreadable, Changed, LeftOut, RestoreLeftover, OtherFileSystem, Excluded };
   std::function<void(Notice, const std::string&)> on_notice;
 };
 

@@ -19,15 +19,16 @@ std::string pattern_of(std::string_view line) {
   if (end == std::string_view::npos) return {};
   line = line.substr(0, end + 1);
   line.remove_prefix(line.find_first_not_of(" \t"));
-  // '#' starts a comment; a gitignore '!' re-includes, which this "any
-  // pattern excludes" model cannot express, so such lines are ignored.
-  if (line[0] == '#' || line[0] == '!') return {};
+  // '#' starts a comment; '!' re-includes what an earlier line excluded.
+  if (line[0] == '#') return {};
+  const bool negated = line[0] == '!';
+  if (negated) line.remove_prefix(1);
   // "dir/" means directories in gitignore; here a pattern matches a name
   // whatever its type, so the slash is dropped. A leading "/" anchors to the
   // top in gitignore and is kept: such a pattern only matches whole paths.
   while (line.size() > 1 && line.back() == '/') line.remove_suffix(1);
-  if (line == "/") return {};
-  return std::string(line);
+  if (line.empty() || line == "/") return {};
+  return (negated ? "!" : "") + std::string(line);
 }
 
 bool is_regular_file(const std::string& path) {
@@ -54,7 +55,9 @@ ExcludeRules ExcludeRules::from_file(const std::string& path) {
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(std::move(line));
   if (in.bad()) throw Error(ErrorKind::Io, "cannot read exclude file " + path);
-  return ExcludeRules(std::move(lines));
+  ExcludeRules rules(std::move(lines));
+  rules.source_ = path;
+  return rules;
 }
 
 ExcludeRules ExcludeRules::for_directory(const std::string& dir, const std::string& exclude_file) {
@@ -74,20 +77,26 @@ ExcludeRules ExcludeRules::for_directory(const std::string& dir, const std::stri
   return rules;
 }
 
+bool ExcludeRules::matches(const char* pattern, const char* relpath) const {
+  if (pattern[0] == '/') {
+    if (::fnmatch(pattern + 1, relpath, 0) == 0) return true;
+    return root_ && ::fnmatch(pattern, (*root_ + "/" + relpath).c_str(), 0) == 0;
+  }
+  // The whole path, then each suffix of components down to the last name.
+  for (const char* p = relpath;;) {
+    if (::fnmatch(pattern, p, 0) == 0) return true;
+    p = std::strchr(p, '/');
+    if (p == nullptr) return false;
+    ++p;
+  }
+}
+
 bool ExcludeRules::excluded_leaf(const char* relpath) const {
-  for (const auto& pattern : patterns_) {
-    if (pattern[0] == '/') {
-      if (::fnmatch(pattern.c_str() + 1, relpath, 0) == 0) return true;
-      if (root_ && ::fnmatch(pattern.c_str(), (*root_ + "/" + relpath).c_str(), 0) == 0) return true;
-      continue;
-    }
-    // The whole path, then each suffix of components down to the last name.
-    for (const char* p = relpath;;) {
-      if (::fnmatch(pattern.c_str(), p, 0) == 0) return true;
-      p = std::strchr(p, '/');
-      if (p == nullptr) break;
-      ++p;
-    }
+  // As in gitignore, the last line that matches decides: "*" then "!keep"
+  // keeps keep.
+  for (auto it = patterns_.rbegin(); it != patterns_.rend(); ++it) {
+    const bool negated = (*it)[0] == '!';
+    if (matches(it->c_str() + (negated ? 1 : 0), relpath)) return !negated;
   }
   return false;
 }

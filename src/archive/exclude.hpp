@@ -1,6 +1,8 @@
 // Exclusion patterns (.bakthatexclude, .gitignore, --exclude-file): one shell
 // wildcard per line (fnmatch, '*' also matches '/'); an entry is excluded
-// when a pattern matches its path or any part of it. A trailing '/' is
+// when a pattern matches its path or any part of it, unless a later line
+// starting with '!' matches it too (re-included, as in gitignore; what is
+// below an excluded directory stays excluded). A trailing '/' is
 // dropped (the pattern then matches files too); a leading '/' anchors the
 // pattern to the whole relative path, as in .gitignore, or, once the rules
 // know the tree's absolute root, to the absolute path: the Python bakthat
@@ -35,10 +37,16 @@ class ExcludeRules {
   // already skipped excluded directories. relpath is NUL-terminated.
   bool excluded_leaf(const char* relpath) const;
   bool empty() const { return patterns_.empty(); }
+  // The patterns, a re-including one with its leading '!'.
   const std::vector<std::string>& patterns() const { return patterns_; }
+  // The file the rules were read from; "" when none.
+  const std::string& source() const { return source_; }
 
  private:
+  bool matches(const char* pattern, const char* relpath) const;
+
   std::vector<std::string> patterns_;
+  std::string source_;
   std::optional<std::string> root_;  // absolute, no trailing '/' ("" for "/"), if known
 };
 

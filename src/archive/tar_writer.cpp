@@ -217,7 +217,9 @@ class TreeWriter {
       rel_.append(name);
       if (detail::is_restore_leftover(name)) {
         note(stats_.left_out, TarOptions::Notice::RestoreLeftover, display_path());
-      } else if (!options_.excludes.excluded_leaf(rel_.c_str())) {
+      } else if (options_.excludes.excluded_leaf(rel_.c_str())) {
+        note(stats_.excluded, TarOptions::Notice::Excluded, display_path());
+      } else {
         struct stat st {};
         if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
           unreadable(display_path(), errno);  // vanished since readdir

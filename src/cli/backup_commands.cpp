@@ -73,10 +73,11 @@ class BackupCommand : public Command {
     sub.add_option("-t,--tags", tags_, "space-separated tags");
     declare_prompt(sub, prompt_);
     sub.add_option("--exclude-file", exclude_file_, "patterns of entries to leave out");
+    sub.add_flag("--no-exclude", no_exclude_, "read no exclude file (.bakthatexclude, .gitignore)");
     sub.add_flag("-x,--one-file-system", one_file_system_,
                  "store directories on other file systems (/proc, mounts) empty, as tar does");
     sub.add_flag("--s3-reduced-redundancy", reduced_redundancy_, "S3 storage class REDUCED_REDUNDANCY");
-    sub.add_option("--recipient", recipients_, "age public key (age1...) to encrypt to; repeatable")
+    sub.add_option("--recipient", recipients_, "age public key (age1... or \"ssh-ed25519 AAAA...\") to encrypt to; repeatable")
         ->allow_extra_args(false);  // one value a time: `--recipient KEY DIR` must leave DIR the path
     sub.add_option("--recipients-file", recipients_file_, "file of age public keys");
     // The Python tool sent this key to BakManager.io (a monitoring service
@@ -90,6 +91,7 @@ class BackupCommand : public Command {
     o.custom_name = name_;
     o.tags = split_words(tags_);
     o.exclude_file = exclude_file_;
+    o.read_exclude_files = !no_exclude_;
     o.reduced_redundancy = reduced_redundancy_;
     o.one_file_system = one_file_system_;
     if (!periodic_key_.empty()) o.extra_metadata["periodic_key"] = periodic_key_;
@@ -145,6 +147,7 @@ class BackupCommand : public Command {
   std::vector<std::string> recipients_;
   bool reduced_redundancy_ = false;
   bool one_file_system_ = false;
+  bool no_exclude_ = false;
 };
 
 class RestoreCommand : public Command {

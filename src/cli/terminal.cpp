@@ -18,6 +18,10 @@ void TerminalReporter::message(const std::string& text) {
   std::fprintf(stderr, "%s\n", text.c_str());
 }
 
+void TerminalReporter::detail(const std::string& text) {
+  if (verbose_) message(text);
+}
+
 void TerminalReporter::warning(const std::string& text) {
   warned_ = true;
   if (active_ && tty_) std::fputs("\r\033[K", stderr);

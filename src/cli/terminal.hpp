@@ -18,6 +18,7 @@ class TerminalReporter : public Reporter {
   TerminalReporter(bool quiet, bool verbose);
   void message(const std::string& text) override;
   void warning(const std::string& text) override;
+  void detail(const std::string& text) override;
   void progress_start(const std::string& label, std::uint64_t total) override;
   void progress_total(std::uint64_t total) override;
   void progress(std::uint64_t done) override;

@@ -284,10 +284,14 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   std::vector<std::string> leave_out;
   if (ctx.destination() == "local") leave_out.push_back(ctx.profile().local_path);
   archive::ExcludeRules excludes;
-  if (!plan.store_as_is && S_ISDIR(st.st_mode))
-    excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
-  else if (!plan.store_as_is && !options.exclude_file.empty())
-    excludes = archive::ExcludeRules::from_file(options.exclude_file);
+  if (!options.read_exclude_files && !options.exclude_file.empty())
+    throw Error(ErrorKind::Usage, "give --exclude-file or --no-exclude, not both");
+  if (options.read_exclude_files && !plan.store_as_is) {
+    if (S_ISDIR(st.st_mode))
+      excludes = archive::ExcludeRules::for_directory(absolute, options.exclude_file);
+    else if (!options.exclude_file.empty())
+      excludes = archive::ExcludeRules::from_file(options.exclude_file);
+  }
   return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, archive::Identities(leave_out),
                                                   options.one_file_system ? std::optional<dev_t>(st.st_dev) : std::nullopt),
                                   [&](Sink& out) -> nlohmann::json {
@@ -322,12 +326,23 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
         case archive::TarOptions::Notice::OtherFileSystem:
           ctx.reporter().message("Leaving out the content of " + what + ": another file system");
           break;
+        case archive::TarOptions::Notice::Excluded: ctx.reporter().detail("Excluded " + what); break;
       }
     };
     archive::TarStats stats = archive::write_tar(topts, out);
     nlohmann::json extra = {{"files", stats.files}};
     list_in_row(extra, "unreadable", stats.unreadable);
     list_in_row(extra, "changed", stats.changed);
+    // An exclude file (a .gitignore above all) leaves files out that the
+    // user may not think of: said, and recorded in the row.
+    if (!excludes.source().empty()) {
+      ctx.reporter().message("Using " + excludes.source() + " to exclude files: " +
+                             std::to_string(stats.excluded.size()) +
+                             " path(s) left out (-v names them; --no-exclude keeps them)");
+      extra["exclude_file"] = excludes.source();
+      list_in_row(extra, "excluded", stats.excluded);
+      extra["excluded_count"] = stats.excluded.size();
+    }
     return extra;
   }));
 }

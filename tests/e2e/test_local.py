@@ -380,6 +380,59 @@ class LocalKinds(BakthatTestCase):
         self.assertNotIn("debug.log", names)
         self.assertNotIn("node_modules", names)
 
+    def test_an_exclude_file_is_said_recorded_and_can_be_turned_off(self):
+        """A .gitignore leaves files out: the backup names it and the count
+        (-v names the paths), the row records it, --no-exclude reads none,
+        and a whitelist ("*", "!keep") keeps what it names."""
+        src = os.path.join(self.work, "proj")
+        os.makedirs(os.path.join(src, "build"))
+        for name in ("keep", ".env", "app.log", "main.c", "build/out.o"):
+            open(os.path.join(src, name), "w").write(name)
+        gitignore = os.path.join(os.path.realpath(src), ".gitignore")
+        open(gitignore, "w").write(".env\nbuild/\n*.log\n")
+
+        def names_of(stored):
+            out = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), stored)],
+                                 capture_output=True, text=True, check=True).stdout
+            return sorted(n.rstrip("/") for n in out.split())
+
+        def row(stored):
+            db = sqlite3.connect(self.catalog_path())
+            meta = db.execute("select metadata from backups where stored_filename = ?", (stored,)).fetchone()[0]
+            db.close()
+            return json.loads(meta)
+
+        def backup(*args):
+            time.sleep(1.1)  # a stored name of its own
+            r = self.ok("backup", "proj", "--prompt", "no", *args)
+            return r, sorted(os.listdir(self.store_dir()))[-1]
+
+        r, stored = backup()
+        self.assertIn("Using %s to exclude files: 3 path(s) left out" % gitignore, r.errtext)
+        self.assertNotIn("Excluded ", r.errtext)
+        self.assertEqual(names_of(stored), ["proj", "proj/.gitignore", "proj/keep", "proj/main.c"])
+        meta = row(stored)
+        self.assertEqual(meta["exclude_file"], gitignore)
+        self.assertEqual(meta["excluded_count"], 3)
+        self.assertEqual(sorted(os.path.basename(p) for p in meta["excluded"]), [".env", "app.log", "build"])
+        # -v names each path
+        r, _ = backup("-v")
+        for name in (".env", "app.log", "build"):
+            self.assertIn("Excluded %s" % os.path.join(src, name), r.errtext)
+        # --no-exclude: everything, and nothing said or recorded
+        r, stored = backup("--no-exclude")
+        self.assertNotIn("to exclude files", r.errtext)
+        self.assertIn("proj/.env", names_of(stored))
+        self.assertIn("proj/build/out.o", names_of(stored))
+        self.assertNotIn("exclude_file", row(stored))
+        r = self.fails("backup", "proj", "--prompt", "no", "--no-exclude", "--exclude-file", gitignore)
+        self.assertEqual(r.code, 2, repr(r))
+        # A whitelist keeps what its "!" lines name.
+        open(gitignore, "w").write("*\n!keep\n!main.c\n")
+        r, stored = backup()
+        self.assertEqual(names_of(stored), ["proj", "proj/keep", "proj/main.c"])
+        self.assertIn("4 path(s) left out", r.errtext)
+
     def test_two_backups_in_one_second(self):
         src = os.path.join(self.work, "same")
         os.makedirs(src)

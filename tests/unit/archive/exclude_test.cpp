@@ -83,12 +83,31 @@ TEST(ExcludeRules, StarCrossesSlashesLikePythonFnmatch) {
 
 TEST(ExcludeRules, FileIgnoresCommentsBlanksAndCarriageReturns) {
   ScratchDir dir;
-  dir.write("ex", "# a comment\n\n   \n*.tmp\r\n  secret  \n!keep\n");
+  dir.write("ex", "# a comment\n\n   \n*.tmp\r\n  secret  \n!\n");
   auto rules = ExcludeRules::from_file((dir.path / "ex").string());
   EXPECT_EQ(rules.patterns(), (std::vector<std::string>{"*.tmp", "secret"}));
+  EXPECT_EQ(rules.source(), (dir.path / "ex").string());
   EXPECT_TRUE(rules.excluded("a/b.tmp"));
   EXPECT_TRUE(rules.excluded("secret"));
   EXPECT_FALSE(rules.excluded("keep"));
+}
+
+// A whitelist .gitignore ("*", then "!name" lines) keeps what it names: the
+// last matching line decides, as in git; below an excluded directory
+// nothing comes back.
+TEST(ExcludeRules, NegatedLinesReinclude) {
+  ExcludeRules rules({"*", "!keep", "!*.md", "!/docs", "notes.md"});
+  EXPECT_TRUE(rules.excluded("other"));
+  EXPECT_FALSE(rules.excluded("keep"));
+  EXPECT_FALSE(rules.excluded("README.md"));
+  EXPECT_TRUE(rules.excluded("notes.md"));  // a later line excludes again
+  EXPECT_FALSE(rules.excluded("docs"));
+  EXPECT_TRUE(rules.excluded("docs/x.txt"));  // "*" matches the name below docs
+  EXPECT_TRUE(rules.excluded("build/keep"));  // build is excluded, and its content with it
+  EXPECT_EQ(rules.patterns(), (std::vector<std::string>{"*", "!keep", "!*.md", "!/docs", "notes.md"}));
+  ExcludeRules logs({"*.log", "!important.log"});
+  EXPECT_TRUE(logs.excluded("a/debug.log"));
+  EXPECT_FALSE(logs.excluded("a/important.log"));
 }
 
 TEST(ExcludeRules, ForDirectoryPrefersBakthatExcludeThenGitignore) {
