@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config git curl ca-certificates
       libcurl4-openssl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev
       libgtest-dev googletest libcli11-dev libpugixml-dev python3 tar gzip age pigz zstd)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
-  PKGS+=(python3-pexpect)
+  PKGS+=(python3-pexpect openssh-client)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   PKGS+=(restic time)

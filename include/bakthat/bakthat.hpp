@@ -59,7 +59,7 @@ struct Options {
   ConfigSource config;
   std::string destination;                 // empty: the profile's default_destination
   std::optional<std::string> password;     // empty string: no encryption
-  std::vector<std::string> recipients;     // age1... (added to the profile's)
+  std::vector<std::string> recipients;     // age1... or "ssh-ed25519 AAAA..." (added to the profile's)
   std::vector<std::string> identity_files; // added to the profile's identity_file
   Reporter* reporter = nullptr;            // nullptr: silent
   // Asked for a password when an encrypted backup needs one and none was

@@ -39,7 +39,8 @@ class StdoutSink : public Sink {
   }
 };
 
-// One age public key a line; blank lines and # comments skipped.
+// One age public key (age1... or an SSH public key line) a line; blank
+// lines and # comments skipped.
 std::vector<std::string> read_recipients_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error(ErrorKind::Usage, "cannot read recipients file " + path);
@@ -60,7 +61,8 @@ void declare_prompt(CLI::App& sub, std::string& prompt) {
 
 // `-i FILE`, repeatable.
 void declare_identities(CLI::App& sub, std::vector<std::string>& identities) {
-  sub.add_option("-i,--identity", identities, "age identity file; repeatable")->allow_extra_args(false);
+  sub.add_option("-i,--identity", identities, "age identity file or unencrypted OpenSSH private key; repeatable")
+      ->allow_extra_args(false);
 }
 
 class BackupCommand : public Command {

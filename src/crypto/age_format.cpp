@@ -1,5 +1,7 @@
 #include "crypto/age_format.hpp"
 
+#include <cstring>
+
 #include "bakthat/errors.hpp"
 
 namespace bakthat::crypto::detail {
@@ -105,6 +107,20 @@ Header parse_header(ByteReader& in) {
     }
     h.stanzas.push_back(std::move(s));
   }
+}
+
+std::optional<Key32> ssh_ed25519_wrap_key(const Key32& dh, Bytes wire, Bytes share, Bytes x25519_public) {
+  static const std::uint8_t kNoInput[1] = {};
+  Key32 tweak = hkdf_sha256(Bytes(kNoInput, 0), wire, kSshEd25519Label);
+  auto shared = x25519(tweak, dh);
+  wipe(tweak.data(), tweak.size());
+  if (!shared) return std::nullopt;
+  std::uint8_t salt[64];
+  std::memcpy(salt, share.data(), 32);
+  std::memcpy(salt + 32, x25519_public.data(), 32);
+  Key32 wrap = hkdf_sha256(*shared, Bytes(salt, sizeof salt), kSshEd25519Label);
+  wipe(shared->data(), shared->size());
+  return wrap;
 }
 
 }  // namespace bakthat::crypto::detail

@@ -3,6 +3,7 @@
 // one writes are exactly what the other accepts.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ inline constexpr std::string_view kArmorBegin = "-----BEGIN AGE ENCRYPTED FILE--
 inline constexpr std::string_view kArmorEnd = "-----END AGE ENCRYPTED FILE-----";
 inline constexpr std::string_view kScryptLabel = "age-encryption.org/v1/scrypt";
 inline constexpr std::string_view kX25519Label = "age-encryption.org/v1/X25519";
+inline constexpr std::string_view kSshEd25519Label = "age-encryption.org/v1/ssh-ed25519";
+inline constexpr std::string_view kSshRsaLabel = "age-encryption.org/v1/ssh-rsa";
 inline constexpr std::size_t kChunk = 64 * 1024;
 inline constexpr std::size_t kSealedChunk = kChunk + ChaChaPoly::kTag;
 inline constexpr std::size_t kFileKey = 16;
@@ -58,6 +61,13 @@ std::string serialize_stanza(const Stanza& s);
 // Reads and checks the header's syntax (not its MAC). Throws Corrupt naming
 // the byte where the header goes wrong.
 Header parse_header(ByteReader& in);
+
+// The wrap key of an ssh-ed25519 stanza from `dh`, X25519 of the ephemeral
+// secret and the key's Montgomery form `x25519_public` (writer) or of the
+// identity's scalar and the `share` (reader): X25519 by the tweak HKDF
+// derives from the key's `wire` encoding, then HKDF with salt share ||
+// x25519_public. nullopt for a low-order result.
+std::optional<Key32> ssh_ed25519_wrap_key(const Key32& dh, Bytes wire, Bytes share, Bytes x25519_public);
 
 // The 12-byte STREAM nonce of chunk `counter`.
 void stream_nonce(std::uint64_t counter, bool last, std::uint8_t out[12]);

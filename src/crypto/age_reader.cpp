@@ -82,6 +82,41 @@ std::optional<FileKey> unwrap_x25519(const Stanza& s, const X25519Identity& id) 
   return key;
 }
 
+// The same for an ssh-ed25519 stanza and an SSH ed25519 identity; a stanza
+// whose tag names another key is skipped, as age does.
+std::optional<FileKey> unwrap_ssh_ed25519(const Stanza& s, const SshEd25519Identity& id) {
+  if (s.type != "ssh-ed25519") return std::nullopt;
+  if (s.args.size() != 2) malformed("ssh-ed25519 stanza needs 2 arguments");
+  auto share = base64_raw_decode(s.args[1]);
+  if (!share || share->size() != 32) malformed("ssh-ed25519 share is not 32 bytes of canonical base64");
+  if (s.body.size() != kFileKey + ChaChaPoly::kTag) malformed("ssh-ed25519 stanza body is not 32 bytes");
+  if (s.args[0] != id.tag) return std::nullopt;
+  auto dh = x25519(id.scalar, *share);
+  if (!dh) malformed("ssh-ed25519 share is a low-order point");
+  auto wrap = ssh_ed25519_wrap_key(*dh, id.wire, *share, id.x25519_public);
+  wipe(dh->data(), dh->size());
+  if (!wrap) malformed("ssh-ed25519 share is a low-order point");
+  auto key = unwrap_body(*wrap, s.body, "ssh-ed25519");
+  wipe(wrap->data(), wrap->size());
+  return key;
+}
+
+// The same for an ssh-rsa stanza (RSA-OAEP-SHA-256) and an SSH RSA identity.
+std::optional<FileKey> unwrap_ssh_rsa(const Stanza& s, const SshRsaIdentity& id) {
+  if (s.type != "ssh-rsa") return std::nullopt;
+  if (s.args.size() != 1) malformed("ssh-rsa stanza needs 1 argument");
+  if (s.args[0] != id.tag) return std::nullopt;
+  auto plain = id.key.oaep_decrypt(s.body, kSshRsaLabel);
+  if (!plain || plain->size() != kFileKey) {
+    if (plain) wipe(plain->data(), plain->size());
+    return std::nullopt;
+  }
+  FileKey key;
+  std::memcpy(key.data(), plain->data(), kFileKey);
+  wipe(plain->data(), plain->size());
+  return key;
+}
+
 FileKey unwrap(const Header& h, const DecryptOptions& options) {
   if (h.stanzas.empty()) malformed("no recipient stanza");
   for (const auto& s : h.stanzas)
@@ -96,20 +131,16 @@ FileKey unwrap(const Header& h, const DecryptOptions& options) {
     if (options.password) throw Error(ErrorKind::Crypto, kWrongKey);
     throw Error(ErrorKind::Crypto, "archive is encrypted to age recipients; an identity is needed");
   }
-  std::vector<X25519Identity> ids;
-  for (const auto& f : options.identity_files) {
-    auto more = load_identity_file(f);
-    ids.insert(ids.end(), more.begin(), more.end());
-  }
-  struct Wiper {
-    std::vector<X25519Identity>& v;
-    ~Wiper() {
-      for (auto& i : v) wipe(i.scalar.data(), i.scalar.size());
-    }
-  } wiper{ids};
-  for (const auto& id : ids)
-    for (const auto& s : h.stanzas)
+  Identities ids;
+  for (const auto& f : options.identity_files) load_identity_file(f, ids);
+  for (const auto& s : h.stanzas) {
+    for (const auto& id : ids.x25519)
       if (auto key = unwrap_x25519(s, id)) return *key;
+    for (const auto& id : ids.ssh_ed25519)
+      if (auto key = unwrap_ssh_ed25519(s, id)) return *key;
+    for (const auto& id : ids.ssh_rsa)
+      if (auto key = unwrap_ssh_rsa(s, id)) return *key;
+  }
   throw Error(ErrorKind::Crypto, kWrongKey);
 }
 

@@ -1,6 +1,6 @@
 // age v1 writer (docs/formats.md §1): header with one scrypt stanza or one
-// X25519 stanza per recipient, then the STREAM payload in 64 KiB chunks,
-// sealed in parallel.
+// X25519, ssh-ed25519 or ssh-rsa stanza per recipient, then the STREAM
+// payload in 64 KiB chunks, sealed in parallel.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -56,6 +56,32 @@ Stanza x25519_stanza(const Key32& recipient, Bytes file_key) {
   Key32 wrap = hkdf_sha256(*shared, Bytes(salt, sizeof salt), kX25519Label);
   wipe(shared->data(), shared->size());
   return {"X25519", {base64_raw_encode(share)}, wrap_file_key(wrap, file_key)};
+}
+
+// Wraps the file key for an SSH ed25519 key: X25519 as above with the
+// key's Montgomery form, tweaked by the key itself.
+Stanza ssh_ed25519_stanza(const SshEd25519Recipient& recipient, Bytes file_key) {
+  Key32 eph;
+  random_bytes(eph);
+  Key32 share = x25519_public(eph);
+  auto dh = x25519(eph, recipient.x25519);
+  wipe(eph.data(), eph.size());
+  std::optional<Key32> wrap;
+  if (dh) wrap = ssh_ed25519_wrap_key(*dh, recipient.wire, share, recipient.x25519);
+  if (dh) wipe(dh->data(), dh->size());
+  if (!wrap) throw Error(ErrorKind::Usage, "invalid SSH ed25519 recipient (a low-order point)");
+  return {"ssh-ed25519", {recipient.tag, base64_raw_encode(share)}, wrap_file_key(*wrap, file_key)};
+}
+
+// Wraps the file key for an SSH RSA key: RSA-OAEP-SHA-256.
+Stanza ssh_rsa_stanza(const SshRsaRecipient& recipient, Bytes file_key) {
+  return {"ssh-rsa", {recipient.tag}, recipient.key.oaep_encrypt(file_key, kSshRsaLabel)};
+}
+
+Stanza recipient_stanza(const Recipient& recipient, Bytes file_key) {
+  if (auto* x = std::get_if<Key32>(&recipient)) return x25519_stanza(*x, file_key);
+  if (auto* ed = std::get_if<SshEd25519Recipient>(&recipient)) return ssh_ed25519_stanza(*ed, file_key);
+  return ssh_rsa_stanza(std::get<SshRsaRecipient>(recipient), file_key);
 }
 
 // Refuses options no header can be made of; before any work starts.
@@ -153,8 +179,8 @@ class AgeEncryptor : public Sink {
   // password) and returns the payload key.
   Key32 start(const EncryptOptions& options) {
     check_options(options);
-    std::vector<Key32> recipients;
-    for (const auto& r : options.recipients) recipients.push_back(parse_recipient(r));
+    std::vector<Recipient> recipients;
+    for (const auto& r : options.recipients) recipients.push_back(parse_any_recipient(r));
     FileKey file_key{};
     random_bytes(file_key);
     random_bytes(nonce_);
@@ -167,7 +193,7 @@ class AgeEncryptor : public Sink {
         });
       } else {
         std::vector<Stanza> stanzas;
-        for (const auto& r : recipients) stanzas.push_back(x25519_stanza(r, file_key));
+        for (const auto& r : recipients) stanzas.push_back(recipient_stanza(r, file_key));
         std::promise<std::string> ready;
         ready.set_value(finish_header(stanzas, file_key));
         header_ = ready.get_future();

@@ -14,7 +14,7 @@ namespace bakthat::crypto {
 
 struct EncryptOptions {
   std::optional<std::string> password;   // scrypt stanza; exclusive with recipients
-  std::vector<std::string> recipients;   // "age1..." strings
+  std::vector<std::string> recipients;   // "age1...", or SSH public key lines (ssh-ed25519, ssh-rsa)
   int scrypt_work_factor = 18;           // log2(N)
   int threads = 1;                       // workers sealing chunks (at most 4 are used)
 };

@@ -1,11 +1,14 @@
 #include "crypto/primitives.hpp"
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 
 #include <cstring>
 #include <memory>
@@ -26,6 +29,10 @@ struct KdfDeleter {
   void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
   void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+  void operator()(BIGNUM* b) const { BN_clear_free(b); }
+  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
 };
 template <class T>
 using Owned = std::unique_ptr<T, KdfDeleter>;
@@ -101,6 +108,121 @@ std::optional<Key32> x25519(Bytes scalar, Bytes point) {
     return std::nullopt;
   static const Key32 zeros{};
   if (CRYPTO_memcmp(out.data(), zeros.data(), out.size()) == 0) return std::nullopt;
+  return out;
+}
+
+Key32 sha256(Bytes data) {
+  Key32 out{};
+  if (EVP_Digest(data.data(), data.size(), out.data(), nullptr, EVP_sha256(), nullptr) != 1) fail("SHA-256");
+  return out;
+}
+
+std::array<std::uint8_t, 64> sha512(Bytes data) {
+  std::array<std::uint8_t, 64> out{};
+  if (EVP_Digest(data.data(), data.size(), out.data(), nullptr, EVP_sha512(), nullptr) != 1) fail("SHA-512");
+  return out;
+}
+
+std::optional<Key32> ed25519_to_x25519(Bytes ed25519_public) {
+  if (ed25519_public.size() != 32) return std::nullopt;
+  struct Bn {
+    BIGNUM* v = BN_new();
+    ~Bn() { BN_free(v); }
+  } p, y, one, num, den, u;
+  Owned<BN_CTX> ctx(BN_CTX_new());
+  // y is little-endian, its top bit the sign of x (which u does not need).
+  std::uint8_t le[32];
+  std::memcpy(le, ed25519_public.data(), 32);
+  le[31] &= 0x7f;
+  static const char* const kP = "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed";  // 2^255 - 19
+  if (!ctx || !p.v || !y.v || !one.v || !num.v || !den.v || !u.v || !BN_hex2bn(&p.v, kP) ||
+      !BN_lebin2bn(le, 32, y.v) || !BN_one(one.v) || !BN_mod_add(num.v, one.v, y.v, p.v, ctx.get()) ||
+      !BN_mod_sub(den.v, one.v, y.v, p.v, ctx.get()))
+    fail("Ed25519 to X25519");
+  if (BN_is_zero(den.v) || !BN_mod_inverse(den.v, den.v, p.v, ctx.get())) return std::nullopt;
+  Key32 out{};
+  if (!BN_mod_mul(u.v, num.v, den.v, p.v, ctx.get()) || BN_bn2lebinpad(u.v, out.data(), 32) != 32)
+    fail("Ed25519 to X25519");
+  return out;
+}
+
+RsaKey RsaKey::from_parts(Bytes n, Bytes e, Bytes d, Bytes p, Bytes q, Bytes iqmp) {
+  Owned<OSSL_PARAM_BLD> bld(OSSL_PARAM_BLD_new());
+  // The builder keeps pointers to the numbers until OSSL_PARAM_BLD_to_param.
+  std::vector<Owned<BIGNUM>> nums;
+  auto push = [&](const char* name, Bytes b) {
+    nums.emplace_back(BN_bin2bn(b.data(), static_cast<int>(b.size()), nullptr));
+    return nums.back() && OSSL_PARAM_BLD_push_BN(bld.get(), name, nums.back().get()) == 1;
+  };
+  bool ok = bld && push(OSSL_PKEY_PARAM_RSA_N, n) && push(OSSL_PKEY_PARAM_RSA_E, e);
+  const bool priv = !d.empty();
+  if (ok && priv) {
+    // OpenSSL wants the CRT exponents too: d mod (p - 1), d mod (q - 1).
+    Owned<BN_CTX> ctx(BN_CTX_new());
+    Owned<BIGNUM> bd(BN_bin2bn(d.data(), static_cast<int>(d.size()), nullptr));
+    Owned<BIGNUM> pm1(BN_bin2bn(p.data(), static_cast<int>(p.size()), nullptr));
+    Owned<BIGNUM> qm1(BN_bin2bn(q.data(), static_cast<int>(q.size()), nullptr));
+    BIGNUM* dp = nums.emplace_back(BN_secure_new()).get();
+    BIGNUM* dq = nums.emplace_back(BN_secure_new()).get();
+    ok = ctx && bd && pm1 && qm1 && dp && dq && BN_sub_word(pm1.get(), 1) && BN_sub_word(qm1.get(), 1) &&
+         BN_mod(dp, bd.get(), pm1.get(), ctx.get()) && BN_mod(dq, bd.get(), qm1.get(), ctx.get()) &&
+         push(OSSL_PKEY_PARAM_RSA_D, d) && push(OSSL_PKEY_PARAM_RSA_FACTOR1, p) &&
+         push(OSSL_PKEY_PARAM_RSA_FACTOR2, q) && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) == 1 &&
+         OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) == 1 &&
+         push(OSSL_PKEY_PARAM_RSA_COEFFICIENT1, iqmp);
+  }
+  Owned<OSSL_PARAM> params(ok ? OSSL_PARAM_BLD_to_param(bld.get()) : nullptr);
+  Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
+    throw Error(ErrorKind::Usage, "invalid RSA key");
+  RsaKey out;
+  out.key_ = std::shared_ptr<void>(key, [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
+  return out;
+}
+
+int RsaKey::bits() const { return EVP_PKEY_get_bits(static_cast<EVP_PKEY*>(key_.get())); }
+
+namespace {
+
+// An OAEP (SHA-256, MGF1-SHA-256, label) context of `key` for encrypting or
+// decrypting.
+Owned<EVP_PKEY_CTX> oaep_context(void* key, bool encrypt, std::string_view label) {
+  Owned<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, static_cast<EVP_PKEY*>(key), nullptr));
+  if (!ctx || (encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md_name(ctx.get(), "SHA256", nullptr) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md_name(ctx.get(), "SHA256", nullptr) != 1)
+    fail("RSA-OAEP init");
+  // The context takes ownership of the label's copy.
+  void* copy = OPENSSL_memdup(label.data(), label.size());
+  if (!copy || EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), copy, static_cast<int>(label.size())) != 1) {
+    OPENSSL_free(copy);
+    fail("RSA-OAEP label");
+  }
+  return ctx;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> RsaKey::oaep_encrypt(Bytes plain, std::string_view label) const {
+  auto ctx = oaep_context(key_.get(), true, label);
+  std::size_t len = 0;
+  if (EVP_PKEY_encrypt(ctx.get(), nullptr, &len, plain.data(), plain.size()) != 1) fail("RSA-OAEP encrypt");
+  std::vector<std::uint8_t> out(len);
+  if (EVP_PKEY_encrypt(ctx.get(), out.data(), &len, plain.data(), plain.size()) != 1) fail("RSA-OAEP encrypt");
+  out.resize(len);
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> RsaKey::oaep_decrypt(Bytes cipher, std::string_view label) const {
+  auto ctx = oaep_context(key_.get(), false, label);
+  std::size_t len = 0;
+  if (EVP_PKEY_decrypt(ctx.get(), nullptr, &len, cipher.data(), cipher.size()) != 1) return std::nullopt;
+  std::vector<std::uint8_t> out(len);
+  if (EVP_PKEY_decrypt(ctx.get(), out.data(), &len, cipher.data(), cipher.size()) != 1) return std::nullopt;
+  out.resize(len);
   return out;
 }
 

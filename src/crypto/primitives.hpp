@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,30 @@ Key32 x25519_public(Bytes scalar);
 // X25519(scalar, point); nullopt when the result is all zeros (a low-order
 // point) or OpenSSL refuses the point.
 std::optional<Key32> x25519(Bytes scalar, Bytes point);
+
+// SHA-256 and SHA-512 of `data`.
+Key32 sha256(Bytes data);
+std::array<std::uint8_t, 64> sha512(Bytes data);
+
+// The X25519 public key (Montgomery u = (1 + y) / (1 - y)) of an Ed25519
+// public key, as age's ssh-ed25519 recipients use it; nullopt when y = 1.
+std::optional<Key32> ed25519_to_x25519(Bytes ed25519_public);
+
+// An RSA key held by OpenSSL: public (n, e), or private too.
+class RsaKey {
+ public:
+  // From the big-endian magnitudes of an SSH key; throws Usage when OpenSSL
+  // refuses them. The private parts are empty for a public key.
+  static RsaKey from_parts(Bytes n, Bytes e, Bytes d = {}, Bytes p = {}, Bytes q = {}, Bytes iqmp = {});
+  int bits() const;
+  // RSAES-OAEP with SHA-256 and MGF1-SHA-256 under `label`.
+  std::vector<std::uint8_t> oaep_encrypt(Bytes plain, std::string_view label) const;
+  // nullopt when the ciphertext does not open under this (private) key.
+  std::optional<std::vector<std::uint8_t>> oaep_decrypt(Bytes cipher, std::string_view label) const;
+
+ private:
+  std::shared_ptr<void> key_;  // EVP_PKEY
+};
 
 // ChaCha20-Poly1305 (RFC 8439) with empty AAD under one key, reusing one
 // cipher context across calls so sealing 64 KiB chunks allocates nothing.

@@ -280,6 +280,97 @@ class PythonBakthatWithoutGzip(EncryptionCase):
                 self.assertEqual([read_bytes(os.path.join(byhand, n)) for n in os.listdir(byhand)], [plain])
 
 
+def ssh_keygen(path, kind):
+    """An unencrypted OpenSSH key pair at path and path.pub; returns the
+    public key line."""
+    if shutil.which("ssh-keygen") is None:
+        raise unittest.SkipTest("ssh-keygen (openssh-client) is not installed")
+    args = ["-t", kind] + (["-b", "2048"] if kind == "rsa" else [])
+    subprocess.run(["ssh-keygen", "-q", "-N", "", "-C", "me@host", "-f", path] + args, check=True)
+    with open(path + ".pub") as f:
+        return f.read().strip()
+
+
+class SshKeys(EncryptionCase):
+    """SSH keys as age recipients and identities, as `age -R key.pub` and
+    `age -i key` use them, against the real age both ways."""
+
+    def check_kind(self, kind):
+        key = os.path.join(self.tmp, "id_" + kind)
+        public = ssh_keygen(key, kind)
+        src = os.path.join(self.work, "tree")
+        make_tree(src)
+        # bakthat -> age: --recipient "ssh-... AAAA... comment"
+        self.ok("backup", "tree", "--recipient", public)
+        obj = self.stored()
+        self.assertTrue(read_bytes(obj).startswith(b"age-encryption.org/v1\n-> ssh-%s " %
+                                                   (b"ed25519" if kind == "ed25519" else b"rsa")))
+        out = self.age_decrypt_untar(obj, identity=key)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+        shutil.rmtree(out)
+        # bakthat restores it with the private key
+        back = os.path.join(self.tmp, "back")
+        self.ok("restore", "tree", "-o", back, "-i", key)
+        self.assertEqual(tree_digest(src), tree_digest(os.path.join(back, "tree")))
+        # a recipients file holding the .pub, with an age key beside it
+        os.remove(obj)
+        rfile = os.path.join(self.tmp, "recipients.txt")
+        with open(rfile, "w") as f:
+            f.write("# mine\n%s\n%s\n" % (public, self.recipient))
+        self.ok("backup", "tree", "--recipients-file", rfile)
+        obj = self.stored()
+        for identity in (key, self.key):
+            out = self.age_decrypt_untar(obj, identity=identity)
+            self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
+            shutil.rmtree(out)
+        # age -> bakthat: age -R key.pub, restored with -i key
+        d, tgz = self.make_tgz({"data.bin": os.urandom(100000), "a.txt": b"alpha\n"})
+        enc = os.path.join(self.tmp, "from-age-ssh.tgz.enc")
+        subprocess.run(["age", "-e", "-R", key + ".pub", "-o", enc, tgz], check=True)
+        out = os.path.join(self.tmp, "from-age")
+        self.ok("restore", "--from-file", enc, "-o", out, "-i", key)
+        self.assertEqual(tree_digest(d), tree_digest(os.path.join(out, "d")))
+        # another key of the same kind: refused, nothing written
+        other = os.path.join(self.tmp, "other_" + kind)
+        ssh_keygen(other, kind)
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        r = self.fails("restore", "--from-file", enc, "-o", empty, "-i", other)
+        self.assertEqual(r.code, 5, repr(r))
+        self.assert_clean_failure(r, empty)
+        self.assertNotIn("PRIVATE", r.errtext)
+
+    def test_ed25519(self):
+        self.check_kind("ed25519")
+
+    def test_rsa(self):
+        self.check_kind("rsa")
+
+    def test_bad_ssh_keys(self):
+        key = os.path.join(self.tmp, "id_ed25519")
+        ssh_keygen(key, "ed25519")
+        src = os.path.join(self.work, "f.txt")
+        write_bytes(src, b"x")
+        # an unsupported type, a damaged key: usage errors before anything is stored
+        r = self.fails("backup", "f.txt", "--recipient", "ssh-dss AAAAB3NzaC1kc3MAAACBAP me")
+        self.assertIn("ssh-dss", r.errtext)
+        r = self.fails("backup", "f.txt", "--recipient", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB me")
+        self.assertEqual(r.code, 2, repr(r))
+        self.assertFalse(glob.glob(os.path.join(self.store_dir(), "*")))
+        # a passphrase-protected private key is named as such, not echoed
+        locked = os.path.join(self.tmp, "locked")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "secret phrase", "-f", locked], check=True)
+        with open(key + ".pub") as f:
+            public = f.read().strip()
+        self.ok("backup", "f.txt", "--recipient", public)
+        r = self.fails("restore", "f.txt", "-o", os.path.join(self.tmp, "o"), "-i", locked)
+        self.assertIn("passphrase-protected", r.errtext)
+        self.assertNotIn("PRIVATE KEY", r.errtext)
+        # the .pub given as an identity: says to give the private key
+        r = self.fails("restore", "f.txt", "-o", os.path.join(self.tmp, "o"), "-i", key + ".pub")
+        self.assertIn("private key", r.errtext)
+
+
 class Failures(EncryptionCase):
     def test_wrong_password_writes_nothing(self):
         src = os.path.join(self.work, "tree")

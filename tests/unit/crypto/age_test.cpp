@@ -187,9 +187,10 @@ TEST_F(AgeTest, IdentityFiles) {
   EXPECT_EQ(a.recipient.size(), 62u);
   EXPECT_EQ(recipient_of(a.identity), a.recipient);
   auto f = write_file("ids", "# created: now\r\n# public key: x\r\n\r\n" + b.identity + "\r\n\n" + a.identity + "\n");
-  auto ids = detail::load_identity_file(f);
-  ASSERT_EQ(ids.size(), 2u);
-  EXPECT_EQ(detail::format_recipient(ids[1].public_key), a.recipient);
+  detail::Identities ids;
+  detail::load_identity_file(f, ids);
+  ASSERT_EQ(ids.x25519.size(), 2u);
+  EXPECT_EQ(detail::format_recipient(ids.x25519[1].public_key), a.recipient);
 
   auto expect_kind = [](auto fn, ErrorKind kind) {
     try {
@@ -200,13 +201,17 @@ TEST_F(AgeTest, IdentityFiles) {
       EXPECT_EQ(std::string(e.what()).find("AGE-SECRET-KEY-1Q"), std::string::npos);  // no secret echoed
     }
   };
-  expect_kind([&] { detail::load_identity_file((dir_ / "missing").string()); }, ErrorKind::NotFound);
-  expect_kind([&] { detail::load_identity_file(write_file("bad", "not a key\n")); }, ErrorKind::Usage);
-  expect_kind([&] { detail::load_identity_file(write_file("empty", "# nothing\n\n")); }, ErrorKind::Usage);
-  expect_kind([&] { detail::load_identity_file(write_file("ssh", "-----BEGIN OPENSSH PRIVATE KEY-----\n")); },
-              ErrorKind::Unsupported);
-  expect_kind([&] { detail::load_identity_file(write_file("enc", "age-encryption.org/v1\n")); },
-              ErrorKind::Unsupported);
+  auto load = [](const std::string& path) {
+    detail::Identities some;
+    detail::load_identity_file(path, some);
+  };
+  expect_kind([&] { load((dir_ / "missing").string()); }, ErrorKind::NotFound);
+  expect_kind([&] { load(write_file("bad", "not a key\n")); }, ErrorKind::Usage);
+  expect_kind([&] { load(write_file("empty", "# nothing\n\n")); }, ErrorKind::Usage);
+  expect_kind([&] { load(write_file("ssh", "-----BEGIN OPENSSH PRIVATE KEY-----\n")); }, ErrorKind::Usage);
+  expect_kind([&] { load(write_file("ssh.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB me\n")); }, ErrorKind::Usage);
+  expect_kind([&] { load(write_file("pem", "-----BEGIN RSA PRIVATE KEY-----\n")); }, ErrorKind::Unsupported);
+  expect_kind([&] { load(write_file("enc", "age-encryption.org/v1\n")); }, ErrorKind::Unsupported);
 }
 
 // ---- round trips ----
