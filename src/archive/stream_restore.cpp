@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -69,10 +71,14 @@ class TempFile {
 }  // namespace
 
 ExtractStats extract_stream(Source& in, const ExtractOptions& options, const std::string& name) {
-  const std::string& dir = options.target_dir;
+  // Resolved, as a tree's target is: the target may be a symlink to a
+  // directory, which the lock and the sweep open without following.
+  char resolved[PATH_MAX];
+  if (::realpath(options.target_dir.c_str(), resolved) == nullptr) io_error("cannot restore into " + options.target_dir);
+  const std::string dir = resolved;
   ExtractStats stats;
   stats.recovered = detail::recover_interrupted(dir);
-  const std::string final_path = dir + "/" + name;
+  const std::string final_path = options.target_dir + "/" + name;
   struct stat st {};
   if (!options.force && ::lstat(final_path.c_str(), &st) == 0)
     throw Error(ErrorKind::Conflict, "restore would overwrite " + final_path + "; use --force");

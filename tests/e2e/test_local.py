@@ -301,6 +301,11 @@ class LocalKinds(BakthatTestCase):
         self.assertEqual(os.listdir(out), [name])
         r = self.fails("restore", "--from-file", archive, "-o", out)
         self.assertEqual(r.code, 7, repr(r))
+        # Into a symlink to a directory, as a tree restores.
+        os.symlink(out, os.path.join(self.tmp, "link"))
+        os.rename(path, path + ".old")
+        self.ok("restore", "--from-file", archive, "-o", os.path.join(self.tmp, "link"))
+        self.assertTrue(os.path.isfile(path))
 
     def test_already_compressed_tgz(self):
         src = os.path.join(self.work, "d")
