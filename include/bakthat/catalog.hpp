@@ -94,8 +94,9 @@ class Catalog {
 
   // Takes in rows another machine wrote, in one transaction: each is
   // inserted when its stored_filename is new here; replaces the local row
-  // (which keeps its id) when it is newer by last_updated or says deleted,
-  // and never once ours says deleted (a deletion is final, whatever the
+  // (which keeps its id) when it is newer by last_updated, says deleted, or
+  // is a backup's own row where ours was adopted from its object (metadata
+  // "adopted"), and never once ours says deleted (a deletion is final, whatever the
   // machines' clocks say); is refused (Conflict) when the local row of that
   // name is another store's (backend or backend_hash differ). Incoming ids
   // are ignored. Returns what happened to each row, in order.

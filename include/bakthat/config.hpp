@@ -79,7 +79,7 @@ std::string config_path(const ConfigSource& source);
 // The top-level `sync:` block (the Python bakthat's): the sync server that
 // catalogs of several machines meet at (sync.hpp).
 struct SyncSettings {
-  std::string url;                 // base URL, no trailing slash
+  std::string url;                 // base URL, no trailing slash; empty: sync through the destination
   std::string username, password;  // HTTP basic auth; the password is a secret
   bool auto_sync = false;          // `auto`: sync after each change to the catalog
   std::vector<std::string> warnings;  // as Profile::warnings
@@ -87,8 +87,9 @@ struct SyncSettings {
 
 // The `sync:` block of the config file this source names (also when the
 // source carries its own `conf`), or nullopt when there is none. A block
-// without a url, or with a bad value, or a missing file named by `path`, is
-// a Config error.
+// without a url (such as `sync: {auto: true}`) means the destination; one
+// with a username or password but no url, or with a bad value, or a
+// missing file named by `path`, is a Config error.
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source);
 
 // A value written by save_profile_keys: monostate removes the key; maps are

@@ -233,8 +233,9 @@ std::vector<Catalog::Merge> Catalog::merge(const std::vector<BackupRecord>& inco
   for (const BackupRecord& row : incoming) {
     std::optional<std::int64_t> existing;
     bool newer = true;
-    Statement find(db, "SELECT id, last_updated, is_deleted, backend, backend_hash FROM backups "
-                       "WHERE stored_filename = ?1");
+    Statement find(db, "SELECT id, last_updated, is_deleted, backend, backend_hash, "
+                       "json_extract(CASE WHEN json_valid(metadata) THEN metadata END, '$.adopted') "
+                       "FROM backups WHERE stored_filename = ?1");
     find.bind(1, row.stored_filename);
     if (find.step()) {
       // Another store's backup under the same name (two machines, the same
@@ -247,8 +248,11 @@ std::vector<Catalog::Merge> Catalog::merge(const std::vector<BackupRecord>& inco
       const std::int64_t ours = find.integer(1);
       const bool ours_deleted = find.integer(2) != 0;
       // A deletion is final (the object is gone from the store), whatever
-      // the two machines' clocks say.
-      newer = !ours_deleted && (row.is_deleted || row.last_updated > ours);
+      // the two machines' clocks say; a row its backup wrote replaces one
+      // adopted from the object alone.
+      const bool ours_adopted = find.integer(5) != 0;
+      const bool row_adopted = row.metadata.is_object() && row.metadata.value("adopted", false);
+      newer = !ours_deleted && (row.is_deleted || row.last_updated > ours || (ours_adopted && !row_adopted));
     }
     if (!newer) {
       out.push_back(Merge::Kept);

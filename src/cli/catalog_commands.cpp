@@ -189,13 +189,23 @@ class RotateBackupsCommand : public RetentionCommand {
 
 class SyncCommand : public Command {
  public:
-  SyncCommand() : Command("sync", "exchange catalog rows with the sync server of the `sync:` block") {}
+  SyncCommand()
+      : Command("sync", "exchange catalog rows with the destination, or the sync server of the `sync:` block") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_flag("--all-objects", all_objects_,
+                 "also give a row to every object of the destination that has none (lists them all)");
+  }
 
   int run(Context& context) override {
     auto o = context.options<SyncOptions>();
+    o.adopt_all = all_objects_;
     sync_catalog(o);
     return 0;
   }
+
+ private:
+  bool all_objects_ = false;
 };
 
 class ResetSyncCommand : public Command {

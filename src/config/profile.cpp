@@ -271,7 +271,10 @@ std::optional<SyncSettings> load_sync_settings(const ConfigSource& source) {
   if (auto v = r.boolean("auto")) s.auto_sync = *v;
   r.warn_unknown_keys();
   while (s.url.ends_with('/')) s.url.pop_back();
-  if (s.url.empty()) throw Error(ErrorKind::Config, origin + ": the 'sync' block has no url");
+  // No url: the destination carries the catalog (sync.hpp).
+  if (s.url.empty() && (!s.username.empty() || !s.password.empty()))
+    throw Error(ErrorKind::Config, origin + ": the 'sync' block has no url for its username and password");
+  if (s.url.empty()) return s;
   if (!s.url.starts_with("http://") && !s.url.starts_with("https://"))
     throw Error(ErrorKind::Config, origin + ": the 'sync' block's url must start with http:// or https://");
   // Credentials inside the URL would end up in messages.

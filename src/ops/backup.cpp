@@ -111,6 +111,23 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     }
   }
 
+  BackupRecord r;
+  r.backend = ctx.destination();
+  r.backend_hash = ctx.backend_hash();
+  r.backup_date = when;
+  r.filename = plan.filename;
+  r.stored_filename = stored;
+  for (const auto& t : options.tags) r.tags += (r.tags.empty() ? "" : " ") + t;
+  r.metadata = {{"is_enc", enc.options.has_value()},
+                {"client", ops::host_name()},
+                {"compression", plan.store_as_is ? nlohmann::json(nullptr) : nlohmann::json(codec_name(plan.codec))},
+                {"encryption", enc.scheme.empty() ? nlohmann::json(nullptr) : nlohmann::json(enc.scheme)},
+                {"format", plan.layout == Layout::Tar ? "tar" : "stream"}};
+  // Before the object can appear: a backup killed after it is complete but
+  // before its row leaves this note for a sync to follow.
+  r.last_updated = std::time(nullptr);
+  ops::note_pending(ctx, r);
+
   if (!plan.store_as_is) rep.message("Compressing...");
   if (enc.options) rep.message("Encrypting...");
   rep.message("Uploading...");
@@ -133,25 +150,16 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   nlohmann::json extra = produce(progress);
   rep.progress_end();
 
-  BackupRecord r;
-  r.backend = ctx.destination();
-  r.backend_hash = ctx.backend_hash();
-  r.backup_date = when;
-  r.filename = plan.filename;
   r.last_updated = std::time(nullptr);
   r.size = static_cast<std::int64_t>(hashed.size());
-  r.stored_filename = stored;
-  for (const auto& t : options.tags) r.tags += (r.tags.empty() ? "" : " ") + t;
-  r.metadata = {{"is_enc", enc.options.has_value()},
-                {"client", ops::host_name()},
-                {"compression", plan.store_as_is ? nlohmann::json(nullptr) : nlohmann::json(codec_name(plan.codec))},
-                {"encryption", enc.scheme.empty() ? nlohmann::json(nullptr) : nlohmann::json(enc.scheme)},
-                {"sha256", hashed.sha256()},
-                {"original_size", progress.count()},
-                {"format", plan.layout == Layout::Tar ? "tar" : "stream"}};
+  r.metadata["sha256"] = hashed.sha256();
+  r.metadata["original_size"] = progress.count();
   for (auto& [k, v] : extra.items()) r.metadata[k] = v;
   for (const auto& [k, v] : options.extra_metadata) if (!r.metadata.contains(k)) r.metadata[k] = v;
   if (!writer->stored().provider_id.empty()) r.metadata["provider_id"] = writer->stored().provider_id;
+  // The destination's row, then ours: killed in between, the next sync
+  // takes the row in from the destination.
+  ops::note_row(ctx, r);
   try {
     r.id = ctx.catalog().insert(r);
   } catch (...) {

@@ -28,7 +28,12 @@ std::vector<BackupRecord> show(const ShowOptions& options) {
       for (auto& h : storage::lookup_hashes(ctx.profile(), d)) hashes.insert(std::move(h));
     q.backend_hashes.assign(hashes.begin(), hashes.end());
   }
-  return ctx.catalog().search(q);
+  auto rows = ctx.catalog().search(q);
+  // A new machine: the backups are at the destination, not yet here.
+  if (rows.empty() && q.text.empty() && q.tags.empty() && ctx.destination() != "local")
+    ctx.reporter().message("No backups in this machine's catalog: `bakthat sync` takes in the rows kept at the " +
+                           ctx.destination() + " destination");
+  return rows;
 }
 
 std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::int64_t now) {
@@ -64,7 +69,9 @@ std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::i
 
 std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options) {
   ops::Context ctx(options);
-  return ctx.storage().list(prefix);
+  auto out = ctx.storage().list(prefix);
+  std::erase_if(out, [](const ObjectInfo& o) { return storage::is_reserved(o.name); });
+  return out;
 }
 
 BackupRecord remove(const std::string& name, const Options& options) {
@@ -73,6 +80,9 @@ BackupRecord remove(const std::string& name, const Options& options) {
   auto rec = ctx.latest(name);
   if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
   ctx.reporter().message("Deleting " + rec->stored_filename);
+  // The tombstone first: killed before the object is gone, the next sync
+  // finds it and finishes the deletion.
+  ops::note_deletion(ctx, *rec);
   try {
     ctx.storage().remove(rec->stored_filename);
   } catch (const Error& e) {

@@ -19,6 +19,7 @@ Context::Context(const Options& options)
   if (const char* env = std::getenv("BAKTHAT_PASSWORD"); !password_ && env) password_ = std::string(env);
   if (options.storage) {
     storage_ = options.storage;
+    rows_opened_ = true;  // a store of the caller's own keeps no rows
     destination_ = storage_->kind();
     lookup_hashes_ = {util::sha512_hex(util::as_bytes(storage_->location()))};
     return;
@@ -30,6 +31,13 @@ Context::Context(const Options& options)
 }
 
 std::optional<BackupRecord> Context::latest(const std::string& name) {
+  auto found = catalog().latest(name, destination_, lookup_hashes_);
+  if (found || name.empty() || !rows()) return found;
+  DestinationScan scan;
+  scan.adopt_prefix = name;
+  SyncReport got = sync_with_destination(*this, scan);
+  reporter_->message(name + " is not in this machine's catalog: looked at " + storage().location() + " (" +
+                     std::to_string(got.inserted + got.updated + got.adopted) + " rows taken in)");
   return catalog().latest(name, destination_, lookup_hashes_);
 }
 
@@ -62,6 +70,14 @@ Storage& Context::storage() {
   if (!storage_)
     storage_ = storage::make_storage(profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); });
   return *storage_;
+}
+
+Storage* Context::rows() {
+  if (!rows_opened_) {
+    rows_ = storage::make_row_storage(profile_, destination_);
+    rows_opened_ = true;
+  }
+  return rows_.get();
 }
 
 std::string host_name() {

@@ -32,11 +32,19 @@ class Context {
   // What this store's new rows carry: hex SHA-512 of the access key it is
   // reached with + bucket/vault (local: the store's path).
   const std::string& backend_hash() const { return lookup_hashes_.front(); }
+  const std::vector<std::string>& lookup_hashes() const { return lookup_hashes_; }
   // Catalog::latest and Catalog::matches within this destination and store:
   // rows under backend_hash() and under the hashes earlier versions wrote
-  // for it (storage::lookup_hashes).
+  // for it (storage::lookup_hashes). latest() of a name the catalog does not
+  // know first takes in the destination's rows and objects of that name
+  // (sync_with_destination), saying so in one line: a new machine restores
+  // with nothing but the config.
   std::optional<BackupRecord> latest(const std::string& name);
   std::vector<BackupRecord> matches(const std::string& name);
+  // The destination's row folder (storage::make_row_storage), opened on
+  // first use; nullptr when the destination keeps no rows, and for a store
+  // of the caller's own (Options::storage).
+  Storage* rows();
 
  private:
   ConfigSource config_;
@@ -47,6 +55,8 @@ class Context {
   std::optional<std::string> password_;
   std::unique_ptr<Catalog> catalog_;
   std::shared_ptr<Storage> storage_;  // Options::storage, or made on first use
+  std::unique_ptr<Storage> rows_;
+  bool rows_opened_ = false;
 };
 
 // The machine's host name: the catalog's "client" and the sync server's
@@ -54,8 +64,35 @@ class Context {
 std::string host_name();
 
 // Called by the operations that changed the catalog: syncs it when the
-// config's `sync:` block says `auto: true`. A failure is only a warning: the
-// operation itself is done.
+// config's `sync:` block says `auto: true` (with the sync server when the
+// block names one, else with the destination). A failure is only a
+// warning: the operation itself is done.
 void sync_if_auto(Context& ctx);
+
+// The destination's own catalog (docs/destination-catalog.md). Each writes
+// one entry to the destination's row log; a failure is a warning (the next
+// sync sends what is missing) and returns false. A destination without
+// rows (Glacier vault without s3_bucket) is skipped.
+//   note_pending: before a backup's object is created;
+//   note_row: once the object is complete, before the local catalog row;
+//   note_deletion: the row's tombstone, before the object is removed.
+bool note_pending(Context& ctx, const BackupRecord& row);
+bool note_row(Context& ctx, const BackupRecord& row);
+bool note_deletion(Context& ctx, const BackupRecord& row);
+
+// Reconciles the catalog with the destination's rows: takes in the rows and
+// tombstones it lacks, sends the rows the destination lacks, adopts the
+// objects a killed backup left (its pending entry) and, on the first sync
+// of this catalog or for `adopt_prefix`, every row-less object whose name
+// reads as NAME.YYYYMMDDHHMMSS[.ext][.enc]; packs the log when it grew.
+// Throws Config when the destination keeps no rows.
+struct DestinationScan {
+  bool all = false;                          // adopt every row-less object
+  std::optional<std::string> adopt_prefix;   // adopt those whose name starts so
+};
+SyncReport sync_with_destination(Context& ctx, const DestinationScan& scan = {});
+// The `config` table's key of what this catalog has read of the
+// destination's rows (reset_sync forgets it).
+std::string destination_state_key(Context& ctx);
 
 }  // namespace bakthat::ops

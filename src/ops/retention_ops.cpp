@@ -52,6 +52,7 @@ void carry_out(ops::Context& ctx, std::vector<RetentionDecision>& decisions, boo
     if (d.keep) continue;
     const std::string& stored = d.record.stored_filename;
     ctx.reporter().message("Deleting " + stored);
+    ops::note_deletion(ctx, d.record);
     try {
       try {
         store.remove(stored);

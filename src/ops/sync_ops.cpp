@@ -26,11 +26,23 @@ std::int64_t integer_or(const std::optional<nlohmann::json>& v, std::int64_t fal
 // that store.
 bool travels(const BackupRecord& r) { return r.backend != "local"; }
 
-SyncSettings settings_of(const SyncOptions& options) {
-  if (options.settings) return *options.settings;
-  if (auto s = load_sync_settings(options.config)) return *s;
-  throw Error(ErrorKind::Config, "no sync server configured: add a `sync:` block (url, username, password) to " +
-                                     config_path(options.config));
+// The sync server to use: the caller's, else the `sync:` block's when it
+// names a url; nullopt: the destination carries the catalog.
+std::optional<SyncSettings> server_of(const SyncOptions& options, Reporter& reporter) {
+  if (options.settings) return options.settings;
+  auto s = load_sync_settings(options.config);
+  if (s) report_config_warnings(reporter, s->warnings);
+  if (s && !s->url.empty()) return s;
+  return std::nullopt;
+}
+
+SyncReport with_destination(ops::Context& ctx, const ops::DestinationScan& scan) {
+  SyncReport report = ops::sync_with_destination(ctx, scan);
+  ctx.reporter().message("Synced the catalog with " + ctx.storage().location() + ": " + std::to_string(report.sent) +
+                         " sent, " + std::to_string(report.received) + " received (" +
+                         std::to_string(report.inserted) + " new, " + std::to_string(report.updated) + " updated, " +
+                         std::to_string(report.adopted) + " adopted)");
+  return report;
 }
 
 SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporter) {
@@ -83,7 +95,11 @@ void sync_if_auto(Context& ctx) {
     auto settings = load_sync_settings(ctx.config_source());
     if (settings) bakthat::report_config_warnings(ctx.reporter(), settings->warnings);
     if (!settings || !settings->auto_sync) return;
-    run(ctx.catalog(), *settings, ctx.reporter());
+    if (settings->url.empty()) {
+      with_destination(ctx, {});
+    } else {
+      run(ctx.catalog(), *settings, ctx.reporter());
+    }
   } catch (const Error& e) {
     ctx.reporter().warning(std::string("the catalog was not synced: ") + e.what());
   }
@@ -93,14 +109,16 @@ void sync_if_auto(Context& ctx) {
 
 SyncReport sync_catalog(const SyncOptions& options) {
   ops::Context ctx(options);
-  SyncSettings settings = settings_of(options);
-  report_config_warnings(ctx.reporter(), settings.warnings);
-  return run(ctx.catalog(), settings, ctx.reporter());
+  if (auto server = server_of(options, ctx.reporter())) return run(ctx.catalog(), *server, ctx.reporter());
+  ops::DestinationScan scan;
+  scan.all = options.adopt_all;
+  return with_destination(ctx, scan);
 }
 
 void reset_sync(const Options& options) {
   ops::Context ctx(options);
   Catalog& catalog = ctx.catalog();
+  catalog.set_config_value(ops::destination_state_key(ctx), nullptr);
   catalog.set_config_value(kClientId, nullptr);
   catalog.set_config_value(kServerMark, 0);
   catalog.set_config_value(kSentFrom, 0);

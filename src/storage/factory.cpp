@@ -3,6 +3,7 @@
 #include "bakthat/errors.hpp"
 #include "storage/glacier/glacier_storage.hpp"
 #include "storage/local/local_storage.hpp"
+#include "storage/prefixed.hpp"
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "storage/swift/swift_storage.hpp"
@@ -21,6 +22,18 @@ std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string&
   if (destination == "swift") return swift::make_swift_storage(profile);
   throw Error(ErrorKind::Usage, "unknown destination '" + destination +
                                     "' (choose local, s3, glacier or swift)");
+}
+
+bool is_reserved(const std::string& name) { return name.starts_with(kReservedPrefix); }
+
+std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::string& destination) {
+  const std::string folder = std::string(kReservedPrefix) + "rows/" + destination + "/";
+  if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path + "/" + folder);
+  if (destination == "swift") return std::make_unique<PrefixedStorage>(swift::make_swift_storage(profile), folder);
+  if (destination == "glacier" && !profile.glacier_vault.empty() && profile.s3_bucket.empty()) return nullptr;
+  if (destination == "s3" || destination == "glacier")
+    return std::make_unique<PrefixedStorage>(s3::make_s3_storage(profile, destination, "STANDARD"), folder);
+  throw Error(ErrorKind::Usage, "unknown destination '" + destination + "' (choose local, s3, glacier or swift)");
 }
 
 namespace {

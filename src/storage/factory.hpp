@@ -16,6 +16,21 @@ namespace bakthat::storage {
 // profile lacks what the destination needs, Usage for an unknown name.
 std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn = {});
 
+// The folder of a destination that holds bakthat's own objects (the
+// catalog rows, docs/destination-catalog.md): never a backup, so `ls` and
+// the adoption of row-less objects pass over it.
+inline constexpr const char* kReservedPrefix = ".bakthat/";
+bool is_reserved(const std::string& name);
+
+// Where the destination keeps its catalog rows: a folder of its own bucket
+// or container (.bakthat/rows/<destination>/; local: that folder of the
+// store's directory), written in the S3 STANDARD class whatever the
+// backups' class, so that rows are readable without a retrieval. Glacier
+// with a vault keeps them in the profile's s3_bucket, beside the inventory
+// copy (a vault lists its archives only through a day-old inventory job);
+// without one there is none: nullptr.
+std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::string& destination);
+
 // The catalog's backend_hash for this profile and destination, new rows are
 // written with: hex SHA-512 of the access key the store is reached with
 // (s3, glacier: the signing key, from the profile, the environment or

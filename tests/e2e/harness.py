@@ -148,6 +148,11 @@ class BakthatTestCase(unittest.TestCase):
     def store_dir(self):
         return os.path.join(self.home, ".local", "share", "bakthat", "store")
 
+    def store_objects(self):
+        """The local store's entries, without bakthat's own folder (.bakthat:
+        the catalog rows, docs/destination-catalog.md)."""
+        return [n for n in os.listdir(self.store_dir()) if n != ".bakthat"]
+
     def catalog_path(self):
         return os.path.join(self.home, ".bakthat.sqlite")
 

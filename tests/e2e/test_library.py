@@ -287,7 +287,7 @@ class KeyValueTest(LibraryTestCase):
         self.assertEqual(self.driver_ok("kv-get", "counter").strip(), "2")
         live = self.rows("filename = 'counter' AND is_deleted = 0")
         self.assertEqual([r["stored_filename"] for r in live], [second])
-        self.assertEqual(sorted(os.listdir(self.store_dir())), [second])
+        self.assertEqual(sorted(self.store_objects()), [second])
 
     def test_prefix_keys_and_plain_backups_are_distinct(self):
         self.driver_ok("kv-set", "ab", '"long"')
@@ -334,7 +334,7 @@ class KeyValueTest(LibraryTestCase):
         self.assertEqual(self.driver_ok("kv-delete", "nothing").strip(), "missing")
         self.driver_ok("kv-set", "k", "true")
         self.assertEqual(self.driver_ok("kv-delete", "k").strip(), "deleted")
-        self.assertEqual(os.listdir(self.store_dir()), [])
+        self.assertEqual(self.store_objects(), [])
         self.assertEqual(self.ok("show", "k", "--json").text.strip(), "[]")
         code, out, err = self.driver("kv-get", "k")
         self.assertNotEqual(code, 0)

@@ -81,7 +81,7 @@ class LocalRoundTrip(BakthatTestCase):
 
     def test_stored_name_and_gnu_tar(self):
         self.backup_tree()
-        objs = os.listdir(self.store_dir())
+        objs = self.store_objects()
         self.assertEqual(len(objs), 1)
         self.assertRegex(objs[0], r"^tree\.\d{14}\.tgz$")
         listing = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), objs[0])],
@@ -124,7 +124,7 @@ class LocalRoundTrip(BakthatTestCase):
         self.assertEqual(self.ok("show", "nomatch").text, "")
         self.assertIn(rows[0]["stored_filename"], self.ok("ls").text)
         self.ok("delete", "tree")
-        self.assertEqual(os.listdir(self.store_dir()), [])
+        self.assertEqual(self.store_objects(), [])
         self.assertEqual(json.loads(self.ok("show", "--json").out), [])
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select is_deleted from backups").fetchall(), [(1,)])
@@ -187,7 +187,7 @@ class LocalKinds(BakthatTestCase):
         with open(p, "w") as f:
             f.write("some notes\n" * 1000)
         self.ok("backup", p, "--prompt", "no")
-        self.assertRegex(os.listdir(self.store_dir())[0], r"^notes\.txt\.\d{14}\.tgz$")
+        self.assertRegex(self.store_objects()[0], r"^notes\.txt\.\d{14}\.tgz$")
         r = self.ok("restore", "notes.txt", "--stdout")
         self.assertEqual(r.out, b"some notes\n" * 1000)
         out = os.path.join(self.tmp, "o")
@@ -211,7 +211,7 @@ class LocalKinds(BakthatTestCase):
 
         def names(*args):
             r = self.ok("backup", "tree", "--prompt", "no", *args)
-            newest = max(os.listdir(self.store_dir()))
+            newest = max(self.store_objects())
             listed = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
                                     capture_output=True, text=True, check=True).stdout.split()
             return listed, r.errtext
@@ -228,7 +228,7 @@ class LocalKinds(BakthatTestCase):
         with open(os.path.join(tree, "r"), "wb") as f:
             f.write(os.urandom(300000))
         self.ok("backup", "tree", "--prompt", "no")
-        stored = os.path.join(self.store_dir(), os.listdir(self.store_dir())[0])
+        stored = os.path.join(self.store_dir(), self.store_objects()[0])
         with open(stored, "r+b") as f:  # damage the compressed data
             f.seek(150000)
             b = f.read(1)
@@ -275,7 +275,7 @@ class LocalKinds(BakthatTestCase):
     def test_stdin_stream(self):
         data = os.urandom(100000) + b"x" * 1000000
         self.ok("backup", "-", "--name", "dump", "--prompt", "no", input=data)
-        name = os.listdir(self.store_dir())[0]
+        name = self.store_objects()[0]
         self.assertRegex(name, r"^dump\.\d{14}\.gz$")
         self.assertEqual(subprocess.run(["gzip", "-dc", os.path.join(self.store_dir(), name)],
                                         capture_output=True, check=True).stdout, data)
@@ -313,7 +313,7 @@ class LocalKinds(BakthatTestCase):
         open(os.path.join(src, "f"), "w").write("f")
         subprocess.run(["tar", "-czf", os.path.join(self.work, "arch.tar.gz"), "-C", self.work, "d"], check=True)
         self.ok("backup", "arch.tar.gz", "--prompt", "no")
-        name = os.listdir(self.store_dir())[0]
+        name = self.store_objects()[0]
         self.assertRegex(name, r"^arch\.\d{14}\.tgz$")
         self.assertEqual(open(os.path.join(self.store_dir(), name), "rb").read(),
                          open(os.path.join(self.work, "arch.tar.gz"), "rb").read())
@@ -332,7 +332,7 @@ class LocalKinds(BakthatTestCase):
         p = os.path.join(self.work, "raw.bin")
         open(p, "wb").write(b"raw bytes")
         self.ok("backup", p, "--prompt", "no")
-        name = os.listdir(self.store_dir())[0]
+        name = self.store_objects()[0]
         self.assertRegex(name, r"^raw\.bin\.\d{14}$")
         self.assertEqual(open(os.path.join(self.store_dir(), name), "rb").read(), b"raw bytes")
         out = os.path.join(self.tmp, "o")
@@ -345,7 +345,7 @@ class LocalKinds(BakthatTestCase):
         os.makedirs(src)
         open(os.path.join(src, "a.txt"), "w").write("zzz" * 100000)
         self.ok("backup", "z", "--prompt", "no")
-        name = os.listdir(self.store_dir())[0]
+        name = self.store_objects()[0]
         self.assertRegex(name, r"^z\.\d{14}\.tar\.zst$")
         subprocess.run(["tar", "--zstd", "-tf", os.path.join(self.store_dir(), name)], check=True,
                        capture_output=True)
@@ -366,7 +366,7 @@ class LocalKinds(BakthatTestCase):
             open(os.path.join(src, exclude_file), "w").write(text)
             time.sleep(1.1)  # a stored name of its own
             self.ok("backup", "proj", "--prompt", "no")
-            newest = sorted(os.listdir(self.store_dir()))[-1]
+            newest = sorted(self.store_objects())[-1]
             return subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
                                   capture_output=True, text=True, check=True).stdout
 
@@ -444,7 +444,7 @@ class LocalKinds(BakthatTestCase):
         open(os.path.join(src, "f"), "w").write("f")
         for _ in range(3):
             self.ok("backup", "same", "--prompt", "no")
-        self.assertEqual(len(os.listdir(self.store_dir())), 3)
+        self.assertEqual(len(self.store_objects()), 3)
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select count(distinct stored_filename) from backups").fetchone(), (3,))
 
@@ -468,7 +468,7 @@ class LocalKinds(BakthatTestCase):
             self.assertEqual(r.code, 0, repr(r))
         db = sqlite3.connect(self.catalog_path())
         self.assertEqual(db.execute("select count(*) from backups").fetchone(), (4,))
-        self.assertEqual(len(os.listdir(self.store_dir())), 4)
+        self.assertEqual(len(self.store_objects()), 4)
 
     def test_old_catalog_from_sqlite3_cli(self):
         subprocess.run(["sqlite3", self.catalog_path()], input=OLD_SCHEMA, text=True, check=True)
@@ -503,7 +503,7 @@ class LocalKinds(BakthatTestCase):
         if os.stat(image).st_blocks * 512 > (16 << 20):
             self.skipTest("this file system does not keep holes")
         self.ok("backup", "vm", "--prompt", "no")
-        stored = [n for n in os.listdir(self.store_dir()) if not n.startswith(".")]
+        stored = [n for n in self.store_objects() if not n.startswith(".")]
         self.assertEqual(len(stored), 1)
         self.assertLess(os.path.getsize(os.path.join(self.store_dir(), stored[0])), 4 << 20)
         out = os.path.join(self.work, "out")
@@ -528,7 +528,7 @@ class LocalKinds(BakthatTestCase):
         self.ok("backup", self.home, "--prompt", "no")
         r = self.ok("backup", self.home, "--prompt", "no")
         self.assertIn("Leaving out %s: bakthat's own store" % self.store_dir(), r.errtext)
-        newest = sorted(os.listdir(self.store_dir()))[-1]
+        newest = sorted(self.store_objects())[-1]
         names = subprocess.run(["tar", "-tzf", os.path.join(self.store_dir(), newest)],
                                capture_output=True, text=True, check=True).stdout.split()
         self.assertIn("home/notes.txt", names)
@@ -543,7 +543,7 @@ class LocalKinds(BakthatTestCase):
         os.symlink(os.path.join(real, "app.conf"), os.path.join(self.work, "conf-link"))
         self.ok("backup", "current", "--prompt", "no")
         self.ok("backup", "conf-link", "--prompt", "no")
-        stored = {n.split(".")[0]: os.path.join(self.store_dir(), n) for n in os.listdir(self.store_dir())}
+        stored = {n.split(".")[0]: os.path.join(self.store_dir(), n) for n in self.store_objects()}
 
         def names(p):
             return subprocess.run(["tar", "-tzf", p], capture_output=True, text=True, check=True).stdout.split()
@@ -588,7 +588,7 @@ class LocalKinds(BakthatTestCase):
         except OSError:
             self.skipTest("this file system has no user extended attributes or ACLs")
         self.ok("backup", "x", "--prompt", "no")
-        stored = os.path.join(self.store_dir(), os.listdir(self.store_dir())[0])
+        stored = os.path.join(self.store_dir(), self.store_objects()[0])
         out = os.path.join(self.work, "out")
         os.makedirs(out)
         self.ok("restore", "x", "-o", out)
@@ -670,7 +670,7 @@ class LocalFailures(BakthatTestCase):
     def test_missing_path(self):
         r = self.fails("backup", "nope", "--prompt", "no")
         self.assertEqual(len(r.errtext.strip().splitlines()), 1)
-        self.assertFalse(os.path.exists(self.store_dir()) and os.listdir(self.store_dir()))
+        self.assertFalse(os.path.exists(self.store_dir()) and self.store_objects())
 
     def test_broken_yaml(self):
         self.write_config("default:\n  compress: [unclosed\n")
@@ -884,7 +884,7 @@ class LocalFailures(BakthatTestCase):
             time.sleep(delay)
             proc.send_signal(signal.SIGKILL)
             self.assertEqual(proc.wait(), -signal.SIGKILL, "the backup ended before it was killed")
-            finals = [n for n in os.listdir(self.store_dir()) if not n.startswith(".")] \
+            finals = [n for n in self.store_objects() if not n.startswith(".")] \
                 if os.path.exists(self.store_dir()) else []
             self.assertEqual(finals, [], "delay %s" % delay)
             if os.path.exists(self.catalog_path()):
@@ -900,7 +900,7 @@ class LocalFailures(BakthatTestCase):
         os.makedirs(small)
         open(os.path.join(small, "f"), "w").write("f")
         self.ok("backup", "small", "--prompt", "no")
-        self.assertEqual([n for n in os.listdir(self.store_dir()) if n.startswith(".")], [])
+        self.assertEqual([n for n in self.store_objects() if n.startswith(".")], [])
 
 
 class DeepTrees(BakthatTestCase):

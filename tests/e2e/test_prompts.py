@@ -51,7 +51,7 @@ class TerminalPrompts(BakthatTestCase):
         p.expect("confirmation")
         p.sendline("s3cret pass")
         self.assertEqual(self.finish(p), 0, p.before)
-        stored = os.listdir(self.store_dir())
+        stored = self.store_objects()
         self.assertEqual(len(stored), 1)
         self.assertTrue(stored[0].endswith(".tgz.enc"))
         out = os.path.join(self.tmp, "out")
@@ -84,7 +84,7 @@ class TerminalPrompts(BakthatTestCase):
         p.sendline("two")
         self.assertNotEqual(self.finish(p), 0)
         self.assertIn(b"do not match", p.before)
-        self.assertFalse(os.path.exists(self.store_dir()) and os.listdir(self.store_dir()))
+        self.assertFalse(os.path.exists(self.store_dir()) and self.store_objects())
         self.assertEqual(self.rows(), 0)
 
     def test_empty_password_means_no_encryption(self):
@@ -93,7 +93,7 @@ class TerminalPrompts(BakthatTestCase):
         p.expect("Password")
         p.sendline("")
         self.assertEqual(self.finish(p), 0, p.before)
-        self.assertTrue(os.listdir(self.store_dir())[0].endswith(".tgz"))
+        self.assertTrue(self.store_objects()[0].endswith(".tgz"))
 
     def test_config_warning_comes_before_the_prompt(self):
         # `recipient:` (sic) leaves the backup without recipients, so the

@@ -70,7 +70,7 @@ class Retention(BakthatTestCase):
                     c.execute("SELECT stored_filename, backup_date, is_deleted FROM backups")}
 
     def stored_objects(self):
-        return set(os.listdir(self.store_dir()))
+        return set(self.store_objects())
 
     def make_backups(self, offsets, name=None):
         """One backup of `name` per offset (seconds before now; negative: in

@@ -243,6 +243,22 @@ TEST_F(CatalogTest, MergeTakesNewRowsAndNewerOnesAndNeverUndoesADeletion) {
   EXPECT_EQ(c.by_stored_filename("d.1.tgz")->backend_hash, "hash-s3");
 }
 
+TEST_F(CatalogTest, MergeReplacesAnAdoptedRowWithTheBackupsOwn) {
+  Catalog c(path_);
+  // Adopted from the object alone (a sync ran between the object and its
+  // row): dated as the backup, as the backup's own row may be.
+  BackupRecord adopted = record("a", "a.1.tgz", 100, "", "s3");
+  adopted.metadata = {{"adopted", true}};
+  c.insert(adopted);
+  BackupRecord own = record("a", "a.1.tgz", 100, "t", "s3");
+  own.metadata = {{"sha256", "00"}};
+  EXPECT_EQ(c.merge({own}).at(0), Catalog::Merge::Updated);
+  EXPECT_EQ(c.by_stored_filename("a.1.tgz")->metadata.value("sha256", ""), "00");
+  // Never the reverse.
+  adopted.last_updated = 100;
+  EXPECT_EQ(c.merge({adopted}).at(0), Catalog::Merge::Kept);
+}
+
 TEST_F(CatalogTest, DeeplyNestedMetadataIsRefusedNotRecursedInto) {
   // What a hostile sync server may send: 200 KB nested 100,000 deep, as an
   // object and as the text the Python tool's JsonField hands over. Copying

@@ -239,6 +239,11 @@ TEST_F(ConfigTest, SyncBlock) {
   EXPECT_FALSE(load_sync_settings({write("n.yml", "default:\n  s3_bucket: a\n"), "", std::nullopt}));
   EXPECT_FALSE(load_sync_settings({}));  // no ~/.bakthat.yml
   EXPECT_THROW(load_sync_settings({home_ + "/missing.yml", "", std::nullopt}), Error);
+  // No url: the catalog syncs through the destination.
+  auto through_destination = load_sync_settings({write("d.yml", "sync:\n  auto: true\n"), "", std::nullopt});
+  ASSERT_TRUE(through_destination);
+  EXPECT_EQ(through_destination->url, "");
+  EXPECT_TRUE(through_destination->auto_sync);
 
   auto error = [&](const std::string& yaml) -> std::string {
     try {
