@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build demo test bench clean servers-up servers-down
+.PHONY: all deps configure build demo test test-sanitized bench clean servers-up servers-down
 
 all: build
 
@@ -24,11 +24,24 @@ demo: deps
 	@cmake --build $(BUILD) -j$(JOBS) --target bakthat_cli
 	@scripts/demo.sh $(BUILD)/bakthat
 
+# After the normal tests, the unit and integration tests again under
+# ASan+UBSan and under TSan (clang, trees build-asan and build-tsan), and
+# each fuzz harness for a bounded time (scripts/test-sanitized.sh). Any
+# failure fails `make test`; the servers are stopped either way.
 test: deps
 	@scripts/install-deps.sh --test
 	@$(MAKE) --no-print-directory build
 	@tests/servers/up.sh
-	@cd $(BUILD) && ctest --output-on-failure -j2 $(CTEST_ARGS); rc=$$?; cd .. ; tests/servers/down.sh; exit $$rc
+	@rc=0; (cd $(BUILD) && ctest --output-on-failure -j2 $(CTEST_ARGS)) || rc=1; \
+	  scripts/test-sanitized.sh address || rc=1; \
+	  scripts/test-sanitized.sh thread || rc=1; \
+	  tests/servers/down.sh; exit $$rc
+
+# The sanitizer runs alone, leaving the servers up.
+test-sanitized: deps
+	@scripts/install-deps.sh --test
+	@tests/servers/up.sh
+	@rc=0; scripts/test-sanitized.sh address || rc=1; scripts/test-sanitized.sh thread || rc=1; exit $$rc
 
 bench: deps
 	@scripts/install-deps.sh --bench
@@ -36,4 +49,4 @@ bench: deps
 	@bench/run.sh $(BUILD)/bakthat
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan

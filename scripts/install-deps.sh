@@ -9,6 +9,10 @@ PKGS=(build-essential cmake pkg-config git curl ca-certificates
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
   PKGS+=(python3-pexpect openssh-client)
 fi
+if [[ "${1:-}" == "--test" ]]; then
+  # The sanitized trees and the fuzzers (scripts/test-sanitized.sh).
+  PKGS+=(clang libclang-rt-14-dev llvm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   PKGS+=(restic time)
 fi
