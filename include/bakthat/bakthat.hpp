@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bakthat/cancel.hpp"
 #include "bakthat/catalog.hpp"
 #include "bakthat/config.hpp"
 #include "bakthat/errors.hpp"
@@ -70,6 +71,9 @@ struct Options {
   // kind() as the backend, and its location() stands for the store. It must
   // outlive the call; `destination` is then ignored.
   std::shared_ptr<Storage> storage;
+  // Cancelling it stops the operation within a second: Error(Interrupted),
+  // nothing stored or recorded (cancel.hpp). nullptr: not cancellable.
+  const CancelToken* cancel = nullptr;
 };
 
 struct BackupOptions : Options {

@@ -48,6 +48,9 @@ struct Profile {
   std::optional<int> compression_level;
   int threads = 0;                  // resolved: >= 1
   std::uint64_t part_size = 0;      // 0: chosen automatically
+  // Seconds a failing request of a network destination is retried without
+  // progress (retry::Policy::max_stall).
+  int retry_time = 900;
   std::vector<std::string> recipients;
   std::string identity_file;
   std::string database;             // resolved catalog path

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,11 @@ class Storage {
   // For archive tiers: starts (or checks) a retrieval so that open() can
   // succeed later. Destinations whose objects are always readable say Ready.
   virtual Readiness prepare_read(const std::string& name);
+  // Aborts the uploads left incomplete (S3 multipart uploads whose abort
+  // failed) that began before `before` (Unix seconds) and whose names `ours`
+  // accepts; returns their names. Destinations without such uploads: none.
+  virtual std::vector<std::string> abort_incomplete(const std::function<bool(const std::string&)>& ours,
+                                                    std::int64_t before);
 };
 
 }  // namespace bakthat

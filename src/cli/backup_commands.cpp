@@ -1,4 +1,5 @@
 // backup, restore and verify: the commands that move archive bytes.
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,15 +12,24 @@
 namespace bakthat::cli {
 namespace {
 
+// Standard input, waited for in short polls so that a cancellation (Ctrl-C
+// while a pipe's writer is silent) is seen within a second.
 class StdinSource : public Source {
  public:
+  explicit StdinSource(const CancelToken* cancel) : cancel_(cancel) {}
   std::size_t read(MutableBytes out) override {
     for (;;) {
+      check_cancel(cancel_);
+      pollfd ready{STDIN_FILENO, POLLIN, 0};
+      if (::poll(&ready, 1, 100) == 0) continue;
       ssize_t n = ::read(STDIN_FILENO, out.data(), out.size());
       if (n >= 0) return static_cast<std::size_t>(n);
-      if (errno != EINTR) throw Error(ErrorKind::Io, "cannot read standard input");
+      if (errno != EINTR && errno != EAGAIN) throw Error(ErrorKind::Io, "cannot read standard input");
     }
   }
+
+ private:
+  const CancelToken* cancel_;
 };
 
 // Writes a restored stream to standard output.
@@ -116,7 +126,7 @@ class BackupCommand : public Command {
     o.password = context.backup_password(prompt_, has_recipients);
     BackupRecord r;
     if (path_ == "-") {
-      StdinSource in;
+      StdinSource in(context.cancel);
       r = backup_stream(in, name_, o);
     } else {
       r = backup(path_, o);

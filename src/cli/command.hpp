@@ -28,6 +28,8 @@ class Context {
  public:
   Globals globals;
   std::unique_ptr<TerminalReporter> reporter;
+  // Cancelled by SIGINT / SIGTERM; every operation's Options::cancel.
+  const CancelToken* cancel = nullptr;
 
   // Config file, profile, destination and reporter, as the globals say.
   Options base_options() const;

@@ -10,6 +10,7 @@ Options Context::base_options() const {
   o.config.profile = globals.profile;
   o.destination = globals.destination;
   o.reporter = reporter.get();
+  o.cancel = cancel;
   return o;
 }
 
@@ -19,6 +20,7 @@ std::optional<std::string> Context::backup_password(const std::string& prompt_fl
   if (std::getenv("BAKTHAT_PASSWORD")) return std::nullopt;
   if (prompt_flag == "no" || has_recipients || !have_terminal()) return std::nullopt;
   auto first = ask_secret("Password (blank to disable encryption): ");
+  check_cancel(cancel);  // Ctrl-C ends the read (EINTR): no second prompt
   if (!first || first->empty()) return std::nullopt;
   auto second = ask_secret("Password confirmation: ");
   if (!second || *second != *first) throw Error(ErrorKind::Usage, "the passwords do not match; nothing was stored");

@@ -13,13 +13,37 @@
 
 #include "bakthat/bakthat.hpp"
 #include "cli/command.hpp"
-#include "ops/pipeline.hpp"
 
 namespace {
 
 using namespace bakthat;
 
-void on_signal(int) { ops::g_cancel.store(true); }
+CancelToken g_cancel;
+volatile std::sig_atomic_t g_signal = 0;
+
+// SIGINT, SIGTERM: the running operation is cancelled and unwinds (an upload
+// is aborted, no row written); a second one ends the process at once.
+void on_signal(int signo) {
+  if (g_signal != 0) ::_exit(128 + signo);
+  g_signal = signo;
+  g_cancel.cancel();
+}
+
+// Without SA_RESTART, so that a read waiting on a terminal or a pipe returns
+// (EINTR) and its caller sees the cancellation.
+void handle_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+// A command that failed after a signal exits as the shell reports a process
+// the signal ended: 128 + its number (130 for SIGINT, 143 for SIGTERM).
+int status_after_signal(int status) { return status != 0 && g_signal != 0 ? 128 + g_signal : status; }
 
 // Parses the arguments and runs the command they name.
 int run(int argc, char** argv, cli::Context& context) {
@@ -79,12 +103,11 @@ int run(int argc, char** argv, cli::Context& context) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGPIPE, SIG_IGN);
+  handle_signals();
   cli::Context context;
+  context.cancel = &g_cancel;
   try {
-    int status = run(argc, argv, context);
+    int status = status_after_signal(run(argc, argv, context));
     // Output that never arrived (a full disk behind `show > file`) is a
     // failure, as coreutils treat it; a reader that went away (`| head`) is not.
     if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && errno != EPIPE) {
@@ -95,7 +118,7 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "bakthat: %s\n", e.what());
-    return exit_status(e.kind());
+    return status_after_signal(exit_status(e.kind()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bakthat: unexpected error: %s\n", e.what());
     return 1;

@@ -10,10 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "bakthat/errors.hpp"
+#include "util/read_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -43,15 +42,11 @@ YAML::Node parse_yaml(const std::string& text, const std::string& origin) {
 }
 
 std::optional<YAML::Node> read_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return std::nullopt;
-    throw Error(ErrorKind::Config, path + ": cannot read: " + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(ErrorKind::Config, path + ": cannot read");
-  return parse_yaml(text.str(), path);
+  // A configuration is a few kilobytes; the limit only stops a wrong name.
+  constexpr std::size_t kMaxConfig = 1u << 20;
+  auto text = util::read_regular_file(path, kMaxConfig, ErrorKind::Config, "configuration file");
+  if (!text) return std::nullopt;
+  return parse_yaml(*text, path);
 }
 
 std::optional<std::string> privacy_warning(const std::string& path) {

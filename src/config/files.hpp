@@ -17,8 +17,8 @@ std::string home_dir();
 std::string expand_user(const std::string& path);
 
 // The YAML document of `path`, or nullopt when the file does not exist.
-// Unreadable files and invalid YAML are Config errors naming the file and,
-// for YAML, the line.
+// Unreadable files, anything but a regular file of at most 1 MiB, and
+// invalid YAML are Config errors naming the file and, for YAML, the line.
 std::optional<YAML::Node> read_yaml_file(const std::string& path);
 
 // A warning when `path` lets its group or others in (mode & 077), as ssh

@@ -144,6 +144,7 @@ void parse_keys(const MappingReader& r, Profile& p) {
   }
   if (auto v = r.integer("threads", 1, 1024, "a positive integer")) p.threads = int(*v);
   p.part_size = parse_part_size(r);
+  if (auto v = r.integer("retry_time", 1, 86400, "seconds, 1..86400")) p.retry_time = int(*v);
   if (auto v = r.strings("recipients")) p.recipients = *v;
   if (auto v = r.string("identity_file")) p.identity_file = *v;
   if (auto v = r.string("database")) p.database = *v;

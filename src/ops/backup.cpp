@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -80,6 +81,26 @@ codec::Codec profile_codec(const Profile& p) {
   return p.compression == "zstd" ? codec::Codec::Zstd : codec::Codec::Gzip;
 }
 
+// Uploads older than a day that a failed abort left open are bakthat's to
+// abort: a younger one may be another machine's backup in progress.
+// BAKTHAT_STALE_UPLOAD_SECONDS shortens the day for tests.
+std::int64_t stale_upload_age() {
+  const char* v = std::getenv("BAKTHAT_STALE_UPLOAD_SECONDS");
+  return v && *v ? std::atoll(v) : 86400;
+}
+
+// Aborts bakthat's own uploads a failed abort left open at this destination
+// (parts are stored and billed until then). A failure is only a warning.
+void abort_stale_uploads(Storage& store, Reporter& rep) {
+  try {
+    for (const auto& name : store.abort_incomplete(ops::is_stored_name, std::time(nullptr) - stale_upload_age()))
+      rep.message("Aborted the incomplete upload of " + name + " left by an earlier backup");
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Interrupted) throw;
+    rep.warning(std::string("incomplete uploads were not checked: ") + e.what());
+  }
+}
+
 // Runs the common tail: compress -> encrypt -> hash -> store, fed by
 // `produce`, then writes the catalog row. Retries the next second when the
 // name is taken, so two backups of one name in one second both succeed; it
@@ -96,6 +117,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   std::string ext = ops::extension_for(plan.layout, plan.store_as_is ? codec::Codec::None : plan.codec);
   if (plan.store_as_is && plan.layout == Layout::Tar) ext = ".tgz";
 
+  abort_stale_uploads(store, rep);
   std::unique_ptr<ObjectWriter> writer;
   std::string stored;
   for (int attempt = 0;; ++attempt) {
@@ -107,7 +129,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Conflict || attempt > 300) throw;
       ++when;
-      while (std::time(nullptr) < when) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (std::time(nullptr) < when) sleep_unless_cancelled(ctx.cancel(), std::chrono::milliseconds(20));
     }
   }
 
@@ -132,7 +154,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   if (enc.options) rep.message("Encrypting...");
   rep.message("Uploading...");
 
-  ops::HashingSink hashed(*writer);
+  ops::HashingSink hashed(*writer, ctx.cancel());
   std::unique_ptr<Sink> encryptor;
   Sink* head = &hashed;
   if (enc.options) {
@@ -146,7 +168,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     head = compressor.get();
   }
   rep.progress_start("Uploading", 0);
-  ops::ProgressSink progress(*head, rep, std::move(total));
+  ops::ProgressSink progress(*head, rep, ctx.cancel(), std::move(total));
   nlohmann::json extra = produce(progress);
   rep.progress_end();
 
@@ -173,17 +195,17 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
 
 // The bytes of regular files under root that the archive takes: not those
 // excluded, nor those it leaves out (the local store), for the progress
-// total. Measured on a thread while the backup already streams: on a cold
-// cache a walk of its own would delay the first byte by a whole metadata
-// pass. `device`: root's file system, when the backup stays on it.
+// total. `device`: root's file system, when the backup stays on it. Stops
+// early (with what it counted) once `stop` is set.
 std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes,
-                        const archive::Identities& leave_out, std::optional<dev_t> device) {
+                        const archive::Identities& leave_out, std::optional<dev_t> device,
+                        const std::atomic<bool>& stop) {
   std::uint64_t total = 0;
   std::error_code ec;
   if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
   const bool need_stat = !leave_out.empty() || device;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+       it != fs::recursive_directory_iterator() && !stop.load(std::memory_order_relaxed); it.increment(ec)) {
     if (ec) break;
     // The iterator holds a descriptor per level, beside the archive's own
     // walk: below kTotalDepth the total leaves files out rather than take
@@ -204,6 +226,44 @@ std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& ex
   return total;
 }
 
+// tree_size() on a thread while the backup already streams (on a cold cache
+// a walk of its own would delay the first byte by a whole metadata pass).
+// The walk ends with the backup, even one that failed or was cancelled at
+// once: a backup of / does not wait for the walk of the whole machine.
+class TreeTotal {
+ public:
+  TreeTotal(std::string root, archive::ExcludeRules excludes, archive::Identities leave_out,
+            std::optional<dev_t> device) {
+    std::future<std::uint64_t> result = promise_.get_future();
+    try {
+      walker_ = std::thread([this, root = std::move(root), excludes = std::move(excludes),
+                             leave_out = std::move(leave_out), device] {
+        try {
+          promise_.set_value(tree_size(root, excludes, leave_out, device, stop_));
+        } catch (...) {
+          promise_.set_exception(std::current_exception());
+        }
+      });
+      result_ = std::move(result);
+    } catch (const std::system_error&) {  // no thread to spare: no total
+    }
+  }
+  ~TreeTotal() {
+    stop_ = true;
+    if (walker_.joinable()) walker_.join();
+  }
+  TreeTotal(const TreeTotal&) = delete;
+  TreeTotal& operator=(const TreeTotal&) = delete;
+  // The total once known (invalid without a walk); taken once.
+  std::future<std::uint64_t> future() { return std::move(result_); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::promise<std::uint64_t> promise_;
+  std::future<std::uint64_t> result_;
+  std::thread walker_;
+};
+
 // A kind of trouble's paths in the catalog row: the count, and the first
 // kListedInRow of them. Trees like /sys change by the thousand while read;
 // the whole list made rows of a megabyte, which every `show --json`, sync
@@ -219,17 +279,6 @@ void list_in_row(nlohmann::json& extra, const std::string& key, const std::vecto
 
 void warn_changed(ops::Context& ctx, const std::string& path) {
   ctx.reporter().warning(path + " changed while it was read; its copy may be inconsistent");
-}
-
-std::future<std::uint64_t> start_tree_size(const std::string& root, const archive::ExcludeRules& excludes,
-                                           const archive::Identities& leave_out, std::optional<dev_t> device) {
-  try {
-    return std::async(std::launch::async, tree_size, root, excludes, leave_out, device);
-  } catch (const std::system_error&) {  // no thread to spare: no total
-    std::promise<std::uint64_t> none;
-    none.set_value(0);
-    return none.get_future();
-  }
 }
 
 }  // namespace
@@ -300,12 +349,12 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     else if (!options.exclude_file.empty())
       excludes = archive::ExcludeRules::from_file(options.exclude_file);
   }
-  return ev.done(store_and_record(ctx, options, plan, start_tree_size(absolute, excludes, archive::Identities(leave_out),
-                                                  options.one_file_system ? std::optional<dev_t>(st.st_dev) : std::nullopt),
-                                  [&](Sink& out) -> nlohmann::json {
+  TreeTotal total(absolute, excludes, archive::Identities(leave_out),
+                  options.one_file_system ? std::optional<dev_t>(st.st_dev) : std::nullopt);
+  return ev.done(store_and_record(ctx, options, plan, total.future(), [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
-      ops::copy(*src, out);
+      ops::copy(*src, out, ctx.cancel());
       out.finish();
       nlohmann::json extra = {{"files", 1}};
       struct stat after {};
@@ -366,7 +415,7 @@ BackupRecord backup_stream(Source& in, const std::string& name, const BackupOpti
   plan.codec = options.compress.value_or(ctx.profile().compress) ? profile_codec(ctx.profile()) : codec::Codec::None;
   ctx.reporter().message("Backing up " + name + " from standard input");
   return ev.done(store_and_record(ctx, options, plan, {}, [&](Sink& out) -> nlohmann::json {
-    ops::copy(in, out);
+    ops::copy(in, out, ctx.cancel());
     out.finish();
     return {{"files", 1}};
   }));

@@ -14,6 +14,7 @@ Context::Context(const Options& options)
     : config_(options.config),
       profile_(load_profile(options.config)),
       reporter_(options.reporter ? options.reporter : &silent_reporter()),
+      cancel_(options.cancel),
       password_(options.password) {
   report_config_warnings(*reporter_, profile_.warnings);
   if (const char* env = std::getenv("BAKTHAT_PASSWORD"); !password_ && env) password_ = std::string(env);
@@ -68,7 +69,7 @@ Catalog& Context::catalog() {
 
 Storage& Context::storage() {
   if (!storage_)
-    storage_ = storage::make_storage(profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); });
+    storage_ = storage::make_storage(profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); }, cancel_);
   return *storage_;
 }
 

@@ -26,6 +26,8 @@ class Context {
   Catalog& catalog();
   Storage& storage();
   Reporter& reporter() const { return *reporter_; }
+  // The caller's token (Options::cancel), or nullptr.
+  const CancelToken* cancel() const { return cancel_; }
   // The password the caller gave, else the BAKTHAT_PASSWORD environment
   // variable, else none. An empty one means: no encryption.
   const std::optional<std::string>& password() const { return password_; }
@@ -52,6 +54,7 @@ class Context {
   std::string destination_;
   std::vector<std::string> lookup_hashes_;  // storage::lookup_hashes: never empty
   Reporter* reporter_;
+  const CancelToken* cancel_;
   std::optional<std::string> password_;
   std::unique_ptr<Catalog> catalog_;
   std::shared_ptr<Storage> storage_;  // Options::storage, or made on first use

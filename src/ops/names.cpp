@@ -58,6 +58,21 @@ NameInfo parse_stored_name(const std::string& stored) {
   return info;
 }
 
+bool is_stored_name(const std::string& name) {
+  std::string s = name;
+  if (ends_with(s, ".enc")) s.resize(s.size() - 4);
+  for (const char* ext : {".tgz", ".tar.zst", ".tar", ".gz", ".zst"})
+    if (ends_with(s, ext)) {
+      s.resize(s.size() - std::char_traits<char>::length(ext));
+      break;
+    }
+  constexpr std::size_t kStamp = 14;
+  if (s.size() < kStamp + 2 || s[s.size() - kStamp - 1] != '.') return false;
+  for (std::size_t i = s.size() - kStamp; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
 std::string last_component(const std::string& path) {
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();

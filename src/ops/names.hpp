@@ -36,6 +36,10 @@ std::string extension_for(Layout layout, codec::Codec codec);
 // Reads a stored name's suffixes back.
 NameInfo parse_stored_name(const std::string& stored);
 
+// Whether bakthat could have made `name` with stored_name(): a base, the
+// 14-digit stamp, one of its extensions, maybe ".enc".
+bool is_stored_name(const std::string& name);
+
 // The last path component ("a/b/" -> "b"); "" for "/".
 std::string last_component(const std::string& path);
 

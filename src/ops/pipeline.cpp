@@ -5,14 +5,8 @@
 
 namespace bakthat::ops {
 
-std::atomic<bool> g_cancel{false};
-
-void check_cancel() {
-  if (g_cancel.load(std::memory_order_relaxed)) throw Error(ErrorKind::Interrupted, "interrupted");
-}
-
 void HashingSink::write(Bytes data) {
-  check_cancel();
+  check_cancel(cancel_);
   hash_.update(data);
   size_ += data.size();
   next_.write(data);
@@ -24,7 +18,7 @@ void HashingSink::finish() {
 }
 
 std::size_t HashingSource::read(MutableBytes out) {
-  check_cancel();
+  check_cancel(cancel_);
   if (done_) return 0;
   std::size_t n = in_.read(out);
   if (n == 0) {
@@ -40,6 +34,7 @@ std::size_t HashingSource::read(MutableBytes out) {
 }
 
 void ProgressSink::write(Bytes data) {
+  check_cancel(cancel_);
   count_ += data.size();
   if (total_.valid() && total_.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
     reporter_.progress_total(total_.get());
@@ -59,11 +54,11 @@ std::size_t ProgressSource::read(MutableBytes out) {
   return n;
 }
 
-std::uint64_t copy(Source& in, Sink& out) {
+std::uint64_t copy(Source& in, Sink& out, const CancelToken* cancel) {
   std::vector<std::uint8_t> buf(1 << 20);
   std::uint64_t total = 0;
   for (;;) {
-    check_cancel();
+    check_cancel(cancel);
     std::size_t n = in.read(buf);
     if (n == 0) return total;
     out.write(Bytes(buf.data(), n));

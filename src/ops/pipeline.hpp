@@ -2,7 +2,6 @@
 // stages: digests of what is stored, progress counting, and cancellation.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <future>
 #include <string>
@@ -12,15 +11,14 @@
 
 namespace bakthat::ops {
 
-// Set by a signal handler (SIGINT, SIGTERM); every stage below checks it and
-// throws Interrupted, so unwinding aborts the upload.
-extern std::atomic<bool> g_cancel;
-void check_cancel();
+// The stages that take a CancelToken (Options::cancel, may be nullptr)
+// check it at each block and throw Interrupted, so unwinding aborts the
+// upload.
 
 // Passes bytes on while computing their SHA-256 and count.
 class HashingSink : public Sink {
  public:
-  explicit HashingSink(Sink& next) : next_(next) {}
+  HashingSink(Sink& next, const CancelToken* cancel) : next_(next), cancel_(cancel) {}
   void write(Bytes data) override;
   void finish() override;
   std::uint64_t size() const { return size_; }
@@ -28,6 +26,7 @@ class HashingSink : public Sink {
 
  private:
   Sink& next_;
+  const CancelToken* cancel_;
   util::Sha256 hash_;
   std::uint64_t size_ = 0;
   std::string digest_;
@@ -38,25 +37,28 @@ class HashingSink : public Sink {
 // end is reported downstream (so nothing is committed from bad data).
 class HashingSource : public Source {
  public:
-  HashingSource(Source& in, std::string expected_sha256) : in_(in), expected_(std::move(expected_sha256)) {}
+  HashingSource(Source& in, std::string expected_sha256, const CancelToken* cancel)
+      : in_(in), expected_(std::move(expected_sha256)), cancel_(cancel) {}
   std::size_t read(MutableBytes out) override;
   std::uint64_t size() const { return size_; }
 
  private:
   Source& in_;
   std::string expected_;
+  const CancelToken* cancel_;
   util::Sha256 hash_;
   std::uint64_t size_ = 0;
   bool done_ = false;
 };
 
-// Counts bytes through a Sink or Source and reports them to a Reporter. A
+// Counts bytes through a Sink or Source and reports them to a Reporter (the
+// sink, first stage of a backup, checks its token too: compressors buffer). A
 // sink's `total` still being computed is passed on
 // (Reporter::progress_total) once ready, at the latest when it finishes.
 class ProgressSink : public Sink {
  public:
-  ProgressSink(Sink& next, Reporter& reporter, std::future<std::uint64_t> total = {})
-      : next_(next), reporter_(reporter), total_(std::move(total)) {}
+  ProgressSink(Sink& next, Reporter& reporter, const CancelToken* cancel, std::future<std::uint64_t> total = {})
+      : next_(next), reporter_(reporter), cancel_(cancel), total_(std::move(total)) {}
   void write(Bytes data) override;
   void finish() override;
   std::uint64_t count() const { return count_; }
@@ -64,6 +66,7 @@ class ProgressSink : public Sink {
  private:
   Sink& next_;
   Reporter& reporter_;
+  const CancelToken* cancel_;
   std::future<std::uint64_t> total_;
   std::uint64_t count_ = 0;
 };
@@ -79,7 +82,21 @@ class ProgressSource : public Source {
   std::uint64_t count_ = 0;
 };
 
+// Passes bytes on; throws Interrupted once `cancel` is cancelled.
+class CancellableSource : public Source {
+ public:
+  CancellableSource(Source& in, const CancelToken* cancel) : in_(in), cancel_(cancel) {}
+  std::size_t read(MutableBytes out) override {
+    check_cancel(cancel_);
+    return in_.read(out);
+  }
+
+ private:
+  Source& in_;
+  const CancelToken* cancel_;
+};
+
 // Writes everything from `in` into `out` (without finishing out).
-std::uint64_t copy(Source& in, Sink& out);
+std::uint64_t copy(Source& in, Sink& out, const CancelToken* cancel);
 
 }  // namespace bakthat::ops

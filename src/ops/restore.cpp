@@ -98,9 +98,11 @@ bool looks_like_tar(Bytes head) {
 // (`from_file` names it) as its magic says, which must agree with its name.
 RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::string& stream_name,
                       const RestoreOptions& options, Reporter& rep,
-                      const std::optional<crypto::DecryptOptions>& decrypt, const std::string& from_file) {
+                      const std::optional<crypto::DecryptOptions>& decrypt, const std::string& from_file,
+                      const CancelToken* cancel) {
   bool detect_layout = !from_file.empty();
-  Source* head = &stored;
+  ops::CancellableSource cancellable(stored, cancel);
+  Source* head = &cancellable;
   std::unique_ptr<Source> decryptor, decompressor;
   if (decrypt) {
     rep.message("Decrypting...");
@@ -138,7 +140,7 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
     if (layout == ops::Layout::Tar) {
       archive::extract_single_to(body, *options.out);
     } else {
-      ops::copy(body, *options.out);
+      ops::copy(body, *options.out, cancel);
     }
     options.out->finish();
     return result;
@@ -217,20 +219,19 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
                                                        : RestoreState::RetrievalInProgress;
       return ev.done(std::move(result));
     }
-    ops::check_cancel();
-    std::this_thread::sleep_for(std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
+    sleep_unless_cancelled(ctx.cancel(), std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
   }
 
   rep.message("Downloading...");
   auto src = store.open(stored);
   ops::ProgressSource progress(*src, rep);
   rep.progress_start("Downloading", static_cast<std::uint64_t>(rec->size));
-  ops::HashingSource hashed(progress, rec->metadata.value("sha256", std::string()));
+  ops::HashingSource hashed(progress, rec->metadata.value("sha256", std::string()), ctx.cancel());
   // A stream is restored under its catalog name, which must stay inside the target.
   std::string stream_name = ops::last_component(rec->filename);
   if (stream_name.empty() || stream_name == "." || stream_name == "..")
     throw Error(ErrorKind::Unsafe, "cannot restore a stream named '" + rec->filename + "'");
-  RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, "");
+  RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, "", ctx.cancel());
   rep.progress_end();
   result.restored = delivered.restored;
   return ev.done(std::move(result));
@@ -272,7 +273,7 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
     if (stream_name.size() > s.size() && stream_name.compare(stream_name.size() - s.size(), s.size(), s) == 0)
       stream_name.resize(stream_name.size() - s.size());
   }
-  RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, file);
+  RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, file, ctx.cancel());
   return ev.done(std::move(result));
 }
 
@@ -285,7 +286,7 @@ BackupRecord verify(const std::string& name, const Options& options) {
   const auto& decrypt = found.decrypt;
   rep.message("Verifying " + rec->stored_filename);
   auto src = ctx.storage().open(rec->stored_filename);
-  ops::HashingSource hashed(*src, rec->metadata.value("sha256", std::string()));
+  ops::HashingSource hashed(*src, rec->metadata.value("sha256", std::string()), ctx.cancel());
   Source* head = &hashed;
   std::unique_ptr<Source> decryptor, decompressor;
   if (decrypt) {

@@ -45,8 +45,8 @@ SyncReport with_destination(ops::Context& ctx, const ops::DestinationScan& scan)
   return report;
 }
 
-SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporter) {
-  catalog_sync::SyncClient client(settings, ops::host_name());
+SyncReport run(Catalog& catalog, const SyncSettings& settings, Reporter& reporter, const CancelToken* cancel) {
+  catalog_sync::SyncClient client(settings, ops::host_name(), cancel);
   auto id = catalog.config_value(kClientId);
   if (!id || id->is_null()) catalog.set_config_value(kClientId, client.register_client());
 
@@ -98,7 +98,7 @@ void sync_if_auto(Context& ctx) {
     if (settings->url.empty()) {
       with_destination(ctx, {});
     } else {
-      run(ctx.catalog(), *settings, ctx.reporter());
+      run(ctx.catalog(), *settings, ctx.reporter(), ctx.cancel());
     }
   } catch (const Error& e) {
     ctx.reporter().warning(std::string("the catalog was not synced: ") + e.what());
@@ -109,7 +109,7 @@ void sync_if_auto(Context& ctx) {
 
 SyncReport sync_catalog(const SyncOptions& options) {
   ops::Context ctx(options);
-  if (auto server = server_of(options, ctx.reporter())) return run(ctx.catalog(), *server, ctx.reporter());
+  if (auto server = server_of(options, ctx.reporter())) return run(ctx.catalog(), *server, ctx.reporter(), ctx.cancel());
   ops::DestinationScan scan;
   scan.all = options.adopt_all;
   return with_destination(ctx, scan);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bakthat/cancel.hpp"
 #include "bakthat/config.hpp"
 #include "bakthat/storage.hpp"
 #include "storage/warn.hpp"
@@ -14,7 +15,10 @@ namespace bakthat::storage {
 
 // destination: "local", "s3", "glacier" or "swift". Throws Config when the
 // profile lacks what the destination needs, Usage for an unknown name.
-std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn = {});
+// Its requests and the waits between retries stop (Interrupted) once
+// `cancel` is cancelled.
+std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn = {},
+                                      const CancelToken* cancel = nullptr);
 
 // The folder of a destination that holds bakthat's own objects (the
 // catalog rows, docs/destination-catalog.md): never a backup, so `ls` and

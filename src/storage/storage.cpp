@@ -10,4 +10,8 @@ std::string Storage::presign(const std::string&, const std::string&, std::int64_
 
 Readiness Storage::prepare_read(const std::string&) { return Readiness::Ready; }
 
+std::vector<std::string> Storage::abort_incomplete(const std::function<bool(const std::string&)>&, std::int64_t) {
+  return {};
+}
+
 }  // namespace bakthat

@@ -10,11 +10,11 @@ namespace bakthat::catalog_sync {
 using nlohmann::json;
 namespace retry = storage::retry;
 
-SyncClient::SyncClient(SyncSettings settings, std::string client_name)
+SyncClient::SyncClient(SyncSettings settings, std::string client_name, const CancelToken* cancel)
     : settings_(std::move(settings)),
       client_name_(std::move(client_name)),
-      http_(storage::http::default_options("sync server")),
-      policy_(retry::default_policy()) {
+      http_(storage::http::default_options("sync server", cancel)),
+      policy_(retry::default_policy(cancel)) {
   while (!settings_.url.empty() && settings_.url.back() == '/') settings_.url.pop_back();
   const std::string pair = settings_.username + ":" + settings_.password;
   authorization_ = "Basic " + crypto::detail::base64_padded_encode(util::as_bytes(pair));

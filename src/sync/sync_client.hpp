@@ -25,8 +25,9 @@ namespace bakthat::catalog_sync {
 
 class SyncClient {
  public:
-  // `client_name` goes in the bakthat-client header (the host name).
-  SyncClient(SyncSettings settings, std::string client_name);
+  // `client_name` goes in the bakthat-client header (the host name);
+  // `cancel` ends requests and waits between retries (Interrupted).
+  SyncClient(SyncSettings settings, std::string client_name, const CancelToken* cancel = nullptr);
 
   // Registers this machine; returns the id the server gave it.
   std::string register_client();

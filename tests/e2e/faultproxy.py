@@ -2,7 +2,9 @@
 tests: it sits on 127.0.0.1 (a free port) in front of a server and, driven
 by a seeded random generator, answers some requests with 500/503 itself,
 stalls some replies, and drops some connections (before the reply or in the
-middle of its body). Requests are forwarded byte for byte (only the
+middle of its body). A throttled request (slow_drop, a regex on the request
+line; the first match only) has its body read slowly, as over a slow uplink,
+for slow_seconds, and then its connection dropped. Requests are forwarded byte for byte (only the
 Connection header is set to close), so signatures stay valid.
 
 As a module:  with FaultProxy("127.0.0.1:18080", seed=1, fail=0.1) as p: p.port
@@ -62,8 +64,12 @@ class FaultProxy(LoopbackListener):
     regex on the request line whose matches always get a 500."""
 
     def __init__(self, target, seed=0, fail=0.0, stall=0.0, stall_seconds=2.0, drop=0.0,
-                 drop_body=0.0, max_faults=None, always_fail=None, stats_path=None):
+                 drop_body=0.0, max_faults=None, always_fail=None, stats_path=None,
+                 slow_drop=None, slow_seconds=10.0, slow_rate=65536):
         super().__init__(target)
+        self.slow_drop = re.compile(slow_drop.encode()) if slow_drop else None
+        self.slow_seconds = slow_seconds
+        self.slow_rate = slow_rate
         self.rng = random.Random(seed)
         self.p = {"fail": fail, "stall": stall, "drop": drop, "drop_body": drop_body}
         self.stall_seconds = stall_seconds
@@ -71,7 +77,8 @@ class FaultProxy(LoopbackListener):
         self.always_fail = re.compile(always_fail.encode()) if always_fail else None
         self.lock = threading.Lock()
         self.stats_path = stats_path
-        self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0}
+        self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0,
+                      "slow_drop": 0}
 
     def faults(self):
         with self.lock:
@@ -102,6 +109,21 @@ class FaultProxy(LoopbackListener):
                 return kind
         return None
 
+    def _take_slow_drop(self, request_line):
+        with self.lock:
+            if not self.slow_drop or self.stats["slow_drop"] or not self.slow_drop.search(request_line):
+                return False
+            self.stats["slow_drop"] += 1
+            return True
+
+    def _read_slowly(self, conn):
+        step = 0.25
+        end = time.monotonic() + self.slow_seconds
+        while time.monotonic() < end:
+            if not conn.recv(int(self.slow_rate * step)):
+                return
+            time.sleep(step)
+
     def faults_unlocked(self):
         return sum(v for k, v in self.stats.items() if k != "requests")
 
@@ -113,6 +135,9 @@ class FaultProxy(LoopbackListener):
                 if buf is None:
                     return
                 head, buf = buf.split(b"\r\n\r\n", 1)
+                if self._take_slow_drop(head.split(b"\r\n", 1)[0]):
+                    self._read_slowly(conn)
+                    return
                 length = int(_headers(head).get(b"content-length", b"0"))
                 buf = _recv_exact(conn, buf, length)
                 if buf is None:

@@ -161,7 +161,7 @@ std::string archive_description(const std::string& name) {
 Client::Client(ClientConfig config)
     : config_(std::move(config)),
       endpoint_(resolve_endpoint(config_.endpoint, config_.region)),
-      pool_(http::default_options("Glacier")) {}
+      pool_(http::default_options("Glacier", config_.retry.cancel)) {}
 
 http::Response Client::send_once(const GlacierRequest& r) {
   http::Response resp = pool_.perform(build_request(config_, endpoint_, r, s3::amz_date(now_seconds())));

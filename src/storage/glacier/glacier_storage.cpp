@@ -409,7 +409,7 @@ void GlacierStorage::copy_inventory() {
     nlohmann::json map = nlohmann::json::object();
     for (const auto& [name, id] : catalog_.inventory("")) map[name] = id;
     std::string text = map.dump(2);
-    auto s3 = s3::make_s3_storage(*profile, "s3", "STANDARD");
+    auto s3 = s3::make_s3_storage(*profile, "s3", "STANDARD", client_.config().retry.cancel);
     if (s3->stat(kInventoryKey)) s3->remove(kInventoryKey);
     auto w = s3->create(kInventoryKey, text.size());
     w->write(util::as_bytes(text));
@@ -421,8 +421,8 @@ void GlacierStorage::copy_inventory() {
   }
 }
 
-std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
-                                              Warn warn) {
+std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, Warn warn,
+                                              const CancelToken* cancel) {
   if (profile.glacier_vault.empty())
     throw Error(ErrorKind::Config, "the glacier destination needs glacier_vault in the profile");
   const std::string& tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;
@@ -437,7 +437,7 @@ std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
     if (env) s.client.endpoint = env;
   }
   s.client.vault = profile.glacier_vault;
-  s.client.retry = retry::default_policy();
+  s.client.retry = retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
   s.catalog_path = profile.database;
   s.tier = tier;
   s.part_size = profile.part_size;

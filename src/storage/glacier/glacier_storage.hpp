@@ -83,7 +83,7 @@ class GlacierStorage : public Storage {
 // The destination for a profile with glacier_vault set: credentials,
 // endpoint (glacier_endpoint), region, tier and part size from it; `warn`
 // as Settings::warn.
-std::unique_ptr<Storage> make_glacier_storage(const Profile& profile,
-                                              Warn warn = {});
+std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, Warn warn = {},
+                                              const CancelToken* cancel = nullptr);
 
 }  // namespace bakthat::storage::glacier

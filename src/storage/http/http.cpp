@@ -19,9 +19,11 @@ constexpr long kUploadBuffer = 2L << 20;  // curl's maximum (CURL_MAX_READ_SIZE)
 
 struct Transfer {
   const Request* request = nullptr;
+  const CancelToken* cancel = nullptr;  // the client's
   Response* response = nullptr;
   CURL* curl = nullptr;
   std::size_t sent = 0;
+  std::size_t moved = 0;  // request body sent and 2xx body received
   std::exception_ptr error;
   bool stream = false;  // decided at the first body byte, from the status
   bool status_known = false;
@@ -56,6 +58,7 @@ size_t on_write(char* data, size_t size, size_t n, void* arg) {
     t->status_known = true;
   }
   if (t->stream) {
+    t->moved += len;
     try {
       t->request->on_body({reinterpret_cast<const std::uint8_t*>(data), len});
     } catch (...) {
@@ -75,12 +78,15 @@ size_t on_read(char* out, size_t size, size_t n, void* arg) {
   size_t len = std::min(left, size * n);
   if (len) std::memcpy(out, t->request->body.data() + t->sent, len);
   t->sent += len;
+  t->moved += len;
   return len;
 }
 
 int on_progress(void* arg, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(arg);
-  return t->request->cancel && t->request->cancel->load() ? 1 : 0;
+  const bool cancelled = (t->request->cancel && t->request->cancel->load()) ||
+                         (!t->request->cleanup && t->cancel && t->cancel->cancelled());
+  return cancelled ? 1 : 0;
 }
 
 // Seeks back to the start of the body when curl must resend it.
@@ -129,8 +135,9 @@ std::int64_t Response::last_modified() const {
   return t < 0 ? 0 : t;
 }
 
-Options default_options(std::string service) {
+Options default_options(std::string service, const CancelToken* cancel) {
   Options o;
+  o.cancel = cancel;
   o.service = std::move(service);
   if (const char* v = std::getenv("BAKTHAT_HTTP_TIMEOUT"); v && std::atol(v) > 0)
     o.stall_timeout_s = std::atol(v);
@@ -168,10 +175,15 @@ Response Client::perform(const Request& request) {
   Response response;
   Transfer t;
   t.request = &request;
+  t.cancel = options_.cancel;
   t.response = &response;
   t.curl = c;
 
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  // A URL from a server's reply (Swift's storage URL) must not reach files
+  // or other protocols libcurl speaks.
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -221,6 +233,9 @@ Response Client::perform(const Request& request) {
 
   if (t.error) std::rethrow_exception(t.error);
   if (rc == CURLE_OK) return response;
+  // A transfer the network broke after moving data made progress: its retry
+  // is not one of those spent on a server that fails at once.
+  if (t.moved > 0) retry::note_progress();
 
   const std::string origin = origin_of(request.url);
   const std::string what = curl_easy_strerror(rc);

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "bakthat/cancel.hpp"
 #include "bakthat/stream.hpp"
 
 namespace bakthat::storage::http {
@@ -34,6 +35,9 @@ struct Request {
   // throwing from it aborts the transfer and the exception propagates.
   std::function<void(Bytes)> on_body;
   const std::atomic<bool>* cancel = nullptr;  // set: abort (Interrupted)
+  // A clean-up after a failure (aborting an upload): not stopped by the
+  // client's Options::cancel, which may be what it cleans up after.
+  bool cleanup = false;
 };
 
 struct Response {
@@ -54,12 +58,14 @@ struct Options {
   // A transfer slower than 1 byte/s for this long counts as dropped.
   long stall_timeout_s = 60;
   std::string ca_file;  // empty: the system's trust store
+  // Cancelled: every transfer of the client ends (Interrupted).
+  const CancelToken* cancel = nullptr;
 };
 
 // Options whose stall timeout BAKTHAT_HTTP_TIMEOUT (seconds) can shorten.
 // A CA bundle named by AWS_CA_BUNDLE (S3, Glacier) or OS_CACERT (Swift) is
 // trusted instead of the system's store, as the aws CLI and swift do.
-Options default_options(std::string service);
+Options default_options(std::string service, const CancelToken* cancel = nullptr);
 
 class Client {
  public:

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "bakthat/cancel.hpp"
 #include "bakthat/errors.hpp"
 
 namespace bakthat::storage::retry {
@@ -35,18 +36,33 @@ struct Failure {
   }
 };
 
+// The budget of a request is counted in attempts and progress, not in wall
+// time: after max_attempts failed attempts in a row that moved no bytes
+// (note_progress), or once max_stall has passed without progress (since the
+// first attempt began or bytes last moved, whichever is later), no new
+// attempt starts. A failed attempt that moved bytes (a slow upload the
+// network broke after many minutes) starts the count again, up to
+// kProgressFactor * max_attempts attempts in all.
 struct Policy {
+  static constexpr int kProgressFactor = 4;
   int max_attempts = 6;
   std::chrono::milliseconds first_delay{400};
   std::chrono::milliseconds max_delay{15000};
-  // No new attempt starts once this much time has passed since the first.
-  std::chrono::milliseconds max_total{60000};
+  std::chrono::milliseconds max_stall{std::chrono::minutes(15)};
+  // Cancelled: no new attempt, and the wait before one ends (Interrupted).
+  const CancelToken* cancel = nullptr;
 };
 
 // The policy used by network destinations: the defaults, with
 // BAKTHAT_RETRY_ATTEMPTS and BAKTHAT_RETRY_DELAY_MS (first delay) overriding
 // them so tests of permanent failures need not wait.
-Policy default_policy();
+// `max_stall`: the profile's retry_time.
+Policy default_policy(const CancelToken* cancel = nullptr,
+                      std::chrono::seconds max_stall = std::chrono::minutes(15));
+
+// Called by the transport whenever bytes of a request or reply move: the
+// retries of the request being tried on this thread count from now.
+void note_progress() noexcept;
 
 // Delay before attempt number `attempt` (2, 3, ...): exponential backoff
 // with full jitter in [d/2, d].

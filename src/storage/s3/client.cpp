@@ -99,7 +99,7 @@ Client::Client(ClientConfig config)
     : config_(std::move(config)),
       addressing_(resolve_addressing(config_.endpoint, config_.addressing_style, config_.bucket,
                                      config_.region)),
-      pool_(http::default_options("S3")) {}
+      pool_(http::default_options("S3", config_.retry.cancel)) {}
 
 std::string Client::url_for(const std::string& key) const {
   std::string path = addressing_.path_prefix + "/" + key;
@@ -130,6 +130,7 @@ http::Response Client::send_once(const S3Request& r) {
   req.send_body = r.send_body;
   req.on_body = r.on_body;
   req.cancel = r.cancel;
+  req.cleanup = r.cleanup;
 
   http::Response resp = pool_.perform(req);
   if (resp.status >= 200 && resp.status < 300) return resp;
@@ -138,6 +139,12 @@ http::Response Client::send_once(const S3Request& r) {
 }
 
 http::Response Client::send(const S3Request& request) {
+  if (request.cleanup && config_.retry.cancel) {
+    retry::Policy policy = config_.retry;
+    if (policy.cancel->cancelled()) policy.max_attempts = 1;
+    policy.cancel = nullptr;
+    return retry::run(policy, [&] { return send_once(request); });
+  }
   return retry::run(config_.retry, [&] { return send_once(request); });
 }
 

@@ -50,6 +50,9 @@ struct S3Request {
   std::function<void(Bytes)> on_body;
   std::vector<long> accept;  // non-2xx statuses returned instead of thrown
   const std::atomic<bool>* cancel = nullptr;
+  // Aborting an upload: sent even once the operation is cancelled (then
+  // tried once, so that Ctrl-C still ends the process at once).
+  bool cleanup = false;
 };
 
 // How a failed reply is reported.

@@ -57,11 +57,22 @@ bool archived_class(const std::string& storage_class) {
 // stored one in the same second since. Servers without conditional writes
 // (Swift's S3 API answers 501) get the plain request, and the storage
 // remembers not to ask again.
+void abort_upload(Client& client, const std::string& key, const std::string& upload_id) {
+  S3Request r;
+  r.method = "DELETE";
+  r.key = key;
+  r.query = {{"uploadId", upload_id}};
+  r.accept = {404};
+  r.cleanup = true;
+  client.send(r);
+}
+
 class S3Upload : public transfer::PartUpload {
  public:
   S3Upload(Client& client, std::string key, Params object_headers, std::uint64_t first_part,
-           std::atomic<bool>& conditional)
+           std::atomic<bool>& conditional, const Warn& warn)
       : client_(client),
+        warn_(warn),
         key_(std::move(key)),
         object_headers_(std::move(object_headers)),
         first_part_(first_part),
@@ -168,19 +179,22 @@ class S3Upload : public transfer::PartUpload {
   void abort(int) noexcept override {
     if (upload_id_.empty()) return;
     try {
-      S3Request r;
-      r.method = "DELETE";
-      r.key = key_;
-      r.query = {{"uploadId", upload_id_}};
-      r.accept = {404};
-      client_.send(r);
-    } catch (...) {
-      // Nothing more can be done here; a lifecycle rule cleans up after us.
+      abort_upload(client_, key_, upload_id_);
+    } catch (const std::exception& e) {
+      // The parts stay stored (and billed) until aborted: said, and left to
+      // the next backup to this bucket (S3Storage::abort_incomplete).
+      try {
+        if (warn_)
+          warn_("the incomplete upload of '" + key_ + "' to bucket '" + client_.bucket() +
+                "' could not be aborted (" + e.what() + "); the next backup to this bucket aborts it once a day old");
+      } catch (...) {
+      }
     }
   }
 
  private:
   Client& client_;
+  const Warn& warn_;
   std::string key_;
   Params object_headers_;
   std::uint64_t first_part_;
@@ -243,10 +257,31 @@ std::unique_ptr<ObjectWriter> S3Storage::create(const std::string& name,
   if (!settings_.storage_class.empty() && settings_.storage_class != "STANDARD")
     headers.emplace_back("x-amz-storage-class", settings_.storage_class);
   const std::uint64_t first = first_part_size(settings_.part_size, size_hint);
-  auto upload = std::make_unique<S3Upload>(client_, name, std::move(headers), first, conditional_writes_);
+  auto upload =
+      std::make_unique<S3Upload>(client_, name, std::move(headers), first, conditional_writes_, settings_.warn);
   return std::make_unique<transfer::ParallelUploadWriter>(std::move(upload), name,
                                                           parts_in_flight(settings_.threads, first),
                                                           /*eager=*/true);
+}
+
+std::vector<std::string> S3Storage::abort_incomplete(const std::function<bool(const std::string&)>& ours,
+                                                     std::int64_t before) {
+  std::vector<std::string> aborted;
+  UploadsPage page;
+  do {
+    S3Request r;
+    r.query = {{"uploads", ""}};
+    if (!page.next_key_marker.empty())
+      r.query.insert(r.query.end(), {{"key-marker", page.next_key_marker},
+                                     {"upload-id-marker", page.next_upload_id_marker}});
+    page = parse_list_uploads(client_.send(r).body);
+    for (const auto& u : page.uploads)
+      if (u.initiated > 0 && u.initiated < before && ours(u.key)) {
+        abort_upload(client_, u.key, u.upload_id);
+        aborted.push_back(u.key);
+      }
+  } while (page.truncated && !page.next_key_marker.empty());
+  return aborted;
 }
 
 std::unique_ptr<Source> S3Storage::open(const std::string& name) {
@@ -352,7 +387,8 @@ Readiness S3Storage::prepare_read(const std::string& name) {
 }
 
 std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::string& kind,
-                                         const std::string& storage_class) {
+                                         const std::string& storage_class, const CancelToken* cancel,
+                                         Warn warn) {
   if (profile.s3_bucket.empty())
     throw Error(ErrorKind::Config, kind == "glacier" ? "the glacier destination needs glacier_vault (a Glacier vault) "
                                                        "or s3_bucket (S3 in an archive storage class) in the profile"
@@ -363,9 +399,10 @@ std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::stri
   s.client.endpoint = resolve_endpoint(profile);
   s.client.addressing_style = profile.s3_addressing_style.empty() ? "auto" : profile.s3_addressing_style;
   s.client.bucket = profile.s3_bucket;
-  s.client.retry = retry::default_policy();
+  s.client.retry = retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
   s.kind = kind;
   s.storage_class = storage_class;
+  s.warn = std::move(warn);
   s.glacier_tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;
   s.part_size = profile.part_size;
   // Transfers wait on the network, not the CPU: a few per object even on

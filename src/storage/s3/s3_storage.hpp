@@ -16,6 +16,7 @@
 #include "bakthat/config.hpp"
 #include "bakthat/storage.hpp"
 #include "storage/s3/client.hpp"
+#include "storage/warn.hpp"
 
 namespace bakthat::storage::s3 {
 
@@ -28,6 +29,7 @@ struct Settings {
   int threads = 4;                     // parallel transfers per object (at most)
   std::uint64_t read_chunk = 8 * (1u << 20);
   int list_page_size = 1000;           // keys per ListObjectsV2 page
+  Warn warn;                           // an upload left open
 };
 
 class S3Storage : public Storage {
@@ -39,6 +41,8 @@ class S3Storage : public Storage {
   std::unique_ptr<ObjectWriter> create(const std::string& name,
                                        std::optional<std::uint64_t> size_hint) override;
   std::unique_ptr<Source> open(const std::string& name) override;
+  std::vector<std::string> abort_incomplete(const std::function<bool(const std::string&)>& ours,
+                                            std::int64_t before) override;
   void remove(const std::string& name) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& name) override;
@@ -63,6 +67,7 @@ class S3Storage : public Storage {
 // The destination for a profile: credentials, endpoint, region, addressing,
 // part size and threads resolved from it and the environment.
 std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::string& kind,
-                                         const std::string& storage_class);
+                                         const std::string& storage_class, const CancelToken* cancel = nullptr,
+                                         Warn warn = {});
 
 }  // namespace bakthat::storage::s3

@@ -61,6 +61,19 @@ std::string parse_upload_id(const std::string& body) {
   return id;
 }
 
+UploadsPage parse_list_uploads(const std::string& body) {
+  auto doc = load(body, "ListMultipartUploads");
+  auto root = doc.child("ListMultipartUploadsResult");
+  if (!root) throw Error(ErrorKind::Storage, "S3: unexpected ListMultipartUploads reply");
+  UploadsPage page;
+  for (auto u : root.children("Upload"))
+    page.uploads.push_back({u.child_value("Key"), u.child_value("UploadId"), parse_iso8601(u.child_value("Initiated"))});
+  page.truncated = std::string(root.child_value("IsTruncated")) == "true";
+  page.next_key_marker = root.child_value("NextKeyMarker");
+  page.next_upload_id_marker = root.child_value("NextUploadIdMarker");
+  return page;
+}
+
 std::string complete_body(const std::vector<std::pair<int, std::string>>& parts) {
   pugi::xml_document doc;
   auto root = doc.append_child("CompleteMultipartUpload");

@@ -27,6 +27,17 @@ ListPage parse_list_v2(const std::string& body);
 
 std::string parse_upload_id(const std::string& body);  // InitiateMultipartUploadResult
 
+struct MultipartUpload {
+  std::string key, upload_id;
+  std::int64_t initiated = 0;  // Unix seconds
+};
+struct UploadsPage {
+  std::vector<MultipartUpload> uploads;
+  bool truncated = false;
+  std::string next_key_marker, next_upload_id_marker;
+};
+UploadsPage parse_list_uploads(const std::string& body);  // ListMultipartUploadsResult
+
 // <CompleteMultipartUpload> with each part's number and ETag, in order.
 std::string complete_body(const std::vector<std::pair<int, std::string>>& parts);
 

@@ -1,6 +1,10 @@
 #include "storage/swift/auth.hpp"
 
+#include <curl/curl.h>
 #include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <utility>
 
 #include "bakthat/errors.hpp"
 #include "storage/retry/retry.hpp"
@@ -27,6 +31,29 @@ json parse_json(const std::string& body, const char* what) {
   } catch (const json::exception&) {
     throw Error(ErrorKind::Auth, std::string("Swift: the ") + what + " reply is not JSON");
   }
+}
+
+struct UrlParts {
+  std::string scheme, host;  // lower case
+};
+
+// The scheme and host of a URL (libcurl's parser, the one the request will
+// use); empty when it is not a URL.
+UrlParts url_parts(const std::string& url) {
+  UrlParts out;
+  CURLU* u = curl_url();
+  if (!u) throw Error(ErrorKind::Storage, "Swift: out of memory");
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+    for (auto [part, into] : {std::pair{CURLUPART_SCHEME, &out.scheme}, std::pair{CURLUPART_HOST, &out.host}}) {
+      char* value = nullptr;
+      if (curl_url_get(u, part, &value, 0) == CURLUE_OK && value) *into = value;
+      curl_free(value);
+    }
+  }
+  curl_url_cleanup(u);
+  for (auto* s : {&out.scheme, &out.host})
+    for (auto& ch : *s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
 }
 
 }  // namespace
@@ -126,6 +153,18 @@ Session parse_v3_reply(const std::string& body, const std::string& subject_token
   return {choose_endpoint(endpoints, region), subject_token};
 }
 
+void check_storage_url(const std::string& auth_url, const std::string& storage_url) {
+  const UrlParts auth = url_parts(auth_url), storage = url_parts(storage_url);
+  const std::string named = "Swift: the auth reply's storage URL " + http::origin_of(storage_url);
+  if (storage.scheme != "http" && storage.scheme != "https")
+    throw Error(ErrorKind::Auth, named + " is not http or https: refused");
+  if (auth.scheme == "https" && storage.scheme != "https")
+    throw Error(ErrorKind::Auth, named + " would carry the token unencrypted (auth_url is https): refused");
+  if (auth.scheme != "https" && storage.host != auth.host)
+    throw Error(ErrorKind::Auth, named + " is on another host than auth_url, named over plain http: refused "
+                                         "(an https auth_url may name other hosts)");
+}
+
 Session authenticate(http::ClientPool& client, const Credentials& c) {
   if (c.auth_url.empty()) throw Error(ErrorKind::Config, "the swift destination needs auth_url in the profile");
   if (c.version != "1" && c.version != "2" && c.version != "3")
@@ -152,9 +191,11 @@ Session authenticate(http::ClientPool& client, const Credentials& c) {
   if (reply.status < 200 || reply.status >= 300)
     throw Error(ErrorKind::Auth, "Swift: authentication at " + r.url + " failed" + tag +
                                      "; check auth_url and auth_version");
-  if (c.version == "1") return parse_v1_reply(reply);
-  if (c.version == "2") return parse_v2_reply(reply.body, c.region);
-  return parse_v3_reply(reply.body, reply.header("x-subject-token"), c.region);
+  Session s = c.version == "1"   ? parse_v1_reply(reply)
+              : c.version == "2" ? parse_v2_reply(reply.body, c.region)
+                                 : parse_v3_reply(reply.body, reply.header("x-subject-token"), c.region);
+  check_storage_url(r.url, s.storage_url);
+  return s;
 }
 
 }  // namespace bakthat::storage::swift

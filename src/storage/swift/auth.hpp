@@ -38,6 +38,12 @@ struct ProjectUser {
 };
 ProjectUser split_project_user(const std::string& access_key);
 
+// Throws Auth unless the storage URL an auth reply named may receive the
+// token: http or https only; https when auth_url is https; and, when the
+// reply came over plain http (which anyone on the path can forge), on
+// auth_url's own host.
+void check_storage_url(const std::string& auth_url, const std::string& storage_url);
+
 // The token request URL for a Keystone auth_url with or without its version.
 std::string keystone_token_url(const std::string& auth_url, const std::string& version);
 // The JSON body of a Keystone v2.0 / v3 password token request.

@@ -41,7 +41,7 @@ retry::Failure classify_failure(long status, const std::string& body, const std:
 Client::Client(Credentials credentials, retry::Policy policy, std::optional<Session> session)
     : credentials_(std::move(credentials)),
       policy_(policy),
-      pool_(http::default_options("Swift")),
+      pool_(http::default_options("Swift", policy_.cancel)),
       session_(std::move(session)) {}
 
 Session Client::session() {

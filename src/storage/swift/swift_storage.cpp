@@ -295,7 +295,7 @@ std::string SwiftStorage::presign(const std::string& name, const std::string& me
          temp_url_query(key, method, expires, path);
 }
 
-std::unique_ptr<Storage> make_swift_storage(const Profile& profile) {
+std::unique_ptr<Storage> make_swift_storage(const Profile& profile, const CancelToken* cancel) {
   if (profile.s3_bucket.empty())
     throw Error(ErrorKind::Config, "the swift destination needs s3_bucket (the container) in the profile");
   if (profile.s3_bucket.find('/') != std::string::npos)
@@ -310,7 +310,7 @@ std::unique_ptr<Storage> make_swift_storage(const Profile& profile) {
   s.credentials.user = profile.access_key;
   s.credentials.key = profile.secret_key;
   s.credentials.region = profile.region_name;
-  s.retry = retry::default_policy();
+  s.retry = retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
   s.container = profile.s3_bucket;
   s.segment_size = profile.part_size;
   // Like s3: transfers wait on the network, and few enough segments are in

@@ -57,6 +57,6 @@ class SwiftStorage : public Storage {
 
 // The destination for a profile: auth_url, auth_version, access_key (user),
 // secret_key (key), region_name, s3_bucket (container), part_size, threads.
-std::unique_ptr<Storage> make_swift_storage(const Profile& profile);
+std::unique_ptr<Storage> make_swift_storage(const Profile& profile, const CancelToken* cancel = nullptr);
 
 }  // namespace bakthat::storage::swift

@@ -113,3 +113,30 @@ TEST(SwiftAuth, ProjectUserSplit) {
   EXPECT_EQ(split_project_user("solo").project, "");
   EXPECT_EQ(split_project_user("a:b:c").user, "b:c");
 }
+
+// The storage URL an auth reply names may receive the token only over http
+// or https, never downgraded from https, and on auth_url's own host unless
+// the reply itself came over https.
+TEST(SwiftStorageUrl, RefusesWhatCouldLeakTheToken) {
+  using bakthat::storage::swift::check_storage_url;
+  auto refused = [](const std::string& auth, const std::string& storage) {
+    try {
+      check_storage_url(auth, storage);
+      return false;
+    } catch (const bakthat::Error& e) {
+      EXPECT_EQ(e.kind(), bakthat::ErrorKind::Auth) << e.what();
+      return true;
+    }
+  };
+  EXPECT_FALSE(refused("http://127.0.0.1:18080/auth/v1.0", "http://127.0.0.1:18080/v1/AUTH_test"));
+  EXPECT_FALSE(refused("http://Swift.example:5000/v3", "http://swift.example:8080/v1/AUTH_test"));
+  EXPECT_FALSE(refused("https://keystone.example/v3", "https://objects.example/v1/AUTH_test"));
+  EXPECT_FALSE(refused("http://keystone.example/v3", "https://keystone.example/v1/AUTH_test"));
+  EXPECT_TRUE(refused("http://127.0.0.1/auth/v1.0", "file:///tmp/x/v1/AUTH_test"));
+  EXPECT_TRUE(refused("http://127.0.0.1/auth/v1.0", "ftp://127.0.0.1/v1/AUTH_test"));
+  EXPECT_TRUE(refused("http://127.0.0.1/auth/v1.0", "gopher://127.0.0.1/v1/AUTH_test"));
+  EXPECT_TRUE(refused("http://127.0.0.1/auth/v1.0", "not a url"));
+  EXPECT_TRUE(refused("https://keystone.example/v3", "http://keystone.example/v1/AUTH_test"));
+  EXPECT_TRUE(refused("http://keystone.example/v3", "http://elsewhere.example/v1/AUTH_test"));
+  EXPECT_TRUE(refused("http://127.0.0.1/auth/v1.0", "http://localhost/v1/AUTH_test"));
+}
