@@ -21,7 +21,9 @@ class StdinSource : public Source {
     for (;;) {
       check_cancel(cancel_);
       pollfd ready{STDIN_FILENO, POLLIN, 0};
-      if (::poll(&ready, 1, 100) == 0) continue;
+      const int polled = ::poll(&ready, 1, 100);
+      if (polled < 0 && errno != EINTR) throw Error(ErrorKind::Io, "cannot read standard input");
+      if (polled <= 0) continue;  // a signal (EINTR): the token says whether to stop
       ssize_t n = ::read(STDIN_FILENO, out.data(), out.size());
       if (n >= 0) return static_cast<std::size_t>(n);
       if (errno != EINTR && errno != EAGAIN) throw Error(ErrorKind::Io, "cannot read standard input");

@@ -69,7 +69,8 @@ Catalog& Context::catalog() {
 
 Storage& Context::storage() {
   if (!storage_)
-    storage_ = storage::make_storage(profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); }, cancel_);
+    storage_ = storage::make_storage(
+        profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); }, cancel_);
   return *storage_;
 }
 

@@ -26,6 +26,7 @@ class SlowUplinkTest(BakthatTestCase):
             r = self.run_bakthat("backup", self.data, "-d", "s3", timeout=600)
             self.assertEqual(proxy.stats["slow_drop"], 1, proxy.stats)
         self.assertEqual(r.code, 0, repr(r))
+        self.write_config(swift_profile(self.bucket))
         out = os.path.join(self.work, "out")
         self.ok("restore", "data.bin", "-d", "s3", "-o", out)
         with open(self.data, "rb") as a, open(os.path.join(out, "data.bin"), "rb") as b:
