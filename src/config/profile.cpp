@@ -169,6 +169,10 @@ void resolve(Profile& p, const MappingReader& r) {
     p.s3_endpoint = env("AWS_ENDPOINT_URL_S3");
     if (p.s3_endpoint.empty()) p.s3_endpoint = env("AWS_ENDPOINT_URL");
   }
+  if (p.glacier_endpoint.empty()) {
+    p.glacier_endpoint = env("AWS_ENDPOINT_URL_GLACIER");
+    if (p.glacier_endpoint.empty()) p.glacier_endpoint = env("AWS_ENDPOINT_URL");
+  }
   if (p.default_destination.empty()) p.default_destination = p.s3_bucket.empty() ? "local" : "s3";
 
   if (p.local_path.empty()) {

@@ -56,7 +56,7 @@ class ConfigTest : public ::testing::Test {
 
   static constexpr const char* kVars[] = {
       "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",
-      "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION", "BAKTHAT_DB", "XDG_DATA_HOME"};
+      "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_GLACIER", "AWS_REGION", "AWS_DEFAULT_REGION", "BAKTHAT_DB", "XDG_DATA_HOME"};
   std::string home_, saved_home_;
 };
 
@@ -454,6 +454,7 @@ TEST_F(ConfigTest, EnvironmentDefaults) {
   EXPECT_EQ(p.secret_key, "envsk");
   EXPECT_EQ(p.session_token, "envst");
   EXPECT_EQ(p.s3_endpoint, "http://127.0.0.1:9");
+  EXPECT_EQ(p.glacier_endpoint, "http://127.0.0.1:9");
   EXPECT_EQ(p.region_name, "ap-south-1");
   EXPECT_EQ(p.database, home_ + "/env.sqlite");
   EXPECT_EQ(p.local_path, home_ + "/xdg/bakthat/store");
