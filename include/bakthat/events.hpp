@@ -99,6 +99,17 @@ std::vector<std::string> publish(const Event& event);
 // Whether `name` is one of the before_X / on_X names.
 bool known_event(const std::string& name);
 
+// Loads a `plugins` entry that is not a shared library: the Python binding
+// loads the Python bakthat's "module.Class" entries with it. Given the
+// entry, the profile's plugins_dir and the profile's name, it returns whether
+// it took the entry; an entry it declines is loaded as a shared library. It
+// is asked once per entry and process, before the entry is looked up as a
+// file; an exception it throws fails the operation as a plugin that cannot
+// be loaded does. An empty loader (the default) declines every entry.
+using PluginLoader =
+    std::function<bool(const std::string& entry, const std::string& plugins_dir, const std::string& profile)>;
+void set_plugin_loader(PluginLoader loader);
+
 // A random (version 4) UUID, lower-case, 8-4-4-4-12, from OpenSSL's CSPRNG.
 std::string uuid4();
 

@@ -42,18 +42,46 @@ std::string canonical(const std::string& path) {
   return real ? std::string(real.get()) : path;
 }
 
+PluginLoader& plugin_loader() {
+  static PluginLoader loader;
+  return loader;
+}
+
 void subscribe_forever(const std::string& event, EventCallback callback) {
   subscribe(event, std::move(callback)).release();
 }
 
+std::mutex& plugins_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 }  // namespace
+
+void set_plugin_loader(PluginLoader loader) {
+  std::lock_guard lock(plugins_mutex());
+  plugin_loader() = std::move(loader);
+}
 
 void load_plugins(const Profile& profile) {
   if (profile.plugins.empty()) return;
-  static std::mutex mutex;
   static std::set<std::string> loaded;
-  std::lock_guard lock(mutex);
+  static std::set<std::string> taken;  // entries the PluginLoader took
+  std::lock_guard lock(plugins_mutex());
   for (const auto& entry : profile.plugins) {
+    if (taken.count(entry)) continue;
+    bool took = false;
+    try {
+      took = plugin_loader() && plugin_loader()(entry, profile.plugins_dir, profile.name);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::Config, "plugin '" + entry + "' cannot be loaded: " + e.what());
+    }
+    if (took) {
+      taken.insert(entry);
+      continue;
+    }
     std::string path = canonical(locate(entry, profile));
     if (loaded.count(path)) continue;
     void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);

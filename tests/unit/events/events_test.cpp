@@ -312,5 +312,33 @@ TEST_F(Plugins, NotASharedLibraryIsAConfigError) {
   }
 }
 
+TEST_F(Plugins, LoaderTakesItsEntriesOnceAndDeclinesTheOthers) {
+  std::vector<std::string> asked;
+  set_plugin_loader([&](const std::string& entry, const std::string& plugins_dir, const std::string& profile) {
+    asked.push_back(entry + "|" + plugins_dir + "|" + profile);
+    if (entry == "failing.Plugin") throw std::runtime_error("no module named failing");
+    return entry == "mymodule.MyPlugin";
+  });
+  Profile p;
+  p.plugins_dir = dir;
+  p.plugins = {"mymodule.MyPlugin"};
+  load_plugins(p);
+  load_plugins(p);
+  EXPECT_EQ(asked, std::vector<std::string>{"mymodule.MyPlugin|" + dir + "|default"});
+
+  p.plugins = {"nothere"};  // declined: looked up as a file
+  EXPECT_THROW(load_plugins(p), Error);
+  p.plugins = {"failing.Plugin"};
+  try {
+    load_plugins(p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Config);
+    EXPECT_NE(std::string(e.what()).find("plugin 'failing.Plugin' cannot be loaded: no module named failing"),
+              std::string::npos) << e.what();
+  }
+  set_plugin_loader({});
+}
+
 }  // namespace
 }  // namespace bakthat::events
