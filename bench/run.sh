@@ -20,6 +20,8 @@
 #   crypto  bench/crypto_bench: the age encryptor alone, one core, and
 #           scrypt 2^18 (age's password KDF), bakthat's next to OpenSSL's
 #   s3      bakthat to the Swift S3 API (tests/servers/up.sh) vs aws s3 cp
+#   python  bakthat.backup() from Python (the package in BUILD/python, run by
+#           /usr/bin/python3) vs the CLI's backup, alternating in each run
 #
 # The data set is made by bench/make-dataset.sh into $BENCH_DIR/data-<MB>
 # (BENCH_DIR defaults to /tmp/bakthat-bench) and reused while its digest
@@ -47,7 +49,7 @@ while (($#)); do
     --size) SIZE=${2:?}; shift 2 ;;
     --runs) RUNS=${2:?}; shift 2 ;;
     -h|--help) usage ;;
-    gzip|restic|zstd|enc|rss|crypto|s3) WHAT+=("$1"); shift ;;
+    gzip|restic|zstd|enc|rss|crypto|s3|python) WHAT+=("$1"); shift ;;
     *) if [ -x "$1" ] && [ -f "$1" ]; then BAK=$1; shift; else echo "run.sh: unknown argument $1" >&2; usage; fi ;;
   esac
 done
@@ -240,6 +242,27 @@ if has rss; then
       bakcmd "$H" - backup "$DATA" --prompt no
       measure bakthat backup "$MB" "${BAKCMD[@]}"
     fi
+  done
+fi
+
+if has python; then
+  # The same backup through the Python package and through the CLI, one
+  # after the other in each run (which goes first alternates), same HOME.
+  [ -f "$BUILD/python/bakthat/__init__.py" ] || { echo "run.sh: no Python package in $BUILD/python" >&2; exit 1; }
+  H=$(home python)
+  PYBAK=(env -u BAKTHAT_PASSWORD -u BAKTHAT_DB -u XDG_DATA_HOME -u AWS_ENDPOINT_URL HOME="$H"
+         PYTHONPATH="$BUILD/python" /usr/bin/python3 -c "import bakthat, sys; bakthat.backup(sys.argv[1], prompt='no')" "$DATA")
+  for RUN in $(seq "$RUNS"); do
+    echo "== python run $RUN of $RUNS"
+    for side in $( ((RUN % 2)) && echo "cli python" || echo "python cli"); do
+      rm -rf "$H/store"/* "$H/.bakthat.sqlite"*
+      if [ "$side" = cli ]; then
+        bakcmd "$H" - backup "$DATA" --prompt no
+        measure "bakthat cli" backup "$MB" "${BAKCMD[@]}"
+      else
+        measure "bakthat python" backup "$MB" "${PYBAK[@]}"
+      fi
+    done
   done
 fi
 

@@ -149,6 +149,11 @@ ratio("encrypted restore time vs unencrypted (info)", wall("bakthat age", "resto
 enc = speed.get(("crypto_bench", "encrypt"))
 targets.append(("age encryptor alone, one core (≥ 1000 MB/s)", "not measured" if enc is None else f"{enc:.0f} MB/s",
                 None if enc is None else enc >= 1000))
+if ("bakthat python", "backup", M) in runs:
+    ratio("bakthat.backup() from Python vs the CLI's backup, time (≤ 1.03×)", wall("bakthat python", "backup"),
+          wall("bakthat cli", "backup"), lambda v: v <= 1.03)
+    d = med(("bakthat python", "backup", M), "rss") - med(("bakthat cli", "backup", M), "rss")
+    targets.append(("bakthat.backup() from Python vs the CLI, peak RSS (≤ +20 MB)", f"{d:+.0f} MB", d <= 20))
 if ("bakthat s3", "backup", M) in runs:
     ratio("S3 backup speed vs aws s3 cp upload (≥ 1.0×)", wall("aws s3 cp", "upload"), wall("bakthat s3", "backup"), lambda v: v >= 1)
     ratio("S3 restore speed vs aws s3 cp download (≥ 1.0×)", wall("aws s3 cp", "download"), wall("bakthat s3", "restore"), lambda v: v >= 1)
