@@ -28,8 +28,8 @@ class PackageTestCase(unittest.TestCase):
     """A private HOME (config, catalog, local store) and work directory per test."""
 
     def setUp(self):
-        if IMPORT_ERROR:
-            self.skipTest(IMPORT_ERROR)
+        if IMPORT_ERROR:  # the CMake build registers these tests only with the module built
+            raise AssertionError(IMPORT_ERROR)
         self.tmp = tempfile.mkdtemp(prefix="bakthat-py-")
         self.home = os.path.join(self.tmp, "home")
         self.work = os.path.join(self.tmp, "work")
