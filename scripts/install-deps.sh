@@ -8,8 +8,8 @@ PKGS=(build-essential cmake pkg-config git curl ca-certificates
       libgtest-dev googletest libcli11-dev libpugixml-dev python3 tar gzip age pigz zstd
       python3-dev pybind11-dev python3-pybind11)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--bench" ]]; then
-  # The Python package's tests: the developer guide's examples use peewee,
-  # sh and a MariaDB server.
+  # python3-peewee, python3-sh, python3-yaml and MariaDB: the Python
+  # package's tests (the developer guide's examples).
   PKGS+=(python3-pexpect openssh-client python3-peewee python3-sh python3-yaml mariadb-server mariadb-client)
 fi
 if [[ "${1:-}" == "--test" ]]; then
