@@ -8,8 +8,8 @@
 // library's Reporter messages, password prompts and events come back to
 // Python through callables, taking the GIL for the call.
 //
-// Ctrl-C: while an operation runs, SIGINT also sets the library's cancel
-// flag (ops::g_cancel, what the command line's handler sets), so the
+// Ctrl-C: while an operation runs, SIGINT also cancels the operation's
+// CancelToken (Options::cancel, as the command line's handler does), so the
 // operation unwinds as the command line's does (an upload aborted, nothing
 // half-written), and the pending KeyboardInterrupt is raised once it has.
 #include <pybind11/functional.h>
@@ -25,7 +25,6 @@
 
 #include "bakthat/bakthat.hpp"
 #include "events/scope.hpp"
-#include "ops/pipeline.hpp"
 
 namespace py = pybind11;
 using nlohmann::json;
@@ -91,7 +90,10 @@ void register_errors(py::module_& m) {
 
 // ---------------------------------------------------------------- Ctrl-C
 
-// SIGINT sets the library's cancel flag as well as running the handler that
+// The token every operation of this module is given (Options::cancel).
+CancelToken g_sigint_cancel;
+
+// SIGINT cancels the token as well as running the handler that
 // was there (Python's, which makes the interpreter raise KeyboardInterrupt
 // at its next chance). Installed while at least one operation runs.
 std::mutex g_sigint_mutex;
@@ -99,7 +101,7 @@ int g_sigint_users = 0;
 struct sigaction g_previous_sigint {};
 
 extern "C" void on_sigint(int sig) {
-  ops::g_cancel.store(true);
+  g_sigint_cancel.cancel();
   if (g_previous_sigint.sa_flags & SA_SIGINFO) {
     if (g_previous_sigint.sa_sigaction) g_previous_sigint.sa_sigaction(sig, nullptr, nullptr);
   } else if (g_previous_sigint.sa_handler != SIG_DFL && g_previous_sigint.sa_handler != SIG_IGN) {
@@ -115,7 +117,7 @@ class Run {
   Run() {
     std::lock_guard lock(g_sigint_mutex);
     if (g_sigint_users++ == 0) {
-      ops::g_cancel.store(false);
+      g_sigint_cancel.reset();
       struct sigaction sa {};
       sa.sa_handler = on_sigint;
       sigemptyset(&sa.sa_mask);
@@ -132,7 +134,7 @@ class Run {
       struct sigaction current {};
       ::sigaction(SIGINT, nullptr, &current);
       if (current.sa_handler == on_sigint) ::sigaction(SIGINT, &g_previous_sigint, nullptr);
-      ops::g_cancel.store(false);
+      g_sigint_cancel.reset();
     }
   }
   Run(const Run&) = delete;
@@ -143,7 +145,7 @@ class Run {
   // callback's failure, returned as text.
   std::string callback_failed(py::error_already_set& e) {
     if (e.matches(PyExc_KeyboardInterrupt) || e.matches(PyExc_SystemExit)) {
-      ops::g_cancel.store(true);
+      g_sigint_cancel.cancel();
       if (!pending_) pending_ = std::move(e);
       return "interrupted";
     }
@@ -284,6 +286,7 @@ void common_options(Options& o, const py::dict& d, Call& call) {
   o.destination = get<std::string>(d, "destination", "");
   if (d.contains("password") && !d["password"].is_none()) o.password = d["password"].cast<std::string>();
   o.reporter = &call.reporter;
+  o.cancel = &g_sigint_cancel;
   if (d.contains("ask_password") && !d["ask_password"].is_none()) {
     py::object ask = d["ask_password"];
     Run* run = &call.run;
@@ -484,7 +487,7 @@ void py_subscribe_all(py::object callback) {
     try {
       (*held)(e.name, e.session_id, dump(j));
     } catch (py::error_already_set& err) {
-      if (err.matches(PyExc_KeyboardInterrupt)) ops::g_cancel.store(true);
+      if (err.matches(PyExc_KeyboardInterrupt)) g_sigint_cancel.cancel();
       throw std::runtime_error(err.what());
     }
   }).release();
