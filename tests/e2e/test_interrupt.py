@@ -21,8 +21,12 @@ class InterruptTest(BakthatTestCase):
             return db.execute("SELECT count(*) FROM backups").fetchone()[0]
 
     def stored(self):
+        """Backup objects in the local store (not the store's own .bakthat/
+        rows, which record sessions, not backups)."""
         out = []
-        for dirpath, _, files in os.walk(self.store_dir()):
+        for dirpath, dirs, files in os.walk(self.store_dir()):
+            if dirpath == self.store_dir() and ".bakthat" in dirs:
+                dirs.remove(".bakthat")
             out += [os.path.join(dirpath, f) for f in files]
         return out
 
