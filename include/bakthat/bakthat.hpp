@@ -154,7 +154,12 @@ std::vector<PeriodicBackups> periodic_backups(const ShowOptions& options, std::i
 // Names stored at the destination, read from the store itself.
 std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options);
 
-// Removes the latest match from the store and marks it deleted.
+// Where the destination keeps its objects, for messages: a directory,
+// s3://bucket, swift://container or glacier://vault.
+std::string location(const Options& options);
+
+// Removes the latest match from the store and marks it deleted. A NAME that
+// is only the prefix of more than one backup name throws Usage naming them.
 BackupRecord remove(const std::string& name, const Options& options);
 
 // Downloads, checks sha256, decrypts and reads the whole archive.
@@ -162,11 +167,16 @@ BackupRecord verify(const std::string& name, const Options& options);
 
 // Seconds of an interval string such as "3M2D8h20m5s": one or more
 // <positive integer><unit>, units s m h D W M Y = 1 s, 1 min, 1 h, 1 day,
-// 7 days, 30 days, 365 days. Anything else throws Usage.
+// 7 days, 30 days, 365 days (m is minutes, as in the Python tool; d, w, y
+// are taken for D, W, Y). Anything else throws Usage.
 std::int64_t parse_interval(const std::string& text);
 
 struct RetentionOptions : Options {
   bool dry_run = false;
+  // delete_older_than: the newest backup may go too. Without it the newest
+  // is always kept (restic's --keep-within counts from the latest too), so
+  // an interval shorter than meant never leaves a name with no backup.
+  bool include_newest = false;
   std::int64_t now = 0;  // Unix seconds; 0: the current time
 };
 
@@ -177,9 +187,13 @@ struct RetentionDecision {
   std::string error;                 // deletion failed: why (record left as it was)
 };
 
-// Retention works on the non-deleted backups whose filename or stored name
-// starts with `name` (required) on this destination and store (backend and
-// backend_hash), and returns one decision per backup, oldest first. Unless
+// Retention works on the non-deleted backups named `name` (required, chosen
+// as Catalog::matches chooses) on this destination and store (backend and
+// backend_hash), and returns one decision per backup, oldest first. A NAME
+// that is only the prefix of more than one backup name throws Usage naming
+// them; one that matches nothing throws NotFound naming the backup names
+// that contain it (the Python tool matched *NAME*), before anything is
+// deleted. Unless
 // dry_run, every backup not kept is removed from the store and then marked
 // deleted in the catalog; one already gone from the store is marked deleted
 // with a warning. A deletion that fails does NOT throw: it is reported as a
@@ -188,7 +202,9 @@ struct RetentionDecision {
 // status when any is set). Configuration, catalog and "store cannot be
 // opened" errors still throw, before anything is deleted.
 
-// Deletes every backup whose backup_date < now - interval.
+// Deletes every backup whose backup_date < now - interval, except the
+// newest unless include_newest. An interval under one day is also said in
+// words as a warning ("6m = 6 minutes").
 std::vector<RetentionDecision> delete_older_than(const std::string& name,
                                                  const std::string& interval,
                                                  const RetentionOptions& options);

@@ -19,6 +19,9 @@ struct Rotation {
   int years = 0, months = 0, weeks = 0, days = 0;
   int hours = 0, minutes = 0, seconds = 0;
   int first_week_day = 5;  // Python calendar numbering: Monday = 0, Saturday = 5
+  // The day's name when one was given ("saturday", "sat"): written back as
+  // such, so that a rewrite keeps the form the user chose. Empty: a number.
+  std::string first_week_day_name;
   bool configured() const {
     return years || months || weeks || days || hours || minutes || seconds;
   }
@@ -56,6 +59,11 @@ struct Profile {
   std::string database;             // resolved catalog path
   std::map<std::string, std::string> hooks;
   int scrypt_work_factor = 18;
+  // A shell command whose first output line is the password, run when one
+  // is needed and none was given (restic's --password-command).
+  std::string password_command;
+  // `prompt: no`: never ask for a password, as `--prompt no` (cron jobs).
+  bool prompt = true;
   // What the reader noticed that is not an error: a misspelt key or hook
   // event, a file holding secrets that others can read. Names keys and
   // files, never values. The operations report them through their Reporter.
@@ -96,10 +104,10 @@ struct SyncSettings {
 std::optional<SyncSettings> load_sync_settings(const ConfigSource& source);
 
 // A value written by save_profile_keys: monostate removes the key; maps are
-// `hooks` (strings) and `rotation` (numbers).
+// `hooks` (strings) and `rotation` (numbers, and a day name).
 using ConfigValue = std::variant<std::monostate, std::string, bool, std::int64_t,
                                  std::vector<std::string>, std::map<std::string, std::string>,
-                                 std::map<std::string, std::int64_t>>;
+                                 std::map<std::string, std::variant<std::int64_t, std::string>>>;
 
 // Writes (creates or replaces) one profile's keys in the YAML file, keeping
 // the other profiles and keys (not comments), atomically, with mode 0600.
@@ -112,5 +120,9 @@ void save_profile_keys(const std::string& path, const std::string& profile,
 void save_profile_keys(const std::string& path, const std::string& profile,
                        const std::map<std::string, std::string>& scalars);
 void save_rotation(const std::string& path, const std::string& profile, const Rotation& rotation);
+// One profile's scalar keys as the file at `path` writes them (no defaults,
+// no environment): what configure offers to keep. Empty when the file or the
+// profile does not exist.
+std::map<std::string, std::string> profile_as_written(const std::string& path, const std::string& profile);
 
 }  // namespace bakthat

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/command.hpp"
@@ -52,15 +53,20 @@ class StdoutSink : public Sink {
 };
 
 // One age public key (age1... or an SSH public key line) a line; blank
-// lines and # comments skipped.
+// lines and # comments skipped. A line holding a secret key (an identity
+// file given by mistake) is refused by its file and line, never shown.
 std::vector<std::string> read_recipients_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error(ErrorKind::Usage, "cannot read recipients file " + path);
   std::vector<std::string> out;
   std::string line;
-  while (std::getline(f, line)) {
+  for (int number = 1; std::getline(f, line); ++number) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (line.empty() || line[0] == '#') continue;
+    if (line.rfind("AGE-SECRET-KEY-", 0) == 0 || line.find("PRIVATE KEY") != std::string::npos)
+      throw Error(ErrorKind::Usage, path + " line " + std::to_string(number) +
+                                        " holds a secret key, not a recipient: give the public keys "
+                                        "(age-keygen -y " + path + " prints an identity's)");
     out.push_back(line);
   }
   return out;
@@ -68,7 +74,13 @@ std::vector<std::string> read_recipients_file(const std::string& path) {
 
 // `--prompt yes|no`, which backup, restore and verify take.
 void declare_prompt(CLI::App& sub, std::string& prompt) {
-  sub.add_option("--prompt", prompt, "yes or no: ask for a password")->check(CLI::IsMember({"yes", "no"}));
+  sub.add_option("--prompt", prompt, "yes or no: ask for a password")
+      ->transform(CLI::IsMember({"yes", "no"}, CLI::ignore_case));
+}
+
+// `--password-file FILE`, which backup, restore and verify take.
+void declare_password_file(CLI::App& sub, std::string& file) {
+  sub.add_option("--password-file", file, "read the password from the first line of FILE (never asks)");
 }
 
 // `-i FILE`, repeatable.
@@ -84,8 +96,9 @@ class BackupCommand : public Command {
   void declare(CLI::App& sub) override {
     sub.add_option("path", path_, "file or directory (default: .), - for standard input");
     sub.add_option("--name", name_, "custom name (required with -)");
-    sub.add_option("-t,--tags", tags_, "space-separated tags");
+    sub.add_option("-t,--tags", tags_, "tags, separated by spaces or given one -t each")->allow_extra_args(false);
     declare_prompt(sub, prompt_);
+    declare_password_file(sub, password_file_);
     sub.add_option("--exclude-file", exclude_file_, "patterns of entries to leave out");
     sub.add_flag("--no-exclude", no_exclude_, "read no exclude file (.bakthatexclude, .gitignore)");
     sub.add_flag("-x,--one-file-system", one_file_system_,
@@ -98,6 +111,7 @@ class BackupCommand : public Command {
     // long gone); kept so its command lines still work, and recorded so hooks
     // and `show --json` can use it.
     sub.add_option("-k,--key", periodic_key_, "name of a periodic backup (metadata periodic_key)");
+    sub.add_flag("--json", json_, "print the new backup's catalog row as JSON");
   }
 
   int run(Context& context) override {
@@ -125,7 +139,8 @@ class BackupCommand : public Command {
                                       "(command | bakthat backup - --name " + name_ + ")");
     }
     const bool has_recipients = !o.recipients.empty() || !profile.recipients.empty();
-    o.password = context.backup_password(prompt_, has_recipients);
+    if (!password_file_.empty()) o.password = read_password_file(password_file_);
+    else o.password = context.backup_password(prompt_, profile, has_recipients);
     BackupRecord r;
     if (path_ == "-") {
       StdinSource in(context.cancel);
@@ -134,9 +149,10 @@ class BackupCommand : public Command {
       r = backup(path_, o);
     }
     const Globals& g = context.globals;
-    if (!g.quiet)
-      std::fprintf(stderr, "Stored %s (%s)\n", r.stored_filename.c_str(),
-                   human_size(static_cast<std::uint64_t>(r.size)).c_str());
+    if (json_) std::printf("%s\n", nlohmann::json(r).dump(2).c_str());
+    // Also with -q: a cron job's mail says what was stored, and where.
+    std::fprintf(stderr, "Stored %s (%s) in %s\n", r.stored_filename.c_str(),
+                 human_size(static_cast<std::uint64_t>(r.size)).c_str(), location(o).c_str());
     if (g.verbose) {
       std::uint64_t original = r.metadata.value("original_size", std::uint64_t{0});
       std::fprintf(stderr, "  %s files, %s read, sha256 %s\n",
@@ -157,11 +173,12 @@ class BackupCommand : public Command {
   }
 
  private:
-  std::string path_ = ".", name_, tags_, prompt_ = "yes", exclude_file_, recipients_file_, periodic_key_;
-  std::vector<std::string> recipients_;
+  std::string path_ = ".", name_, prompt_ = "yes", exclude_file_, recipients_file_, periodic_key_, password_file_;
+  std::vector<std::string> tags_, recipients_;
   bool reduced_redundancy_ = false;
   bool one_file_system_ = false;
   bool no_exclude_ = false;
+  bool json_ = false;
 };
 
 class RestoreCommand : public Command {
@@ -169,7 +186,8 @@ class RestoreCommand : public Command {
   RestoreCommand() : Command("restore", "restore the latest backup matching NAME") {}
 
   void declare(CLI::App& sub) override {
-    sub.add_option("name", name_, "filename or stored name (prefix)");
+    sub.add_option("name", name_, "the backup: its name, the start of it, or a stored name (required unless "
+                                   "--from-file)");
     sub.add_option("-o,--output", output_, "directory to restore into (default: .)");
     sub.add_flag("--force", force_, "replace existing files (files the backup does not hold stay)");
     sub.add_flag("--stdout", to_stdout_, "write a single-file or stream backup to standard output");
@@ -177,6 +195,7 @@ class RestoreCommand : public Command {
     declare_identities(sub, identities_);
     sub.add_flag("--wait", wait_, "wait for an archive-tier retrieval to finish");
     declare_prompt(sub, prompt_);
+    declare_password_file(sub, password_file_);
   }
 
   int run(Context& context) override {
@@ -187,6 +206,7 @@ class RestoreCommand : public Command {
     o.wait = wait_;
     o.identity_files = identities_;
     o.ask_password = Context::restore_password_prompt(prompt_);
+    if (!password_file_.empty()) o.password = read_password_file(password_file_);
     StdoutSink out;
     if (to_stdout_) o.out = &out;
     RestoreResult r;
@@ -195,6 +215,14 @@ class RestoreCommand : public Command {
     } else {
       if (name_.empty()) throw Error(ErrorKind::Usage, "restore needs a NAME (or --from-file FILE)");
       r = restore(name_, o);
+    }
+    if (r.state == RestoreState::Restored && !to_stdout_ && !context.globals.quiet) {
+      std::error_code ec;
+      std::string into = std::filesystem::absolute(output_.empty() ? "." : output_, ec).lexically_normal().string();
+      std::string what;
+      for (const auto& n : r.restored) what += (what.empty() ? "" : ", ") + n;
+      std::fprintf(stderr, "Restored %s into %s%s\n", r.record.stored_filename.c_str(), into.c_str(),
+                   what.empty() ? "" : (": " + what).c_str());
     }
     if (r.state == RestoreState::RetrievalStarted)
       std::fprintf(stderr, "%s is in an archive tier: a retrieval was started; run restore again later (or --wait)\n",
@@ -206,7 +234,7 @@ class RestoreCommand : public Command {
   }
 
  private:
-  std::string name_, output_, from_file_, prompt_ = "yes";
+  std::string name_, output_, from_file_, prompt_ = "yes", password_file_;
   std::vector<std::string> identities_;
   bool force_ = false, to_stdout_ = false, wait_ = false;
 };
@@ -216,22 +244,27 @@ class VerifyCommand : public Command {
   VerifyCommand() : Command("verify", "download and check the latest backup matching NAME") {}
 
   void declare(CLI::App& sub) override {
-    sub.add_option("name", name_)->required();
+    sub.add_option("name", name_, "the backup: its name, the start of it, or a stored name")->required();
     declare_identities(sub, identities_);
+    declare_password_file(sub, password_file_);
+    sub.add_flag("--json", json_, "print the verified backup's catalog row as JSON");
   }
 
   int run(Context& context) override {
     Options o = context.base_options();
     o.identity_files = identities_;
     o.ask_password = Context::restore_password_prompt("yes");
+    if (!password_file_.empty()) o.password = read_password_file(password_file_);
     auto r = verify(name_, o);
+    if (json_) std::printf("%s\n", nlohmann::json(r).dump(2).c_str());
     if (!context.globals.quiet) std::fprintf(stderr, "%s is intact\n", r.stored_filename.c_str());
     return 0;
   }
 
  private:
-  std::string name_;
+  std::string name_, password_file_;
   std::vector<std::string> identities_;
+  bool json_ = false;
 };
 
 }  // namespace

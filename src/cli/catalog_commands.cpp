@@ -14,6 +14,19 @@ std::string record_line(const BackupRecord& r) {
   std::string line = util::format_utc(r.backup_date, "%Y-%m-%dT%H:%M:%S") + "\t" + r.backend + "\t" +
                      human_size(static_cast<std::uint64_t>(r.size)) + "\t" + r.stored_filename;
   if (!r.tags.empty()) line += "\t(" + r.tags + ")";
+  // A backup that left files out, or holds files that changed while they
+  // were read, says so (the counts; older rows only have the lists).
+  auto count = [&](const char* list, const char* counted) -> std::uint64_t {
+    auto n = r.metadata.find(counted);
+    if (n != r.metadata.end() && n->is_number_unsigned()) return n->get<std::uint64_t>();
+    auto l = r.metadata.find(list);
+    return l != r.metadata.end() && l->is_array() ? l->size() : 0;
+  };
+  std::string flags;
+  if (auto n = count("unreadable", "unreadable_count")) flags += std::to_string(n) + " unreadable file(s) left out";
+  if (auto n = count("changed", "changed_count"))
+    flags += (flags.empty() ? "" : ", ") + std::to_string(n) + " file(s) changed while read";
+  if (!flags.empty()) line += "\t[" + flags + "]";
   return line;
 }
 
@@ -32,7 +45,8 @@ class ShowCommand : public Command {
 
   void declare(CLI::App& sub) override {
     sub.add_option("query", query_, "part of a filename or stored name");
-    sub.add_option("-t,--tags", tags_, "only backups with all these tags");
+    sub.add_option("-t,--tags", tags_, "only backups with all these tags (separated by spaces, or one -t each)")
+        ->allow_extra_args(false);
     sub.add_flag("--json", json_, "JSON output");
   }
 
@@ -47,12 +61,15 @@ class ShowCommand : public Command {
       std::printf("%s\n", arr.dump(2).c_str());
     } else {
       for (const auto& r : rows) std::printf("%s\n", record_line(r).c_str());
+      if (rows.empty() && !context.globals.quiet)
+        std::fputs(query_.empty() && tags_.empty() ? "No backups in the catalog.\n" : "No backup matched.\n", stderr);
     }
     return 0;
   }
 
  private:
-  std::string query_, tags_;
+  std::string query_;
+  std::vector<std::string> tags_;
   bool json_ = false;
 };
 
@@ -61,8 +78,18 @@ class PeriodicBackupsCommand : public Command {
   PeriodicBackupsCommand()
       : Command("periodic_backups", "the backups made with -k KEY: how many, how often, the latest") {}
 
+  void declare(CLI::App& sub) override { sub.add_flag("--json", json_, "JSON output"); }
+
   int run(Context& context) override {
     auto keys = periodic_backups(show_options(context));
+    if (json_) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& p : keys)
+        arr.push_back({{"key", p.key}, {"count", p.count}, {"total_size", p.total_size}, {"latest", p.latest},
+                       {"interval", p.interval}, {"late", p.late}});
+      std::printf("%s\n", arr.dump(2).c_str());
+      return 0;
+    }
     if (keys.empty() && !context.globals.quiet) std::fputs("No periodic backups (backup -k KEY makes one).\n", stderr);
     for (const auto& p : keys) {
       // The Python tool's line, with the catalog's figures.
@@ -74,28 +101,48 @@ class PeriodicBackupsCommand : public Command {
     }
     return 0;
   }
+
+ private:
+  bool json_ = false;
 };
 
 class LsCommand : public Command {
  public:
   LsCommand() : Command("ls", "list the objects stored at the destination") {}
 
-  void declare(CLI::App& sub) override { sub.add_option("prefix", prefix_, "only names starting with this"); }
+  void declare(CLI::App& sub) override {
+    sub.add_option("prefix", prefix_, "only names starting with this");
+    sub.add_flag("--json", json_, "JSON output: name, size, modified, storage_class of each");
+  }
 
   int run(Context& context) override {
-    for (const auto& obj : ls(prefix_, context.base_options())) std::printf("%s\n", obj.name.c_str());
+    auto objects = ls(prefix_, context.base_options());
+    if (json_) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& o : objects)
+        arr.push_back({{"name", o.name}, {"size", o.size}, {"modified", o.modified}, {"storage_class", o.storage_class}});
+      std::printf("%s\n", arr.dump(2).c_str());
+      return 0;
+    }
+    for (const auto& obj : objects) std::printf("%s\n", obj.name.c_str());
+    if (objects.empty() && !context.globals.quiet)
+      std::fprintf(stderr, "Nothing stored in %s%s.\n", location(context.base_options()).c_str(),
+                   prefix_.empty() ? "" : (" under " + prefix_).c_str());
     return 0;
   }
 
  private:
   std::string prefix_;
+  bool json_ = false;
 };
 
 class DeleteCommand : public Command {
  public:
   DeleteCommand() : Command("delete", "delete the latest backup matching NAME") {}
 
-  void declare(CLI::App& sub) override { sub.add_option("name", name_)->required(); }
+  void declare(CLI::App& sub) override {
+    sub.add_option("name", name_, "the backup: its whole name, or a stored name")->required();
+  }
 
   int run(Context& context) override {
     remove(name_, context.base_options());
@@ -114,9 +161,10 @@ class RetentionCommand : public Command {
       : Command(std::move(name), std::move(help)), dry_run_help_(std::move(dry_run_help)) {}
 
   void declare(CLI::App& sub) override {
-    sub.add_option("name", name_)->required();
+    sub.add_option("name", name_, "the backups' whole name (a start of it must name only one)")->required();
     declare_more(sub);
     sub.add_flag("--dry-run", dry_run_, dry_run_help_);
+    sub.add_flag("--json", json_, "JSON output: each backup's row, whether it is kept, why, and any error");
   }
 
   int run(Context& context) override {
@@ -133,7 +181,13 @@ class RetentionCommand : public Command {
  private:
   int print(const std::vector<RetentionDecision>& decisions) const {
     int failures = 0;
+    nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : decisions) {
+      if (!d.error.empty()) ++failures;
+      if (json_) {
+        arr.push_back({{"record", d.record}, {"keep", d.keep}, {"reasons", d.reasons}, {"error", d.error}});
+        continue;
+      }
       std::string line;
       if (d.keep) {
         line = "keep   " + d.record.stored_filename;
@@ -143,13 +197,13 @@ class RetentionCommand : public Command {
           line += ")";
         }
       } else if (!d.error.empty()) {
-        ++failures;
         line = "failed " + d.record.stored_filename + ": " + d.error;
       } else {
         line = (dry_run_ ? "would delete " : "delete ") + d.record.stored_filename;
       }
       std::printf("%s\n", line.c_str());
     }
+    if (json_) std::printf("%s\n", arr.dump(2).c_str());
     if (failures) {
       std::fprintf(stderr, "bakthat: %d deletion(s) failed\n", failures);
       return exit_status(ErrorKind::Partial);
@@ -158,7 +212,7 @@ class RetentionCommand : public Command {
   }
 
   std::string dry_run_help_;
-  bool dry_run_ = false;
+  bool dry_run_ = false, json_ = false;
 };
 
 class DeleteOlderThanCommand : public RetentionCommand {
@@ -169,12 +223,16 @@ class DeleteOlderThanCommand : public RetentionCommand {
 
  private:
   void declare_more(CLI::App& sub) override {
-    sub.add_option("interval", interval_, "e.g. 3M2D8h20m5s (s m h D W M Y)")->required();
+    sub.add_option("interval", interval_, "e.g. 3M2D8h20m5s: s, m (minutes), h, d, w, M (months), y")->required();
+    sub.add_flag("--all", all_, "the newest backup too, when it is older (otherwise it is always kept)");
   }
   std::vector<RetentionDecision> decide(const RetentionOptions& o) override {
-    return delete_older_than(name_, interval_, o);
+    RetentionOptions with_newest = o;
+    with_newest.include_newest = all_;
+    return delete_older_than(name_, interval_, with_newest);
   }
   std::string interval_;
+  bool all_ = false;
 };
 
 class RotateBackupsCommand : public RetentionCommand {

@@ -43,10 +43,12 @@ class Context {
   // The profile name configure writes to.
   std::string profile_or_default() const { return globals.profile.empty() ? "default" : globals.profile; }
   // Asks for a backup's password twice on the terminal; nullopt (no
-  // encryption, or the library's BAKTHAT_PASSWORD) when it is set in the
-  // environment, `--prompt no`, encryption goes to recipients, there is no
+  // encryption, or the library's BAKTHAT_PASSWORD or password_command) when
+  // it is set in the environment, the profile has a password_command or
+  // `prompt: no`, `--prompt no`, encryption goes to recipients, there is no
   // terminal, or the answer is blank. Throws Usage when the answers differ.
-  std::optional<std::string> backup_password(const std::string& prompt_flag, bool has_recipients) const;
+  std::optional<std::string> backup_password(const std::string& prompt_flag, const Profile& profile,
+                                             bool has_recipients) const;
   // The library's password callback for reading: none with `--prompt no`.
   static std::function<std::optional<std::string>()> restore_password_prompt(const std::string& prompt_flag);
 };
@@ -76,7 +78,11 @@ void add_backup_commands(std::vector<std::unique_ptr<Command>>& out);     // bac
 void add_catalog_commands(std::vector<std::unique_ptr<Command>>& out);    // show, ls, delete, retention, sync
 void add_configure_commands(std::vector<std::unique_ptr<Command>>& out);  // configure, configure_backups_rotation
 
-// "a b,c" -> {"a", "b", "c"}: tags as the Python tool took them.
-std::vector<std::string> split_words(const std::string& s);
+// The first line of a --password-file (restic's), without its line end.
+std::string read_password_file(const std::string& path);
+
+// {"a b,c", "d"} -> {"a", "b", "c", "d"}: tags as the Python tool took them
+// (-t "a b"), and one -t each.
+std::vector<std::string> split_words(const std::vector<std::string>& values);
 
 }  // namespace bakthat::cli

@@ -1,11 +1,14 @@
 #include "cli/terminal.hpp"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
+#include <algorithm>
 #include <cstdio>
-#include <iostream>
 
 namespace bakthat::cli {
 
@@ -40,7 +43,7 @@ void TerminalReporter::progress_start(const std::string& label, std::uint64_t to
 
 void TerminalReporter::progress_total(std::uint64_t total) {
   total_ = total;
-  if (!quiet_ && active_ && !tty_ && total_ > 0) draw(false);
+  if (!quiet_ && active_ && total_ > 0) draw(false);
 }
 
 void TerminalReporter::progress(std::uint64_t done) {
@@ -59,33 +62,50 @@ void TerminalReporter::progress_end() {
   active_ = false;
 }
 
+void TerminalReporter::abandon() {
+  if (active_ && tty_ && !quiet_) std::fputs("\r\033[K", stderr);
+  active_ = false;
+}
+
 void TerminalReporter::draw(bool final) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
   int percent = total_ ? static_cast<int>(std::min<std::uint64_t>(100, done_ * 100 / total_)) : -1;
   if (final && total_) percent = 100;
   if (!tty_) {
-    // Without a terminal: one line each 10%, as the original's "Upload completion" log lines.
-    if (percent < 0) return;
+    // Without a terminal (cron mail, a log) only with -v: one line each 10%,
+    // as the original's "Upload completion" log lines.
+    if (percent < 0 || !verbose_) return;
     int step = percent / 10 * 10;
     if (step == last_percent_ || (!final && step == 100)) return;
     last_percent_ = step;
-    std::string what = label_ == "Downloading" ? "Download" : "Upload";
+    std::string what = label_ == "Downloading" ? "Download" : label_ == "Writing" ? "Write" : "Upload";
     std::fprintf(stderr, "%s completion: %d%%\n", what.c_str(), step);
     return;
   }
-  std::string line = "\r\033[K" + label_ + " " + human_size(done_);
-  if (total_) {
-    int width = 30, filled = percent * width / 100;
-    line += " [" + std::string(filled, '#') + std::string(width - filled, ' ') + "] " + std::to_string(percent) + "%";
-  }
-  line += "  " + human_size(static_cast<std::uint64_t>(rate)) + "/s";
+  std::string head = label_ + " " + human_size(done_);
+  if (total_) head += " of " + human_size(total_);
+  std::string tail = total_ ? " " + std::to_string(percent) + "%" : "";
+  tail += "  " + human_size(static_cast<std::uint64_t>(rate)) + "/s";
   if (total_ && rate > 0 && done_ < total_ && !final) {
     int eta = static_cast<int>((total_ - done_) / rate);
     char buf[32];
     std::snprintf(buf, sizeof buf, "  ETA %d:%02d", eta / 60, eta % 60);
-    line += buf;
+    tail += buf;
   }
+  // The bar takes what the terminal's width leaves (up to 30 columns), so
+  // that the line never wraps; on a narrow terminal the figures alone.
+  winsize ws{};
+  const int columns = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+  int width = std::min(30, columns - 1 - static_cast<int>(head.size() + tail.size()) - 3);
+  std::string line = head;
+  if (total_ && width >= 5) {
+    int filled = percent * width / 100;
+    line += " [" + std::string(filled, '#') + std::string(width - filled, ' ') + "]";
+  }
+  line += tail;
+  if (static_cast<int>(line.size()) >= columns) line.resize(std::max(0, columns - 1));
+  line = "\r\033[K" + line;
   if (final) line += "\n";
   std::fputs(line.c_str(), stderr);
   std::fflush(stderr);
@@ -97,6 +117,59 @@ bool have_terminal() {
   ::close(fd);
   return true;
 }
+
+namespace {
+
+volatile std::sig_atomic_t g_prompt_interrupted = 0;
+void on_prompt_interrupt(int) { g_prompt_interrupted = 1; }
+
+// For the time of one prompt, Ctrl-C ends the read at once: the process's
+// own SIGINT handler only asks the work under way to stop, and the read it
+// interrupts would be restarted (SA_RESTART) and wait on.
+class PromptInterrupt {
+ public:
+  PromptInterrupt() {
+    g_prompt_interrupted = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_prompt_interrupt;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &previous_);
+  }
+  ~PromptInterrupt() { ::sigaction(SIGINT, &previous_, nullptr); }
+  PromptInterrupt(const PromptInterrupt&) = delete;
+  PromptInterrupt& operator=(const PromptInterrupt&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// A line from `fd`, a byte at a time so that nothing after it is consumed;
+// nullopt at the end of input with nothing read. Ctrl-C throws Interrupted
+// (exit 130) before anything was written.
+std::optional<std::string> read_line(int fd) {
+  PromptInterrupt interrupt;
+  std::string line;
+  for (;;) {
+    char c;
+    ssize_t n = ::read(fd, &c, 1);
+    if (n == 1) {
+      if (c == '\n') break;
+      line.push_back(c);
+    } else if (n < 0 && errno == EINTR) {
+      if (g_prompt_interrupted) {
+        std::fputs("\n", stderr);
+        throw Error(ErrorKind::Interrupted, "interrupted: nothing was changed");
+      }
+    } else {
+      if (line.empty()) return std::nullopt;
+      break;
+    }
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+}  // namespace
 
 std::optional<std::string> ask_secret(const std::string& prompt) {
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
@@ -110,25 +183,30 @@ std::optional<std::string> ask_secret(const std::string& prompt) {
     quiet.c_lflag |= ECHONL;
     ::tcsetattr(fd, TCSAFLUSH, &quiet);
   }
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
-  ::close(fd);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+  auto done = [&] {
+    if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
+    ::close(fd);
+  };
+  std::optional<std::string> line;
+  try {
+    line = read_line(fd);
+  } catch (...) {
+    done();
+    throw;
+  }
+  done();
+  return line.value_or("");
 }
 
-std::string ask_line(const std::string& prompt, const std::string& default_value) {
+std::string ask_line(const std::string& prompt, const std::string& default_value, const std::string& shown_default) {
   std::string shown = prompt;
-  if (!default_value.empty()) shown += " [" + default_value + "]";
+  const std::string& in_brackets = shown_default.empty() ? default_value : shown_default;
+  if (!in_brackets.empty()) shown += " [" + in_brackets + "]";
   shown += ": ";
   std::fputs(shown.c_str(), stderr);
   std::fflush(stderr);
-  std::string line;
-  if (!std::getline(std::cin, line)) return default_value;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line.empty() ? default_value : line;
+  auto line = read_line(STDIN_FILENO);
+  return !line || line->empty() ? default_value : *line;
 }
 
 std::string human_size(std::uint64_t bytes) {

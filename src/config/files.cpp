@@ -52,7 +52,7 @@ std::optional<YAML::Node> read_yaml_file(const std::string& path) {
 std::optional<std::string> privacy_warning(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return std::nullopt;
-  return path + " holds secrets and is readable by others (chmod 600 it)";
+  return path + " holds secrets and is readable by others: run `chmod 600 " + path + "`";
 }
 
 namespace {

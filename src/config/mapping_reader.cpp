@@ -5,25 +5,10 @@
 #include <charconv>
 
 #include "bakthat/errors.hpp"
+#include "util/edit_distance.hpp"
 
 namespace bakthat::config {
 namespace {
-
-// Levenshtein distance.
-std::size_t distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 // The known name a misspelling most likely meant ("s3-bucket",
 // "S3_Bucket", "s3_buckt" -> "s3_bucket"; "after_backup" -> "on_backup"),
@@ -35,7 +20,7 @@ std::string nearest(const std::string& name, const std::set<std::string>& known)
   std::string best;
   std::size_t best_distance = 3;  // at most 2 edits
   for (const auto& k : known) {
-    std::size_t d = distance(canon, k);
+    std::size_t d = util::edit_distance(canon, k);
     if (d < best_distance) best_distance = d, best = k;
   }
   if (!best.empty()) return best;

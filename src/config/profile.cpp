@@ -65,7 +65,10 @@ Rotation parse_rotation(const MappingReader& r) {
     rot.*member = static_cast<int>(r.integer_of(std::string("rotation.") + name, v, 0, 1000000, count));
   }
   YAML::Node wd = (*n)["first_week_day"];
-  if (wd.IsDefined() && !wd.IsNull()) rot.first_week_day = parse_week_day(r, wd);
+  if (wd.IsDefined() && !wd.IsNull()) {
+    rot.first_week_day = parse_week_day(r, wd);
+    if (!parse_int(wd.Scalar())) rot.first_week_day_name = wd.Scalar();
+  }
   std::set<std::string> known{"first_week_day"};
   for (const auto& f : fields) known.insert(f.first);
   r.warn_unknown(*n, known, "key '", "rotation.");
@@ -151,6 +154,8 @@ void parse_keys(const MappingReader& r, Profile& p) {
   if (auto v = r.string_map("hooks")) p.hooks = *v;
   if (auto v = r.integer("scrypt_work_factor", 10, 22, "an scrypt work factor 10..22"))
     p.scrypt_work_factor = int(*v);
+  if (auto v = r.string("password_command")) p.password_command = *v;
+  if (auto v = r.boolean("prompt")) p.prompt = *v;
   r.warn_unknown_keys(kPythonOnlyKeys);
   if (auto hooks = r.node("hooks")) r.warn_unknown(*hooks, event_names(), "hook event '", "", "it never runs");
 }

@@ -74,9 +74,13 @@ void emit_value(YAML::Emitter& out, const ConfigValue& v) {
       emit_string(out, sub);
     }
     out << YAML::EndMap;
-  } else if (auto n = std::get_if<std::map<std::string, std::int64_t>>(&v)) {
+  } else if (auto n = std::get_if<std::map<std::string, std::variant<std::int64_t, std::string>>>(&v)) {
     out << YAML::BeginMap;
-    for (const auto& [k, sub] : *n) out << YAML::Key << k << YAML::Value << std::to_string(sub);
+    for (const auto& [k, sub] : *n) {
+      out << YAML::Key << k << YAML::Value;
+      if (auto i = std::get_if<std::int64_t>(&sub)) out << std::to_string(*i);
+      else emit_string(out, std::get<std::string>(sub));
+    }
     out << YAML::EndMap;
   }
 }
@@ -161,18 +165,30 @@ void save_profile_keys(const std::string& path, const std::string& profile,
 }
 
 void save_rotation(const std::string& path, const std::string& profile, const Rotation& rotation) {
-  std::map<std::string, std::int64_t> rot;
+  std::map<std::string, std::variant<std::int64_t, std::string>> rot;
   // The Python tool's four keys are always written; the finer ones only when
   // used, so the file stays readable by it.
-  rot["days"] = rotation.days;
-  rot["weeks"] = rotation.weeks;
-  rot["months"] = rotation.months;
-  rot["first_week_day"] = rotation.first_week_day;
-  if (rotation.years) rot["years"] = rotation.years;
-  if (rotation.hours) rot["hours"] = rotation.hours;
-  if (rotation.minutes) rot["minutes"] = rotation.minutes;
-  if (rotation.seconds) rot["seconds"] = rotation.seconds;
+  rot["days"] = std::int64_t{rotation.days};
+  rot["weeks"] = std::int64_t{rotation.weeks};
+  rot["months"] = std::int64_t{rotation.months};
+  if (rotation.first_week_day_name.empty()) rot["first_week_day"] = std::int64_t{rotation.first_week_day};
+  else rot["first_week_day"] = rotation.first_week_day_name;
+  if (rotation.years) rot["years"] = std::int64_t{rotation.years};
+  if (rotation.hours) rot["hours"] = std::int64_t{rotation.hours};
+  if (rotation.minutes) rot["minutes"] = std::int64_t{rotation.minutes};
+  if (rotation.seconds) rot["seconds"] = std::int64_t{rotation.seconds};
   save_profile_keys(path, profile, std::map<std::string, ConfigValue>{{"rotation", rot}});
+}
+
+std::map<std::string, std::string> profile_as_written(const std::string& path, const std::string& profile) {
+  std::map<std::string, std::string> out;
+  YAML::Node doc = config::read_yaml_file(config::expand_user(path)).value_or(YAML::Node());
+  if (!doc.IsMap()) return out;
+  YAML::Node keys = doc[profile.empty() ? "default" : profile];
+  if (!keys.IsMap()) return out;
+  for (const auto& kv : keys)
+    if (kv.first.IsScalar() && kv.second.IsScalar()) out[kv.first.Scalar()] = kv.second.Scalar();
+  return out;
 }
 
 }  // namespace bakthat

@@ -184,8 +184,14 @@ Recipient parse_any_recipient(std::string_view text) {
 
 Key32 parse_recipient(std::string_view text) {
   auto d = bech32::decode(text);
-  if (!d || d->hrp != kRecipientHrp || d->data.size() != 32)
-    throw Error(ErrorKind::Usage, "invalid age recipient '" + std::string(text) + "'");
+  if (!d || d->hrp != kRecipientHrp || d->data.size() != 32) {
+    // What stands in a recipient's place may be a secret (an identity
+    // given by mistake): only the start of it is shown, and none of a key.
+    if (text.starts_with("AGE-SECRET-KEY-"))
+      throw Error(ErrorKind::Usage, "an age secret key was given as a recipient: give its public key (age-keygen -y)");
+    throw Error(ErrorKind::Usage, "invalid age recipient '" + std::string(text.substr(0, 8)) +
+                                      (text.size() > 8 ? "...'" : "'"));
+  }
   Key32 out;
   std::memcpy(out.data(), d->data.data(), 32);
   return out;

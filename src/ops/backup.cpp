@@ -108,7 +108,7 @@ void abort_stale_uploads(Storage& store, Reporter& rep) {
 // backup_date and a date in the future would read as such to rotation.
 template <typename Produce>
 BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, const Plan& plan,
-                              std::future<std::uint64_t> total, Produce produce) {
+                              const std::string& announcement, std::future<std::uint64_t> total, Produce produce) {
   Encryption enc = choose_encryption(ctx, options);
   if (options.reduced_redundancy) ctx.set_storage_class("REDUCED_REDUNDANCY");
   Reporter& rep = ctx.reporter();
@@ -150,10 +150,6 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   r.last_updated = std::time(nullptr);
   ops::note_pending(ctx, r);
 
-  if (!plan.store_as_is) rep.message("Compressing...");
-  if (enc.options) rep.message("Encrypting...");
-  rep.message("Uploading...");
-
   ops::HashingSink hashed(*writer, ctx.cancel());
   std::unique_ptr<Sink> encryptor;
   Sink* head = &hashed;
@@ -161,13 +157,23 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     encryptor = crypto::make_encryptor(*head, *enc.options);
     head = encryptor.get();
   }
+
+  // Only now, with the destination reached (credentials, bucket) and the
+  // recipients read: what can be refused before a byte is read was refused
+  // before this line.
+  rep.message(announcement);
+  if (!plan.store_as_is) rep.message("Compressing...");
+  if (enc.options) rep.message("Encrypting...");
+  // "Uploading" is for what leaves the machine.
+  const bool remote = ctx.destination() != "local";
+  rep.message((remote ? "Uploading to " : "Writing to ") + store.location() + "...");
   std::unique_ptr<Sink> compressor;
   if (!plan.store_as_is) {
     int threads = ctx.profile().threads;
     compressor = codec::make_compressor(*head, {plan.codec, ctx.profile().compression_level, threads});
     head = compressor.get();
   }
-  rep.progress_start("Uploading", 0);
+  rep.progress_start(remote ? "Uploading" : "Writing", 0);
   ops::ProgressSink progress(*head, rep, ctx.cancel(), std::move(total));
   nlohmann::json extra = produce(progress);
   rep.progress_end();
@@ -335,8 +341,6 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     plan.codec = codec::Codec::None;
   }
 
-  ctx.reporter().message("Backing up " + absolute);
-
   // bakthat's own local store, if the tree holds it: left out of the archive.
   std::vector<std::string> leave_out;
   if (ctx.destination() == "local") leave_out.push_back(ctx.profile().local_path);
@@ -351,7 +355,8 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   }
   TreeTotal total(absolute, excludes, archive::Identities(leave_out),
                   options.one_file_system ? std::optional<dev_t>(st.st_dev) : std::nullopt);
-  return ev.done(store_and_record(ctx, options, plan, total.future(), [&](Sink& out) -> nlohmann::json {
+  return ev.done(store_and_record(ctx, options, plan, "Backing up " + absolute, total.future(),
+                                  [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out, ctx.cancel());
@@ -413,8 +418,8 @@ BackupRecord backup_stream(Source& in, const std::string& name, const BackupOpti
   plan.filename = plan.base = name;
   plan.layout = Layout::Stream;
   plan.codec = options.compress.value_or(ctx.profile().compress) ? profile_codec(ctx.profile()) : codec::Codec::None;
-  ctx.reporter().message("Backing up " + name + " from standard input");
-  return ev.done(store_and_record(ctx, options, plan, {}, [&](Sink& out) -> nlohmann::json {
+  return ev.done(store_and_record(ctx, options, plan, "Backing up " + name + " from standard input", {},
+                                  [&](Sink& out) -> nlohmann::json {
     ops::copy(in, out, ctx.cancel());
     out.finish();
     return {{"files", 1}};

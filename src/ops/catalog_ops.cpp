@@ -1,5 +1,5 @@
-// show(), periodic_backups(), ls() and remove(): catalog and store listing
-// and deletion.
+// show(), periodic_backups(), ls(), location() and remove(): catalog and
+// store listing and deletion.
 #include <algorithm>
 #include <ctime>
 #include <map>
@@ -74,26 +74,30 @@ std::vector<ObjectInfo> ls(const std::string& prefix, const Options& options) {
   return out;
 }
 
+std::string location(const Options& options) {
+  ops::Context ctx(options);
+  return ctx.storage().location();
+}
+
 BackupRecord remove(const std::string& name, const Options& options) {
   ops::Context ctx(options);
   events::Scope ev("delete", name, ctx.profile(), ctx.destination(), ctx.reporter());
-  auto rec = ctx.latest(name);
-  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
-  ctx.reporter().message("Deleting " + rec->stored_filename);
+  BackupRecord rec = ctx.matches_to_delete(name).front();
+  ctx.reporter().message("Deleting " + rec.stored_filename);
   // The tombstone first: killed before the object is gone, the next sync
   // finds it and finishes the deletion.
-  ops::note_deletion(ctx, *rec);
+  ops::note_deletion(ctx, rec);
   try {
-    ctx.storage().remove(rec->stored_filename);
+    ctx.storage().remove(rec.stored_filename);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::NotFound) throw;
-    ctx.reporter().warning(rec->stored_filename + " was already gone from the store");
+    ctx.reporter().warning(rec.stored_filename + " was already gone from the store");
   }
-  ctx.catalog().mark_deleted(rec->id);
-  rec->is_deleted = true;
-  rec->last_updated = std::time(nullptr);
+  ctx.catalog().mark_deleted(rec.id);
+  rec.is_deleted = true;
+  rec.last_updated = std::time(nullptr);
   ops::sync_if_auto(ctx);
-  return ev.done(*rec);
+  return ev.done(rec);
 }
 
 }  // namespace bakthat

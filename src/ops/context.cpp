@@ -1,9 +1,13 @@
 #include "ops/context.hpp"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "storage/factory.hpp"
 #include "util/bytes.hpp"
@@ -31,6 +35,26 @@ Context::Context(const Options& options)
   lookup_hashes_ = storage::lookup_hashes(profile_, destination_);
 }
 
+const std::optional<std::string>& Context::password() const {
+  if (password_ || password_command_ran_ || profile_.password_command.empty()) return password_;
+  password_command_ran_ = true;
+  // Its output is the secret: never shown, not even in the error.
+  FILE* pipe = ::popen(profile_.password_command.c_str(), "r");
+  if (!pipe) throw Error(ErrorKind::Config, "password_command: cannot run it");
+  std::string out;
+  char buf[512];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  int status = ::pclose(pipe);
+  if (status != 0)
+    throw Error(ErrorKind::Config, "password_command failed (exit status " +
+                                       std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : status) + ")");
+  out = out.substr(0, out.find('\n'));
+  if (!out.empty() && out.back() == '\r') out.pop_back();
+  if (out.empty()) throw Error(ErrorKind::Config, "password_command printed no password");
+  password_ = std::move(out);
+  return password_;
+}
+
 std::optional<BackupRecord> Context::latest(const std::string& name) {
   auto found = catalog().latest(name, destination_, lookup_hashes_);
   if (found || name.empty() || !rows()) return found;
@@ -44,6 +68,41 @@ std::optional<BackupRecord> Context::latest(const std::string& name) {
 
 std::vector<BackupRecord> Context::matches(const std::string& name) {
   return catalog().matches(name, destination_, lookup_hashes_);
+}
+
+namespace {
+
+// "a, b, c" of the distinct filenames of rows, in name order.
+std::string filenames_of(const std::vector<BackupRecord>& rows) {
+  std::set<std::string> names;
+  for (const auto& r : rows) names.insert(r.filename);
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+std::vector<BackupRecord> Context::matches_to_delete(const std::string& name) {
+  auto rows = matches(name);
+  // A name this catalog lacks: the destination's rows of it, as latest() takes them in.
+  if (rows.empty() && latest(name)) rows = matches(name);
+  if (rows.empty()) throw no_match(name);
+  if (std::any_of(rows.begin(), rows.end(), [&](const BackupRecord& r) { return r.filename != rows[0].filename; }))
+    throw Error(ErrorKind::Usage, "'" + name + "' is the start of more than one backup name (" + filenames_of(rows) +
+                                      "): give the whole name");
+  return rows;
+}
+
+Error Context::no_match(const std::string& name) {
+  CatalogQuery q;
+  q.text = name;
+  q.backend = destination_;
+  q.backend_hashes = lookup_hashes_;
+  auto containing = catalog().search(q);
+  std::string text = "No file matched '" + name + "' on " + destination_;
+  if (!containing.empty()) text += "; backup names containing it: " + filenames_of(containing);
+  return Error(ErrorKind::NotFound, text + " (`bakthat show` lists the backups)");
 }
 
 void Context::set_storage_class(const std::string& storage_class) {

@@ -29,8 +29,10 @@ class Context {
   // The caller's token (Options::cancel), or nullptr.
   const CancelToken* cancel() const { return cancel_; }
   // The password the caller gave, else the BAKTHAT_PASSWORD environment
-  // variable, else none. An empty one means: no encryption.
-  const std::optional<std::string>& password() const { return password_; }
+  // variable, else the first line the profile's password_command prints
+  // (run once, when first asked), else none. An empty one means: no
+  // encryption.
+  const std::optional<std::string>& password() const;
   // What this store's new rows carry: hex SHA-512 of the access key it is
   // reached with + bucket/vault (local: the store's path).
   const std::string& backend_hash() const { return lookup_hashes_.front(); }
@@ -47,6 +49,14 @@ class Context {
   // first use; nullptr when the destination keeps no rows, and for a store
   // of the caller's own (Options::storage).
   Storage* rows();
+  // matches(name) for a command that deletes: NAME that is only the prefix
+  // of more than one backup name is refused (Usage, naming them), as restic
+  // refuses an ambiguous ID prefix; none at all is no_match(name).
+  std::vector<BackupRecord> matches_to_delete(const std::string& name);
+  // The NotFound error for a NAME that matched no backup here: it names NAME,
+  // the destination, the backup names that contain it (the Python tool's
+  // retention matched *NAME*), and `bakthat show`.
+  Error no_match(const std::string& name);
 
  private:
   ConfigSource config_;
@@ -55,7 +65,8 @@ class Context {
   std::vector<std::string> lookup_hashes_;  // storage::lookup_hashes: never empty
   Reporter* reporter_;
   const CancelToken* cancel_;
-  std::optional<std::string> password_;
+  mutable std::optional<std::string> password_;
+  mutable bool password_command_ran_ = false;
   std::unique_ptr<Catalog> catalog_;
   std::shared_ptr<Storage> storage_;  // Options::storage, or made on first use
   std::unique_ptr<Storage> rows_;

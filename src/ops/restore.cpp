@@ -45,7 +45,7 @@ std::optional<std::string> password_for(const nlohmann::json& metadata, const op
   std::string scheme = metadata.value("encryption", nlohmann::json()).is_string()
                            ? metadata["encryption"].get<std::string>() : "";
   if (scheme == "age-x25519" || (scheme.empty() && have_identities)) return std::nullopt;
-  if (options.ask_password) {
+  if (options.ask_password && ctx.profile().prompt) {
     auto p = options.ask_password();
     if (p && !p->empty()) return p;
   }
@@ -176,7 +176,7 @@ struct Located {
 Located locate(ops::Context& ctx, const std::string& name, const Options& options, bool one_file = false) {
   // Only this profile's store holds the object, so only its rows match.
   auto rec = ctx.latest(name);
-  if (!rec) throw Error(ErrorKind::NotFound, "No file matched.");
+  if (!rec) throw ctx.no_match(name);
   // A backup of several files is refused before the password prompt and the
   // download (rows of the Python bakthat have no count: the archive tells).
   auto files = rec->metadata.find("files");

@@ -28,7 +28,7 @@ retention::Micros micros_of(std::int64_t seconds) {
 std::vector<RetentionDecision> candidates(const std::string& name, ops::Context& ctx) {
   if (name.empty()) throw Error(ErrorKind::Usage, "a backup name is required");
   std::vector<RetentionDecision> out;
-  for (auto& rec : ctx.matches(name)) {
+  for (auto& rec : ctx.matches_to_delete(name)) {
     RetentionDecision d;
     d.record = std::move(rec);
     out.push_back(std::move(d));
@@ -93,10 +93,17 @@ std::vector<RetentionDecision> delete_older_than(const std::string& name, const 
   const std::int64_t cutoff =
       now < std::numeric_limits<std::int64_t>::min() + seconds ? std::numeric_limits<std::int64_t>::min()
                                                                : now - seconds;
+  if (seconds < 86400)
+    ctx.reporter().warning(interval + " = " + retention::interval_in_words(interval) +
+                           " (less than a day; months are M, days d)");
   auto decisions = candidates(name, ctx);
   for (auto& d : decisions) {
     d.keep = d.record.backup_date >= cutoff;
     if (d.keep) d.reasons.push_back("within " + interval);
+  }
+  if (!options.include_newest && !decisions.back().keep) {
+    decisions.back().keep = true;
+    decisions.back().reasons.push_back("newest");
   }
   carry_out(ctx, decisions, options.dry_run);
   if (!options.dry_run) ops::sync_if_auto(ctx);

@@ -117,14 +117,27 @@ const Unit kUnits[] = {
 
 [[noreturn]] void bad_interval(const std::string& text, const std::string& why) {
   throw Error(ErrorKind::Usage, "bad interval '" + text + "': " + why +
-                                    " (expected <number><unit>..., units s m h D W M Y, e.g. 3M2D8h)");
+                                    " (expected <number><unit>..., units s m h d/D w/W M y/Y, e.g. 3M2D8h)");
 }
 
-}  // namespace
+// An interval unit: its letters (m is minutes and M months, as the Python
+// tool read them; the other units take either case), seconds and name.
+struct IntervalUnit {
+  char lower, upper;
+  std::int64_t seconds;
+  const char* name;
+};
+constexpr IntervalUnit kIntervalUnits[] = {
+    {'s', 's', 1, "second"},       {'m', 'm', 60, "minute"},          {'h', 'h', 3600, "hour"},
+    {'d', 'D', 86400, "day"},      {'w', 'W', 7 * 86400, "week"},     {'M', 'M', 30 * 86400, "month"},
+    {'y', 'Y', 365 * 86400, "year"},
+};
 
-std::int64_t parse_interval_seconds(const std::string& text) {
+// Calls term(count, unit) for each <number><unit> of an interval string, in
+// order; throws Usage quoting the text for anything that is not one.
+template <class Term>
+void for_each_term(const std::string& text, Term term) {
   if (text.empty()) bad_interval(text, "it is empty");
-  std::int64_t total = 0;
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t digits = i;
@@ -136,23 +149,34 @@ std::int64_t parse_interval_seconds(const std::string& text) {
     }
     if (i == digits) bad_interval(text, "'" + text.substr(i, 1) + "' is not a number");
     if (i == text.size()) bad_interval(text, "the number " + text.substr(digits) + " has no unit");
-    std::int64_t unit = 0;
-    switch (text[i]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'D': unit = 86400; break;
-      case 'W': unit = 7 * 86400; break;
-      case 'M': unit = 30 * 86400; break;
-      case 'Y': unit = 365 * 86400; break;
-      default: bad_interval(text, "unknown unit '" + text.substr(i, 1) + "'");
-    }
+    const IntervalUnit* unit = nullptr;
+    for (const auto& u : kIntervalUnits)
+      if (text[i] == u.lower || text[i] == u.upper) unit = &u;
+    if (!unit) bad_interval(text, "unknown unit '" + text.substr(i, 1) + "'");
     if (n == 0) bad_interval(text, "a count must be positive");
-    if (__builtin_mul_overflow(n, unit, &n) || __builtin_add_overflow(total, n, &total))
-      bad_interval(text, "it is too large");
+    term(n, *unit);
     ++i;
   }
+}
+
+}  // namespace
+
+std::int64_t parse_interval_seconds(const std::string& text) {
+  std::int64_t total = 0;
+  for_each_term(text, [&](std::int64_t n, const IntervalUnit& unit) {
+    if (__builtin_mul_overflow(n, unit.seconds, &n) || __builtin_add_overflow(total, n, &total))
+      bad_interval(text, "it is too large");
+  });
   return total;
+}
+
+std::string interval_in_words(const std::string& text) {
+  parse_interval_seconds(text);
+  std::string out;
+  for_each_term(text, [&](std::int64_t n, const IntervalUnit& unit) {
+    out += (out.empty() ? "" : " ") + std::to_string(n) + " " + unit.name + (n == 1 ? "" : "s");
+  });
+  return out;
 }
 
 std::vector<Reasons> rotate(const std::vector<Micros>& instants, const Rotation& r, Micros now) {

@@ -17,9 +17,15 @@ using Micros = std::int64_t;
 constexpr Micros kMicrosPerSecond = 1'000'000;
 
 // Seconds of "3M2D8h20m5s": one or more <positive integer><unit>, units
-// s m h D W M Y (a month is 30 days, a year 365). Throws Error(Usage) quoting
-// the text for anything else (empty, zero, no unit, unknown unit, overflow).
+// s m h D W M Y (a month is 30 days, a year 365; m is minutes, as in the
+// Python tool; d, w and y, which cannot be mistaken, as D, W and Y). Throws
+// Error(Usage) quoting the text for anything else (empty, zero, no unit,
+// unknown unit, overflow).
 std::int64_t parse_interval_seconds(const std::string& text);
+
+// The same interval in words, for messages: "6m" -> "6 minutes",
+// "1D2h" -> "1 day 2 hours". Throws as parse_interval_seconds.
+std::string interval_in_words(const std::string& text);
 
 // Why each instant is kept: one reason per unit that keeps it, e.g.
 // "daily 2026-11-24", "weekly 2026-11-21", "monthly 2026-10", "yearly 2026",

@@ -82,7 +82,7 @@ class Configure(BakthatTestCase):
         self.assertNotIn("warning", self.ok("backup", "d", "--prompt", "no").errtext)
         os.chmod(path, 0o644)
         err = self.ok("backup", "d", "--prompt", "no").errtext
-        warning = "warning: %s holds secrets and is readable by others (chmod 600 it)" % path
+        warning = "warning: %s holds secrets and is readable by others: run `chmod 600 %s`" % (path, path)
         self.assertEqual(err.count(warning), 1, err)
         self.assertNotIn("SEKRIT", err)
         self.assertNotIn("PASSWORD", err)
@@ -112,7 +112,7 @@ class Configure(BakthatTestCase):
         self.ok("configure_backups_rotation", input=b"3\n2\n1\nmonday\n")
         text = open(os.path.join(self.home, ".bakthat.yml")).read()
         self.assertIn("days: 3", text)
-        self.assertIn("first_week_day: 0", text)
+        self.assertIn("first_week_day: monday", text)  # as written, a name
 
 
 class Basics(BakthatTestCase):
@@ -123,12 +123,14 @@ class Basics(BakthatTestCase):
     def test_unknown_or_missing_command_is_one_line(self):
         r = self.fails("-q", "bakup", "x")
         self.assertEqual(r.code, 2)
-        self.assertEqual(r.errtext.strip(), "bakthat: unknown command 'bakup' (see bakthat --help)")
+        self.assertEqual(r.errtext.strip(),
+                         "bakthat: unknown command 'bakup' (did you mean 'backup'?) (see bakthat --help)")
         r = self.fails("-q")
         self.assertEqual(r.code, 2)
         self.assertEqual(r.errtext.strip(), "bakthat: A subcommand is required (see bakthat --help)")
 
     def test_alias(self):
+        self.ok("backup", "-", "--name", "x", "--prompt", "no", input=b"x")
         self.ok("delete-older-than", "x", "1D")
         self.ok("rotate-backups", "--help")
 
@@ -167,8 +169,9 @@ class Basics(BakthatTestCase):
         d = os.path.join(self.work, "d")
         os.makedirs(d)
         open(os.path.join(d, "f"), "w").write("x")
+        # -q leaves the one line that says what was stored, and where.
         r = self.ok("-q", "backup", "d", "--prompt", "no")
-        self.assertEqual(r.errtext, "")
+        self.assertRegex(r.errtext, r"^Stored d\.\d{14}\.tgz \(.*\) in %s\n$" % re.escape(self.store_dir()))
         r = self.ok("backup", "d", "--prompt", "no", "-v")
         self.assertIn("sha256", r.errtext)
         self.assertIn("Backing up", r.errtext)
@@ -181,8 +184,8 @@ class Basics(BakthatTestCase):
             os.makedirs(os.path.join(d, str(i % 7)), exist_ok=True)
             with open(os.path.join(d, str(i % 7), "f%d" % i), "wb") as f:
                 f.write(os.urandom(100_000 + i))
-        r = self.ok("backup", "tree", "--prompt", "no")
-        steps = [int(m) for m in re.findall(r"^Upload completion: (\d+)%$", r.errtext, re.M)]
+        r = self.ok("backup", "tree", "--prompt", "no", "-v")
+        steps = [int(m) for m in re.findall(r"^Write completion: (\d+)%$", r.errtext, re.M)]
         self.assertTrue(steps, r.errtext)
         self.assertEqual(steps[-1], 100, r.errtext)
         self.assertEqual(steps, sorted(set(steps)), r.errtext)
@@ -201,8 +204,8 @@ class Basics(BakthatTestCase):
                 f.write(os.urandom(2_000_000))
         with open(os.path.join(d, ".bakthatexclude"), "w") as f:
             f.write("cache\n")
-        r = self.ok("backup", "tree", "--prompt", "no")
-        steps = [int(m) for m in re.findall(r"^Upload completion: (\d+)%$", r.errtext, re.M)]
+        r = self.ok("backup", "tree", "--prompt", "no", "-v")
+        steps = [int(m) for m in re.findall(r"^Write completion: (\d+)%$", r.errtext, re.M)]
         self.assertIn(90, steps, r.errtext)
         self.assertEqual(steps[-1], 100, r.errtext)
 

@@ -653,10 +653,10 @@ class LocalKinds(BakthatTestCase):
         os.makedirs(src)
         with open(os.path.join(src, "zz-after.bin"), "wb") as f:
             f.write(os.urandom(40 << 20))
-        r = self.backup_while_written(os.path.join(src, "app.log"), "live", "--prompt", "no")
+        r = self.backup_while_written(os.path.join(src, "app.log"), "live", "--prompt", "no", "-v")
         self.assertEqual(r.code, 12, repr(r))
         err = r.errtext
-        self.assertLess(err.index("app.log changed while it was read"), err.index("Upload completion: 90%"), err)
+        self.assertLess(err.index("app.log changed while it was read"), err.index("Write completion: 90%"), err)
 
     def test_file_stored_as_is_written_during_backup_is_reported(self):
         # A .tgz is stored as it is, not tarred: the same check applies.

@@ -174,7 +174,7 @@ class Retention(BakthatTestCase):
         with open(os.path.join(self.home, ".bakthat.yml")) as f:
             conf = yaml.safe_load(f)
         self.assertEqual(conf["default"]["rotation"],
-                         {"days": 3, "weeks": 5, "months": 2, "first_week_day": 0})
+                         {"days": 3, "weeks": 5, "months": 2, "first_week_day": "monday"})
         self.assertEqual(conf["default"]["default_destination"], "local")  # the rest kept
         self.assertEqual(os.stat(os.path.join(self.home, ".bakthat.yml")).st_mode & 0o077, 0)
         rot = dict(days=3, weeks=5, months=2, first_week_day=0)
@@ -185,6 +185,21 @@ class Retention(BakthatTestCase):
             lambda now: {dates[t] for t in reference_keep(set(dates), now, **rot)})
         self.assertLess(len(keep), len(made))
         self.assert_state(made, keep, [])
+
+    def test_rotation_flags_change_only_what_they_name(self):
+        self.write_config("default:\n  default_destination: local\n  rotation:\n    days: 7\n    weeks: 4\n"
+                          "    months: 6\n    years: 2\n    first_week_day: sunday\n")
+        self.ok("configure_backups_rotation", "--days", "5")
+        with open(os.path.join(self.home, ".bakthat.yml")) as f:
+            conf = yaml.safe_load(f)
+        self.assertEqual(conf["default"]["rotation"],
+                         {"days": 5, "weeks": 4, "months": 6, "years": 2, "first_week_day": "sunday"})
+        self.fails("configure_backups_rotation", "--weeks", "-1")
+        self.ok("configure_backups_rotation", "--first-week-day", "2")
+        with open(os.path.join(self.home, ".bakthat.yml")) as f:
+            conf = yaml.safe_load(f)
+        self.assertEqual(conf["default"]["rotation"],
+                         {"days": 5, "weeks": 4, "months": 6, "years": 2, "first_week_day": 2})
 
     def test_delete_older_than(self):
         self.configure()
@@ -211,6 +226,62 @@ class Retention(BakthatTestCase):
         self.assert_state(made, keep, other)
         self.ok("delete_older_than", self.NAME, "4W2D")  # the same cut: nothing more
         self.assert_state(made, keep, other)
+
+    def test_delete_older_than_keeps_the_newest_and_says_minutes(self):
+        # `6m` is 6 minutes, as in the Python tool: every backup here is
+        # older, yet the newest stays unless --all, and the unit is spelt out.
+        self.configure()
+        made = self.make_backups([DAY, 2 * DAY, 40 * DAY])
+        newest = max(made, key=made.get)
+        r = self.ok("delete_older_than", self.NAME, "6m")
+        self.assertIn("6m = 6 minutes", r.errtext)
+        self.assertIn("keep   " + newest + "  (newest)", r.text)
+        self.assert_state(made, {newest}, [])
+        self.ok("delete_older_than", self.NAME, "6m", "--all")
+        self.assert_state(made, set(), [])
+
+    def test_delete_older_than_lowercase_units(self):
+        self.configure()
+        made = self.make_backups([DAY, 10 * DAY, 40 * DAY])
+        r = self.ok("delete_older_than", self.NAME, "2w")
+        self.assertNotIn("minutes", r.errtext)
+        self.assert_state(made, {s for s, d in made.items() if d >= time.time() - 14 * DAY}, [])
+        self.ok("delete_older_than", self.NAME, "5d")
+        self.ok("delete_older_than", self.NAME, "1y")
+
+    def test_ambiguous_prefix_is_refused_by_destructive_commands(self):
+        self.configure()
+        for name in ("web", "webapp"):
+            with open(os.path.join(self.work, name), "w") as f:
+                f.write(name)
+        made = self.make_backups([DAY, 300 * DAY], name="web")
+        made.update(self.make_backups([DAY, 300 * DAY], name="webapp"))
+        for args in (["delete", "we"], ["rotate_backups", "we"], ["delete_older_than", "we", "30D"]):
+            r = self.fails(*args)
+            self.assertEqual(r.code, 2, repr(r))
+            self.assertIn("web, webapp", r.errtext)
+            self.assertEqual(len(r.errtext.strip().splitlines()), 1, r.errtext)
+            self.assert_state(made, set(made), [])
+        # The whole name, or the exact name of one of them, still works.
+        self.ok("delete_older_than", "webapp", "30D")
+        self.assertEqual(sum(1 for s, (d, x) in self.rows().items() if x), 1)
+        # Reading commands still take the latest of a prefix.
+        self.ok("restore", "we", "-o", os.path.join(self.tmp, "out"))
+
+    def test_retention_matching_nothing_fails_and_names_what_contains_it(self):
+        # The Python tool matched *NAME*: a cron job relying on it must not
+        # go quiet while storage grows.
+        self.configure()
+        made = self.make_backups([DAY, 300 * DAY])
+        for args in (["rotate_backups", "aily"], ["delete_older_than", "aily", "30D"], ["delete", "aily"]):
+            r = self.fails(*args)
+            self.assertEqual(r.code, 4, repr(r))
+            self.assertIn("'aily'", r.errtext)
+            self.assertIn(self.NAME, r.errtext)
+        r = self.fails("rotate_backups", "nothing-like-it")
+        self.assertEqual(r.code, 4, repr(r))
+        self.assertIn("bakthat show", r.errtext)
+        self.assert_state(made, set(made), [])
 
     def test_no_rotation_configured(self):
         self.configure(rotation=None)

@@ -87,7 +87,7 @@ class S3SwiftTest(BakthatTestCase):
         self.assertEqual([n for n in self.stored_names() if n.startswith("a.txt")], [])
         self.assertNotIn("a.txt", self.ok("show").text)
         time.sleep(2)
-        self.ok("delete_older_than", "b.txt", "1s", "-d", "s3")
+        self.ok("delete_older_than", "b.txt", "1s", "--all", "-d", "s3")
         self.assertEqual(self.stored_names(), [])
         self.assertEqual(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket).get("Contents"), None)
 

@@ -291,7 +291,7 @@ TEST_F(ConfigTest, SecretsInAFileOthersCanReadAreWarnedOf) {
     return profile;
   };
   std::string err = warnings_of("open.yml", "default:\n  secret_key: SEKRIT\n", 0644);
-  EXPECT_EQ(err, home_ + "/open.yml holds secrets and is readable by others (chmod 600 it)\n");
+  EXPECT_EQ(err, home_ + "/open.yml holds secrets and is readable by others: run `chmod 600 " + home_ + "/open.yml`\n");
   EXPECT_NE(warnings_of("group.yml", "default: {}\nsync:\n  url: http://h\n  password: SEKRIT\n", 0640),
             "");
   EXPECT_NE(warnings_of("other.yml", "default: {}\nwork:\n  secret_key: SEKRIT\n", 0604), "");

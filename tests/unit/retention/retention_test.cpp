@@ -131,10 +131,22 @@ TEST(Interval, Parses) {
   EXPECT_EQ(parse_interval_seconds("3M2D8h20m5s"), 3 * 30 * 86400 + 2 * 86400 + 8 * 3600 + 20 * 60 + 5);
   EXPECT_EQ(parse_interval_seconds("1D1D"), 2 * 86400);  // as the original: units may repeat
   EXPECT_EQ(parse_interval_seconds("007m"), 420);
+  // d, w and y cannot be mistaken; m stays minutes and M months.
+  EXPECT_EQ(parse_interval_seconds("3d"), 3 * 86400);
+  EXPECT_EQ(parse_interval_seconds("2w"), 14 * 86400);
+  EXPECT_EQ(parse_interval_seconds("1y"), 365 * 86400);
+  EXPECT_EQ(parse_interval_seconds("6m"), 360);
+}
+
+TEST(Interval, InWords) {
+  EXPECT_EQ(interval_in_words("6m"), "6 minutes");
+  EXPECT_EQ(interval_in_words("1D2h"), "1 day 2 hours");
+  EXPECT_EQ(interval_in_words("3M1w"), "3 months 1 week");
+  EXPECT_THROW(interval_in_words("3x"), Error);
 }
 
 TEST(Interval, RejectsAndQuotes) {
-  for (std::string bad : {"", "0D", "3", "3x", "D", "3D ", " 3D", "3D2", "3d", "-3D", "+3D", "3.5D", "3DD",
+  for (std::string bad : {"", "0D", "3", "3x", "D", "3D ", " 3D", "3D2", "3H", "3S", "-3D", "+3D", "3.5D", "3DD",
                           "99999999999999999999s", "9223372036854775807Y", "300000000000Y",
                           "9223372036854775807s1s"}) {
     try {
