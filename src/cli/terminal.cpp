@@ -1,6 +1,7 @@
 #include "cli/terminal.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -144,22 +145,28 @@ class PromptInterrupt {
 };
 
 // A line from `fd`, a byte at a time so that nothing after it is consumed;
-// nullopt at the end of input with nothing read. Ctrl-C throws Interrupted
-// (exit 130) before anything was written.
-std::optional<std::string> read_line(int fd) {
-  PromptInterrupt interrupt;
+// nullopt at the end of input with nothing read. Ctrl-C (from the moment
+// `interrupt` was set up, before the prompt was shown) throws Interrupted
+// (exit 130) before anything was written. The wait is in short polls, so a
+// Ctrl-C that lands between two system calls, or on another thread, is
+// still seen.
+std::optional<std::string> read_line(int fd, const PromptInterrupt&) {
   std::string line;
   for (;;) {
+    if (g_prompt_interrupted) {
+      std::fputs("\n", stderr);
+      throw Error(ErrorKind::Interrupted, "interrupted: nothing was changed");
+    }
+    pollfd ready{fd, POLLIN, 0};
+    int polled = ::poll(&ready, 1, 100);
+    if (polled == 0 || (polled < 0 && errno == EINTR)) continue;
     char c;
-    ssize_t n = ::read(fd, &c, 1);
+    ssize_t n = polled < 0 ? -1 : ::read(fd, &c, 1);
     if (n == 1) {
       if (c == '\n') break;
       line.push_back(c);
     } else if (n < 0 && errno == EINTR) {
-      if (g_prompt_interrupted) {
-        std::fputs("\n", stderr);
-        throw Error(ErrorKind::Interrupted, "interrupted: nothing was changed");
-      }
+      continue;
     } else {
       if (line.empty()) return std::nullopt;
       break;
@@ -174,6 +181,7 @@ std::optional<std::string> read_line(int fd) {
 std::optional<std::string> ask_secret(const std::string& prompt) {
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
+  PromptInterrupt interrupt;
   (void)!::write(fd, prompt.data(), prompt.size());
   termios old{};
   bool restore = ::tcgetattr(fd, &old) == 0;
@@ -189,7 +197,7 @@ std::optional<std::string> ask_secret(const std::string& prompt) {
   };
   std::optional<std::string> line;
   try {
-    line = read_line(fd);
+    line = read_line(fd, interrupt);
   } catch (...) {
     done();
     throw;
@@ -199,13 +207,14 @@ std::optional<std::string> ask_secret(const std::string& prompt) {
 }
 
 std::string ask_line(const std::string& prompt, const std::string& default_value, const std::string& shown_default) {
+  PromptInterrupt interrupt;
   std::string shown = prompt;
   const std::string& in_brackets = shown_default.empty() ? default_value : shown_default;
   if (!in_brackets.empty()) shown += " [" + in_brackets + "]";
   shown += ": ";
   std::fputs(shown.c_str(), stderr);
   std::fflush(stderr);
-  auto line = read_line(STDIN_FILENO);
+  auto line = read_line(STDIN_FILENO, interrupt);
   return !line || line->empty() ? default_value : *line;
 }
 
