@@ -32,12 +32,17 @@ __all__ = ["backup", "restore", "show", "ls", "delete", "delete_older_than", "ro
 
 log = logging.getLogger("bakthat")
 _backends_log = logging.getLogger("bakthat.backends")
-_PROGRESS_WORDS = {"Uploading": "Upload completion", "Downloading": "Download completion"}
+_PROGRESS_WORDS = {"Uploading": "Upload completion", "Writing": "Upload completion",
+                   "Downloading": "Download completion"}
 
 
 def _report(kind, text, percent):
     """The C++ Reporter's messages, as the Python bakthat logged them."""
     if kind == "message":
+        # The engine says where a backup goes ("Uploading to s3://bucket...",
+        # "Writing to /store..."); the Python bakthat logged "Uploading...".
+        if text.startswith(("Uploading to ", "Writing to ")) and text.endswith("..."):
+            text = "Uploading..."
         logging.getLogger().info(text)
     elif kind == "warning":
         log.warning(text)
