@@ -97,6 +97,7 @@ void abort_stale_uploads(Storage& store, Reporter& rep) {
       rep.message("Aborted the incomplete upload of " + name + " left by an earlier backup");
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Interrupted) throw;
+    if (e.kind() == ErrorKind::NotFound) return;  // no bucket yet: no upload either
     rep.warning(std::string("incomplete uploads were not checked: ") + e.what());
   }
 }
@@ -148,7 +149,12 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   // Before the object can appear: a backup killed after it is complete but
   // before its row leaves this note for a sync to follow.
   r.last_updated = std::time(nullptr);
-  ops::note_pending(ctx, r);
+  // A backup that fails takes its note back; one killed leaves it for sync.
+  struct PendingNote {
+    ops::Context& ctx;
+    std::string entry;
+    ~PendingNote() { ops::drop_pending(ctx, entry); }
+  } pending{ctx, ops::note_pending(ctx, r)};
 
   ops::HashingSink hashed(*writer, ctx.cancel());
   std::unique_ptr<Sink> encryptor;
@@ -188,6 +194,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   // The destination's row, then ours: killed in between, the next sync
   // takes the row in from the destination.
   ops::note_row(ctx, r);
+  pending.entry.clear();  // the row stands for it now
   try {
     r.id = ctx.catalog().insert(r);
   } catch (...) {

@@ -87,10 +87,14 @@ void sync_if_auto(Context& ctx);
 // one entry to the destination's row log; a failure is a warning (the next
 // sync sends what is missing) and returns false. A destination without
 // rows (Glacier vault without s3_bucket) is skipped.
-//   note_pending: before a backup's object is created;
+//   note_pending: before a backup's object is created; returns the entry's
+//     name ("" when none was written), for drop_pending;
+//   drop_pending: a backup that failed (not killed) takes its note back,
+//     best effort;
 //   note_row: once the object is complete, before the local catalog row;
 //   note_deletion: the row's tombstone, before the object is removed.
-bool note_pending(Context& ctx, const BackupRecord& row);
+std::string note_pending(Context& ctx, const BackupRecord& row);
+void drop_pending(Context& ctx, const std::string& entry) noexcept;
 bool note_row(Context& ctx, const BackupRecord& row);
 bool note_deletion(Context& ctx, const BackupRecord& row);
 

@@ -177,19 +177,19 @@ void test_pause_before_row() {
   if (v && *v) std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(std::atof(v) * 1000)));
 }
 
-bool append(Context& ctx, const Entry& entry) {
+// The entry's name in the row log, "" when none was written.
+std::string append(Context& ctx, const Entry& entry) {
   Storage* rows = nullptr;
   try {
     rows = ctx.rows();
-    if (!rows) return true;
-    RowLog(*rows).append(entry);
-    return true;
+    if (!rows) return {};
+    return RowLog(*rows).append(entry);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::Interrupted) throw;
     ctx.reporter().warning("the destination's catalog has no " + std::string(entry.pending ? "note" : "row") +
                            " of " + entry.record.stored_filename + " yet (" + e.what() +
                            "): the next `bakthat sync` sends it");
-    return false;
+    return {};
   }
 }
 
@@ -197,18 +197,27 @@ bool append(Context& ctx, const Entry& entry) {
 
 std::string destination_state_key(Context& ctx) { return key_of(ctx); }
 
-bool note_pending(Context& ctx, const BackupRecord& row) { return append(ctx, {true, row}); }
+std::string note_pending(Context& ctx, const BackupRecord& row) { return append(ctx, {true, row}); }
+
+void drop_pending(Context& ctx, const std::string& entry) noexcept {
+  if (entry.empty()) return;
+  try {
+    if (Storage* rows = ctx.rows()) rows->remove(entry);
+  } catch (...) {
+    // Left for a sync, which drops a note a day old whose object never came.
+  }
+}
 
 bool note_row(Context& ctx, const BackupRecord& row) {
   test_pause_before_row();
-  return append(ctx, {false, row});
+  return !append(ctx, {false, row}).empty() || !ctx.rows();
 }
 
 bool note_deletion(Context& ctx, const BackupRecord& row) {
   BackupRecord tombstone = row;
   tombstone.is_deleted = true;
   tombstone.last_updated = now();
-  return append(ctx, {false, tombstone});
+  return !append(ctx, {false, tombstone}).empty() || !ctx.rows();
 }
 
 SyncReport sync_with_destination(Context& ctx, const DestinationScan& scan) {

@@ -29,6 +29,12 @@ def moto_profile(bucket, **extra):
     return profile_text(keys)
 
 
+def backup_objects(listing):
+    """The objects of a list-objects-v2 reply but bakthat's own catalog rows
+    (.bakthat/, docs/destination-catalog.md)."""
+    return [o for o in (listing.get("Contents") or []) if not o["Key"].startswith(".bakthat/")]
+
+
 def aws(server, *args, check=True):
     """Runs the aws CLI against "swift" or "moto"; returns parsed JSON or text."""
     s = servers()

@@ -107,7 +107,7 @@ class TwoMachines(Machines):
 
         # B deletes one and lets retention go over another; A agrees.
         self.on_b("delete", "tree")
-        self.on_b("delete_older_than", "secret", "1s", env={"BAKTHAT_PASSWORD": PASSWORD})
+        self.on_b("delete_older_than", "secret", "1s", "--all", env={"BAKTHAT_PASSWORD": PASSWORD})
         self.ok("sync")
         self.assertEqual(rows(self.home), {stored["tree"]: 1, stored["secret"]: 1, stored["sealed"]: 0})
         self.assertEqual(self.show_json(), self.show_json(self.env_b))

@@ -118,7 +118,7 @@ class Scripts(MessagesCase):
         with open(pw, "w") as f:
             f.write("s3cret\n")
         self.ok("backup", "d", "--password-file", pw)
-        [stored] = os.listdir(self.store_dir())
+        [stored] = self.store_objects()
         self.assertTrue(stored.endswith(".tgz.enc"), stored)
         out = os.path.join(self.tmp, "out")
         self.ok("restore", "d", "-o", out, "--password-file", pw)

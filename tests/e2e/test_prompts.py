@@ -194,7 +194,7 @@ class ConfigurePrompts(PromptCase):
         p.expect("confirmation")
         p.sendintr()
         self.assertEqual(self.finish(p), 130, p.before)
-        self.assertFalse(os.path.exists(self.store_dir()) and os.listdir(self.store_dir()))
+        self.assertFalse(os.path.exists(self.store_dir()) and self.store_objects())
         self.assertEqual(self.rows(), 0)
         self.write_config("default:\n  scrypt_work_factor: 12\n")
         self.ok("backup", "d", env={"BAKTHAT_PASSWORD": "right"})

@@ -6,7 +6,7 @@ import os
 
 from faultproxy import FaultProxy
 from harness import BakthatTestCase, servers
-from s3util import aws, new_bucket, open_uploads, swift_profile
+from s3util import aws, backup_objects, new_bucket, open_uploads, swift_profile
 
 FAST_RETRIES = {"BAKTHAT_RETRY_DELAY_MS": "50", "BAKTHAT_HTTP_TIMEOUT": "2"}
 # A quarter of the requests meet a fault: with ten attempts a request fails for
@@ -48,7 +48,7 @@ class S3FaultsTest(BakthatTestCase):
         self.assertTrue(any("S3:" in l and "InternalError" in l for l in err), r.errtext)
         self.assertEqual(self.ok("show").text.strip(), "")
         self.assertEqual(open_uploads("swift", self.bucket), [])
-        self.assertIsNone(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket).get("Contents"))
+        self.assertEqual(backup_objects(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket)), [])
 
 
 if __name__ == "__main__":

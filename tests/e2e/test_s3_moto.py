@@ -4,7 +4,7 @@ RestoreObject); `aws s3api` is the witness."""
 import os
 
 from harness import BakthatTestCase
-from s3util import aws, moto_profile, new_bucket
+from s3util import aws, backup_objects, moto_profile, new_bucket
 
 
 class S3MotoTest(BakthatTestCase):
@@ -15,7 +15,7 @@ class S3MotoTest(BakthatTestCase):
             f.write("cold data\n" * 100)
 
     def storage_class(self):
-        [obj] = aws("moto", "s3api", "list-objects-v2", "--bucket", self.bucket)["Contents"]
+        [obj] = backup_objects(aws("moto", "s3api", "list-objects-v2", "--bucket", self.bucket))
         head = aws("moto", "s3api", "head-object", "--bucket", self.bucket, "--key", obj["Key"])
         return head.get("StorageClass", "STANDARD")
 

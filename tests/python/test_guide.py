@@ -145,8 +145,8 @@ class LowLevelApi(GuideTestCase):
                          [("bak", "s3"), ("bak", "glacier"), ("bak", "s3")], rows)
         # In the store: the bucket holds the two s3 backups (the guide's ls()
         # lists them), the vault's inventory the glacier one.
-        from s3util import aws
-        keys = [o["Key"] for o in aws("moto", "s3api", "list-objects-v2", "--bucket", self.bucket)["Contents"]]
+        from s3util import aws, backup_objects
+        keys = [o["Key"] for o in backup_objects(aws("moto", "s3api", "list-objects-v2", "--bucket", self.bucket))]
         # (and the Glacier inventory's copy, kept in the bucket as the Python bakthat did)
         self.assertEqual(sorted(keys), sorted([r["stored_filename"] for r in rows if r["backend"] == "s3"] +
                                               ["bakthat_glacier_inventory"]))
