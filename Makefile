@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build demo test test-sanitized bench clean servers-up servers-down
+.PHONY: all deps configure build demo test test-sanitized bench package clean servers-up servers-down
 
 all: build
 
@@ -50,6 +50,11 @@ bench: deps
 	@scripts/install-deps.sh --bench
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh $(BUILD)/bakthat
+
+# The Debian package build/bakthat_<version>_<arch>.deb (cmake/BakthatPackage.cmake);
+# builds only what it holds.
+package: configure
+	@cmake --build $(BUILD) -j$(JOBS) --target deb
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

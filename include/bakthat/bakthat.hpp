@@ -25,6 +25,8 @@
 
 namespace bakthat {
 
+// The release, "MAJOR.MINOR.PATCH": project(VERSION) of CMakeLists.txt, as
+// `bakthat --version`, bakthatConfigVersion.cmake, bakthat.pc and the .deb say.
 std::string version();
 
 // Progress and messages: the library reports through this interface; the

@@ -34,6 +34,6 @@ void report_config_warnings(Reporter& reporter, const std::vector<std::string>& 
   }
 }
 
-std::string version() { return "0.1.0"; }
+std::string version() { return BAKTHAT_VERSION; }
 
 }  // namespace bakthat
