@@ -10,6 +10,7 @@
 #include <csignal>
 #include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace bakthat::cli {
 
@@ -86,26 +87,36 @@ void TerminalReporter::draw(bool final) {
   }
   std::string head = label_ + " " + human_size(done_);
   if (total_) head += " of " + human_size(total_);
-  std::string tail = total_ ? " " + std::to_string(percent) + "%" : "";
-  tail += "  " + human_size(static_cast<std::uint64_t>(rate)) + "/s";
+  const std::string percent_text = total_ ? " " + std::to_string(percent) + "%" : "";
+  // The figures after the percentage, the least needed last.
+  std::vector<std::string> figures{"  " + human_size(static_cast<std::uint64_t>(rate)) + "/s"};
   if (total_ && rate > 0 && done_ < total_ && !final) {
     int eta = static_cast<int>((total_ - done_) / rate);
     char buf[32];
     std::snprintf(buf, sizeof buf, "  ETA %d:%02d", eta / 60, eta % 60);
-    tail += buf;
+    figures.emplace_back(buf);
   }
-  // The bar takes what the terminal's width leaves (up to 30 columns), so
-  // that the line never wraps; on a narrow terminal the figures alone.
+  // The line never reaches the last column (a line that fills it wraps on
+  // some terminals): the figures that do not fit are left out whole, and the
+  // bar takes what is left, up to 30 columns.
   winsize ws{};
   const int columns = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
-  int width = std::min(30, columns - 1 - static_cast<int>(head.size() + tail.size()) - 3);
+  const int room = columns - 1;
+  auto used = [&] {
+    std::size_t n = head.size() + percent_text.size();
+    for (const auto& f : figures) n += f.size();
+    return static_cast<int>(n);
+  };
+  while (!figures.empty() && used() > room) figures.pop_back();
   std::string line = head;
+  const int width = std::min(30, room - used() - 3);
   if (total_ && width >= 5) {
     int filled = percent * width / 100;
     line += " [" + std::string(filled, '#') + std::string(width - filled, ' ') + "]";
   }
-  line += tail;
-  if (static_cast<int>(line.size()) >= columns) line.resize(std::max(0, columns - 1));
+  line += percent_text;
+  for (const auto& f : figures) line += f;
+  if (static_cast<int>(line.size()) > room) line.resize(std::max(0, room));
   line = "\r\033[K" + line;
   if (final) line += "\n";
   std::fputs(line.c_str(), stderr);

@@ -1,7 +1,15 @@
 """What a person at a terminal sees: password prompts (asked twice on
 backup, before any download on restore) and the progress bar."""
+import fcntl
 import os
+import pty
+import re
+import select
 import sqlite3
+import struct
+import subprocess
+import termios
+import time
 
 import pexpect
 
@@ -120,6 +128,134 @@ class TerminalPrompts(PromptCase):
         self.assertNotIn("Uploading", p.before.decode())
         self.assertIn("/s", p.before.decode())
         self.assertNotIn("Upload completion", p.before.decode())
+
+
+class ProgressBar(PromptCase):
+    """The bar on a terminal of a given width: each drawing fits on one line
+    with whole figures, shows the total once known, follows a resize, and
+    Ctrl-C wipes it before the error's line."""
+
+    # One drawing: the label, the count (of the total), an optional bar, the
+    # percentage, then the rate and the ETA as far as they fit.
+    DRAWING = re.compile(r"^(Writing|Uploading|Downloading) [0-9.]+ [KMGTP]?B( of [0-9.]+ [KMGTP]?B)?"
+                         r"( \[[# ]+\])?( [0-9]+%)?(  [0-9.]+ [KMGTP]?B/s)?(  ETA [0-9]+:[0-9]{2})?$")
+
+    def drawings(self, output):
+        """The bar's drawings in a terminal's output: what follows each
+        carriage return + erase-line, up to the next control character."""
+        return [re.split(r"[\r\n\x1b^]", part, maxsplit=1)[0] for part in output.split("\r\x1b[K")[1:]]
+
+    def check_drawings(self, output, columns):
+        drawings = [d for d in self.drawings(output) if d]
+        self.assertTrue(drawings, output)
+        for d in drawings:
+            self.assertLess(len(d), columns, "%r wider than %d columns" % (d, columns))
+            self.assertRegex(d, self.DRAWING)
+        return drawings
+
+    @staticmethod
+    def set_columns(fd, columns):
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+    def start_stream_backup(self, columns):
+        """(process, terminal): `backup - --name stream` with standard input
+        a pipe and its output on a pseudo-terminal of `columns` columns,
+        its controlling terminal (so that Ctrl-C typed there reaches it);
+        both are ended and closed when the test ends."""
+        master, slave = pty.openpty()
+        self.set_columns(slave, columns)
+
+        def controlling_terminal():
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        proc = subprocess.Popen([harness.BIN, "backup", "-", "--name", "stream", "--prompt", "no"],
+                                cwd=self.work, env=self.env, stdin=subprocess.PIPE, stdout=slave,
+                                stderr=slave, preexec_fn=controlling_terminal)
+        os.close(slave)
+
+        def end():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()
+            os.close(master)
+        self.addCleanup(end)
+        return proc, master
+
+    @staticmethod
+    def read_until(master, pattern, output, feed=None, timeout=60):
+        """Reads the terminal into output (a bytearray) until pattern (a
+        regular expression, or a test of the text) matches the text read so
+        far; calls feed() every 50 ms meanwhile."""
+        deadline = time.monotonic() + timeout
+        found = pattern if callable(pattern) else lambda text: re.search(pattern, text)
+        while not found(output.decode("utf-8", "replace")):
+            if time.monotonic() > deadline:
+                raise AssertionError("no %r in %r" % (pattern, bytes(output)))
+            if not select.select([master], [], [], 0.05)[0]:
+                if feed:
+                    feed()
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the other side closed
+                chunk = b""
+            if not chunk:
+                raise AssertionError("no %r in %r" % (pattern, bytes(output)))
+            output += chunk
+
+    @staticmethod
+    def feeder(proc):
+        """What feeds the stream backup a quarter of a MiB at a time."""
+        def feed():
+            proc.stdin.write(os.urandom(1 << 18))
+            proc.stdin.flush()
+        return feed
+
+    def test_bar_fits_the_terminal_and_shows_the_total(self):
+        self.make_dir(size=60000000)
+        for columns in (40, 120):
+            p = pexpect.spawn(harness.BIN, ["backup", "d", "--prompt", "no"], cwd=self.work, env=self.env,
+                              timeout=120, dimensions=(24, columns))
+            self.assertEqual(self.finish(p), 0, p.before)
+            drawings = self.check_drawings(p.before.decode(), columns)
+            # The tree's size is known before its first byte is stored: every
+            # drawing shows it, the last at 100%.
+            for d in drawings:
+                self.assertIn(" of 57.2 MB", d)
+            self.assertIn("100%", drawings[-1])
+            if columns == 120:
+                self.assertRegex(drawings[-1], r"\[#{30}\] 100%  [0-9.]+ [KMGTP]?B/s$")
+
+    def test_bar_follows_a_resize(self):
+        proc, master = self.start_stream_backup(120)
+        output = bytearray()
+        feed = self.feeder(proc)
+        self.read_until(master, r"Writing [0-9.]+ [KM]?B  ", output, feed)
+        wide = len(output)
+        self.set_columns(master, 20)
+        # Three drawings after the resize.
+        self.read_until(master, lambda text: text.encode()[wide:].count(b"\r\x1b[K") >= 3, output, feed)
+        proc.stdin.close()
+        self.read_until(master, r"Stored stream\.", output)
+        self.assertEqual(proc.wait(timeout=60), 0, output)
+        text = output.decode("utf-8", "replace")
+        self.check_drawings(text[:wide], 120)
+        narrow = self.check_drawings(text[wide:], 20)
+        self.assertGreater(len(narrow), 1, text)
+
+    def test_ctrl_c_wipes_the_bar_before_the_error(self):
+        proc, master = self.start_stream_backup(80)
+        output = bytearray()
+        self.read_until(master, r"Writing [0-9.]+ [KM]?B  ", output, self.feeder(proc))
+        os.write(master, b"\x03")  # Ctrl-C, as typed
+        self.read_until(master, r"interrupted", output)
+        self.assertEqual(proc.wait(timeout=10), 130, output)
+        # The error's line starts at the margin on a wiped line: no rest of
+        # the bar after it.
+        self.assertRegex(output.decode("utf-8", "replace"), r"\r\x1b\[Kbakthat: [^\r\n]*interrupted")
+        self.assertEqual(self.rows(), 0)
+        self.assertFalse(os.path.exists(self.store_dir()) and self.store_objects())
 
 
 class ConfigurePrompts(PromptCase):
