@@ -118,7 +118,6 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   std::string ext = ops::extension_for(plan.layout, plan.store_as_is ? codec::Codec::None : plan.codec);
   if (plan.store_as_is && plan.layout == Layout::Tar) ext = ".tgz";
 
-  abort_stale_uploads(store, rep);
   std::unique_ptr<ObjectWriter> writer;
   std::string stored;
   for (int attempt = 0;; ++attempt) {
@@ -133,6 +132,9 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
       while (std::time(nullptr) < when) sleep_unless_cancelled(ctx.cancel(), std::chrono::milliseconds(20));
     }
   }
+  // After create(), which reaches the bucket (or makes it): a bucket that
+  // cannot be used is refused there, in one line, not also warned about here.
+  abort_stale_uploads(store, rep);
 
   BackupRecord r;
   r.backend = ctx.destination();

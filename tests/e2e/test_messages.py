@@ -8,7 +8,7 @@ import re
 import sqlite3
 import subprocess
 
-from harness import BakthatTestCase
+from harness import BIN, BakthatTestCase, profile_text, servers
 from s3util import new_bucket, swift_profile
 
 
@@ -69,6 +69,45 @@ class CheckedEarly(MessagesCase):
         self.assertEqual(r.code, 9, repr(r))
         self.assertNotIn("Backing up", r.errtext)
         self.assertEqual(self.rows(), 0)
+
+
+    def test_unusable_destination_before_reading_a_byte(self):
+        """A bucket, container or vault that can be neither found nor
+        created: one line, before "Backing up", and before a byte of the
+        data is read (standard input is a pipe that never gets any: a read
+        would wait for it)."""
+        s = servers()
+        swift = {"access_key": '"%s"' % s["SWIFT_USER"], "auth_url": s["SWIFT_AUTH_URL"], "auth_version": "'1'"}
+        glacier = {"access_key": "x", "secret_key": "y", "region_name": "us-east-1"}
+        cases = [
+            ("s3", swift_profile("Not_A_Bucket!"), 10, "InvalidBucketName"),
+            ("s3", swift_profile("ab"), 10, "InvalidBucketName"),
+            ("s3", swift_profile(new_bucket("early"), secret_key="wrong"), 9, "wrong secret key"),
+            ("s3", swift_profile(new_bucket("early"), s3_endpoint="http://127.0.0.1:1"), 10, "cannot connect"),
+            ("swift", profile_text(dict(swift, secret_key="wrong", s3_bucket="c")), 9, "authentication failed"),
+            ("swift", profile_text(dict(swift, secret_key=s["SWIFT_KEY"], s3_bucket="a" * 300)), 10, "longer than 256"),
+            ("glacier", profile_text(dict(glacier, glacier_vault="v", glacier_endpoint="http://127.0.0.1:1")), 10,
+             "cannot connect"),
+        ]
+        for destination, profile, code, message in cases:
+            with self.subTest(destination=destination, message=message):
+                self.write_config(profile)
+                proc = subprocess.Popen([BIN, "backup", "-", "--name", "s", "-d", destination, "--prompt", "no"],
+                                        cwd=self.work, env=dict(self.env, BAKTHAT_RETRY_ATTEMPTS="2"),
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                try:
+                    _, err = proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                    self.fail("waited for the data instead of refusing the destination")
+                finally:
+                    proc.stdin.close()
+                err = err.decode()
+                self.assertEqual(proc.returncode, code, err)
+                self.assertEqual(len(err.splitlines()), 1, err)
+                self.assertIn(message, err)
+                self.assertEqual(self.rows(), 0)
 
 
 class WhereItWent(MessagesCase):
