@@ -14,7 +14,9 @@ import threading
 import time
 import unittest
 
-from pyharness import BIN, PackageTestCase, bakthat
+from pyharness import BIN, PackageTestCase, bakthat  # first: puts tests/e2e on the path
+from harness import servers
+from s3util import aws, backup_objects, new_bucket, open_uploads
 
 
 def tree_bytes(root):
@@ -354,9 +356,10 @@ class Concurrency(PackageTestCase):
         self.assertGreater(len(during), 20, (end - start, len(during)))
         self.assertLess(max(gaps), (end - start) / 2, (max(gaps), end - start))
 
-    def test_ctrl_c_stops_a_backup_cleanly(self):
-        src = self.big_tree(200)
-        conf = self.local_conf(compression_level=9)
+    def interrupt_backup(self, src, conf):
+        """Runs bakthat.backup(src, conf=conf) in a Python subprocess and
+        sends it SIGINT a tenth of the way in; checks that it raised
+        KeyboardInterrupt within a second of the signal, before the end."""
         progress = os.path.join(self.tmp, "progress")
         # The child notes each "Upload completion" line in a file (written
         # through at once); the parent sends SIGINT a tenth of the way in.
@@ -386,10 +389,24 @@ class Concurrency(PackageTestCase):
                 break
             time.sleep(0.01)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        sent = time.monotonic()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            self.fail("still running 10 s after SIGINT")
+        finally:
+            took = time.monotonic() - sent
+            out, err = proc.communicate()
         self.assertEqual(out.decode(), "KeyboardInterrupt\n", err.decode())
         self.assertEqual(proc.returncode, 130)
+        self.assertLess(took, 1.0, err.decode())
         self.assertNotIn("Upload completion: 100%", read_text(progress))
+
+    def test_ctrl_c_stops_a_backup_cleanly(self):
+        src = self.big_tree(200)
+        conf = self.local_conf(compression_level=9)
+        self.interrupt_backup(src, conf)
         store = conf["local_path"]
         # Nothing half-written (.bakthat holds the destination's catalog log).
         self.assertEqual([n for n in os.listdir(store) if n != ".bakthat"] if os.path.isdir(store) else [], [])
@@ -397,6 +414,18 @@ class Concurrency(PackageTestCase):
         # the next operation in a process that survived an interrupt runs normally
         self.assertEqual(bakthat.backup(os.path.join(src, "f000"), conf=conf, prompt="no")["filename"], "f000")
 
+    def test_ctrl_c_stops_an_upload_cleanly(self):
+        # To the Swift test server's S3 API: no object, no multipart upload
+        # left open, no row.
+        bucket = new_bucket("pyint")
+        conf = {"access_key": servers()["S3_ACCESS_KEY"], "secret_key": servers()["S3_SECRET_KEY"],
+                "s3_bucket": bucket, "s3_endpoint": servers()["S3_ENDPOINT"], "region_name": servers()["S3_REGION"],
+                "default_destination": "s3", "database": os.path.join(self.home, "catalog.sqlite"),
+                "compression_level": 9, "part_size": 5242880}
+        self.interrupt_backup(self.big_tree(100), conf)
+        self.assertEqual(backup_objects(aws("swift", "s3api", "list-objects-v2", "--bucket", bucket)), [])
+        self.assertEqual(open_uploads("swift", bucket), [])
+        self.assertEqual(bakthat.show(conf=conf), [])
 
 if __name__ == "__main__":
     unittest.main()
