@@ -33,16 +33,19 @@ __all__ = ["backup", "restore", "show", "ls", "delete", "delete_older_than", "ro
 log = logging.getLogger("bakthat")
 _backends_log = logging.getLogger("bakthat.backends")
 _PROGRESS_WORDS = {"Uploading": "Upload completion", "Writing": "Upload completion",
-                   "Downloading": "Download completion"}
+                   "Downloading": "Download completion", "Reading": "Download completion"}
 
 
 def _report(kind, text, percent):
     """The C++ Reporter's messages, as the Python bakthat logged them."""
     if kind == "message":
         # The engine says where a backup goes ("Uploading to s3://bucket...",
-        # "Writing to /store..."); the Python bakthat logged "Uploading...".
+        # "Writing to /store...") and where a restore reads from; the Python
+        # bakthat logged "Uploading..." and "Downloading...".
         if text.startswith(("Uploading to ", "Writing to ")) and text.endswith("..."):
             text = "Uploading..."
+        elif text.startswith(("Downloading from ", "Reading from ")) and text.endswith("..."):
+            text = "Downloading..."
         logging.getLogger().info(text)
     elif kind == "warning":
         log.warning(text)

@@ -81,7 +81,10 @@ void TerminalReporter::draw(bool final) {
     int step = percent / 10 * 10;
     if (step == last_percent_ || (!final && step == 100)) return;
     last_percent_ = step;
-    std::string what = label_ == "Downloading" ? "Download" : label_ == "Writing" ? "Write" : "Upload";
+    std::string what = label_ == "Downloading" ? "Download"
+                       : label_ == "Reading"   ? "Read"
+                       : label_ == "Writing"   ? "Write"
+                                               : "Upload";
     std::fprintf(stderr, "%s completion: %d%%\n", what.c_str(), step);
     return;
   }

@@ -222,10 +222,12 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
     sleep_unless_cancelled(ctx.cancel(), std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
   }
 
-  rep.message("Downloading...");
+  // "Downloading" is for what comes over the network, as backup's "Uploading".
+  const bool remote = ctx.destination() != "local";
+  rep.message((remote ? "Downloading from " : "Reading from ") + store.location() + "...");
   auto src = store.open(stored);
   ops::ProgressSource progress(*src, rep);
-  rep.progress_start("Downloading", static_cast<std::uint64_t>(rec->size));
+  rep.progress_start(remote ? "Downloading" : "Reading", static_cast<std::uint64_t>(rec->size));
   ops::HashingSource hashed(progress, rec->metadata.value("sha256", std::string()), ctx.cancel());
   // A stream is restored under its catalog name, which must stay inside the target.
   std::string stream_name = ops::last_component(rec->filename);

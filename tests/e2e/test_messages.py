@@ -118,6 +118,11 @@ class WhereItWent(MessagesCase):
         out = os.path.join(self.tmp, "out")
         r = self.ok("restore", "d", "-o", out)
         self.assertIn("into %s: d" % out, r.errtext)
+        # Read from the disk, not downloaded.
+        self.assertIn("Reading from %s..." % self.store_dir(), r.errtext)
+        self.assertNotIn("Download", r.errtext)
+        r = self.ok("restore", "d", "-o", out, "--force", "-v", env={"BAKTHAT_PASSWORD": ""})
+        self.assertIn("Read completion: 100%", r.errtext)
 
     def test_empty_show_and_ls_say_so(self):
         r = self.ok("show")

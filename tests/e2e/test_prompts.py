@@ -69,7 +69,7 @@ class TerminalPrompts(PromptCase):
         out = os.path.join(self.tmp, "out")
         p = self.spawn("restore", "d", "-o", out)
         p.expect("Password")
-        self.assertNotIn(b"Downloading", p.before)
+        self.assertNotIn(b"Reading from", p.before)
         p.sendline("s3cret pass")
         self.assertEqual(self.finish(p), 0, p.before)
         self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "d")))
@@ -137,7 +137,7 @@ class ProgressBar(PromptCase):
 
     # One drawing: the label, the count (of the total), an optional bar, the
     # percentage, then the rate and the ETA as far as they fit.
-    DRAWING = re.compile(r"^(Writing|Uploading|Downloading) [0-9.]+ [KMGTP]?B( of [0-9.]+ [KMGTP]?B)?"
+    DRAWING = re.compile(r"^(Writing|Uploading|Reading|Downloading) [0-9.]+ [KMGTP]?B( of [0-9.]+ [KMGTP]?B)?"
                          r"( \[[# ]+\])?( [0-9]+%)?(  [0-9.]+ [KMGTP]?B/s)?(  ETA [0-9]+:[0-9]{2})?$")
 
     def drawings(self, output):
@@ -341,7 +341,7 @@ class ConfigurePrompts(PromptCase):
         self.assertEqual(self.finish(p), 130, p.before)
         self.assertFalse(os.path.exists(out))
         # The terminal's echo came back.
-        self.assertNotIn(b"Downloading", p.before)
+        self.assertNotIn(b"Reading from", p.before)
 
     def test_rotation_prompts_offer_the_current_rule(self):
         self.write_config("default:\n  rotation:\n    days: 3\n    weeks: 2\n    months: 12\n"

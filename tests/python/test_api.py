@@ -196,13 +196,19 @@ class ModuleApi(PackageTestCase):
         level = root.level
         root.setLevel(logging.INFO)
         try:
-            bakthat.backup(self.src, conf=self.conf, prompt="no")
+            stored = bakthat.backup(self.src, conf=self.conf, prompt="no")["stored_filename"]
+            backed_up = list(cap.lines)
+            del cap.lines[:]
+            bakthat.restore("mydir", conf=self.conf)
         finally:
             root.removeHandler(cap)
             root.setLevel(level)
-        self.assertEqual(cap.lines, ["INFO:root:Backing up " + self.src, "INFO:root:Compressing...",
+        self.assertEqual(backed_up, ["INFO:root:Backing up " + self.src, "INFO:root:Compressing...",
                                      "INFO:root:Uploading...", "INFO:bakthat.backends:Upload completion: 0%",
                                      "INFO:bakthat.backends:Upload completion: 100%"])
+        # The Python bakthat's restore lines, though the engine says where it reads from.
+        self.assertEqual(cap.lines[:3], ["INFO:root:Restoring " + stored, "INFO:root:Downloading...",
+                                         "INFO:bakthat.backends:Download completion: 0%"])
 
     def test_help_says_what_the_header_says(self):
         self.assertIn("custom_filename", bakthat.backup.__doc__)
