@@ -73,10 +73,13 @@ class ConfigureCommand : public Command {
     std::map<std::string, std::string> values;
     for (const auto& [k, v] : flags_)
       if (!v.empty()) values[k] = v;
-    if (values.empty()) values = ask(profile_as_written(file, context.profile_or_default()));
+    const auto written = profile_as_written(file, context.profile_or_default());
+    if (values.empty()) values = ask(written);
     check_profile_yaml(as_yaml(values));
     // The Python tool reads glacier_vault unconditionally: an empty one is
-    // written, not left out.
+    // written, not left out, and flags that do not name it add it to a
+    // profile without one.
+    if (!written.count("glacier_vault")) values.try_emplace("glacier_vault", "");
     for (auto it = values.begin(); it != values.end();)
       it = it->second.empty() && it->first != "glacier_vault" ? values.erase(it) : std::next(it);
     save_profile_keys(file, context.profile_or_default(), values);

@@ -20,6 +20,12 @@ class Configure(BakthatTestCase):
         text = open(path).read()
         self.assertIn("s3_bucket: b", text)
         self.assertIn("eu-west-1", text)
+        # The Python tool reads glacier_vault unconditionally: there, empty.
+        import yaml
+        self.assertEqual(yaml.safe_load(text)["default"]["glacier_vault"], "")
+        self.write_config("default:\n  glacier_vault: v\n")
+        self.ok("configure", "--s3-bucket", "c")
+        self.assertEqual(yaml.safe_load(open(path).read())["default"], {"glacier_vault": "v", "s3_bucket": "c"})
 
     def test_prompts_as_the_original(self):
         answers = "AK\nSK\n\n\nlocal\n\n"
