@@ -84,18 +84,7 @@ BackupRecord remove(const std::string& name, const Options& options) {
   events::Scope ev("delete", name, ctx.profile(), ctx.destination(), ctx.reporter());
   BackupRecord rec = ctx.matches_to_delete(name).front();
   ctx.reporter().message("Deleting " + rec.stored_filename);
-  // The tombstone first: killed before the object is gone, the next sync
-  // finds it and finishes the deletion.
-  ops::note_deletion(ctx, rec);
-  try {
-    ctx.storage().remove(rec.stored_filename);
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::NotFound) throw;
-    ctx.reporter().warning(rec.stored_filename + " was already gone from the store");
-  }
-  ctx.catalog().mark_deleted(rec.id);
-  rec.is_deleted = true;
-  rec.last_updated = std::time(nullptr);
+  ops::delete_backup(ctx, rec);
   ops::sync_if_auto(ctx);
   return ev.done(rec);
 }

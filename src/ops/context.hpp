@@ -98,6 +98,14 @@ void drop_pending(Context& ctx, const std::string& entry) noexcept;
 bool note_row(Context& ctx, const BackupRecord& row);
 bool note_deletion(Context& ctx, const BackupRecord& row);
 
+// Deletes one backup in the order that never leaves a row without its
+// object, killed or failed anywhere: the tombstone (note_deletion), the
+// row here marked deleted (`record` says so), then the object, which the
+// next sync removes when this did not (the tombstone says to). An object
+// already gone is a warning. Throws the catalog's error (nothing removed),
+// or the store's (the row stays deleted; the message says sync finishes it).
+void delete_backup(Context& ctx, BackupRecord& record);
+
 // Reconciles the catalog with the destination's rows: takes in the rows and
 // tombstones it lacks, sends the rows the destination lacks, adopts the
 // objects a killed backup left (its pending entry) and, on the first sync

@@ -168,12 +168,15 @@ std::map<std::string, std::vector<Entry>> read_all(Storage& rows, const std::vec
   return out;
 }
 
-// The test hook of the kill trials (tests/e2e/test_destination_catalog.py):
-// BAKTHAT_TEST_PAUSE_BEFORE_ROW=SECONDS holds a backup between its complete
-// object and its row entry, the window a kill must not turn into a lost
-// backup. Not a setting: unset outside the tests.
-void test_pause_before_row() {
-  const char* v = std::getenv("BAKTHAT_TEST_PAUSE_BEFORE_ROW");
+// The test hooks of the kill trials (tests/e2e/test_destination_catalog.py),
+// not settings: unset outside the tests. SECONDS of
+//   BAKTHAT_TEST_PAUSE_BEFORE_ROW: a backup waits between its complete
+//     object and its row entry, the window a kill must not turn into a lost
+//     backup;
+//   BAKTHAT_TEST_PAUSE_BEFORE_REMOVAL: a deletion waits between its row
+//     marked deleted and the object's removal.
+void test_pause(const char* variable) {
+  const char* v = std::getenv(variable);
   if (v && *v) std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(std::atof(v) * 1000)));
 }
 
@@ -209,7 +212,7 @@ void drop_pending(Context& ctx, const std::string& entry) noexcept {
 }
 
 bool note_row(Context& ctx, const BackupRecord& row) {
-  test_pause_before_row();
+  test_pause("BAKTHAT_TEST_PAUSE_BEFORE_ROW");
   return !append(ctx, {false, row}).empty() || !ctx.rows();
 }
 
@@ -218,6 +221,31 @@ bool note_deletion(Context& ctx, const BackupRecord& row) {
   tombstone.is_deleted = true;
   tombstone.last_updated = now();
   return !append(ctx, {false, tombstone}).empty() || !ctx.rows();
+}
+
+void delete_backup(Context& ctx, BackupRecord& record) {
+  // The store reached first: one that cannot be (credentials, network)
+  // fails before anything is changed.
+  Storage& store = ctx.storage();
+  const bool present = store.stat(record.stored_filename).has_value();
+  const bool tombstone = note_deletion(ctx, record);
+  ctx.catalog().mark_deleted(record.id);
+  record.is_deleted = true;
+  record.last_updated = now();
+  test_pause("BAKTHAT_TEST_PAUSE_BEFORE_REMOVAL");
+  if (present) {
+    try {
+      store.remove(record.stored_filename);
+      return;
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted) throw;
+      if (e.kind() != ErrorKind::NotFound)
+        throw Error(e.kind(), std::string(e.what()) + " (" + record.stored_filename + " is deleted from the catalog; " +
+                                  (tombstone && ctx.rows() ? "the next `bakthat sync` removes it from the store)"
+                                                           : "it stays in the store)"));
+    }
+  }
+  ctx.reporter().warning(record.stored_filename + " was already gone from the store");
 }
 
 SyncReport sync_with_destination(Context& ctx, const DestinationScan& scan) {

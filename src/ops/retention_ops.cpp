@@ -40,41 +40,24 @@ std::vector<RetentionDecision> candidates(const std::string& name, ops::Context&
   return out;
 }
 
-// Removes every decision not kept from the store, then marks its row
-// deleted. One failure does not stop the others: it lands in that
-// decision's error. An object already gone from the store is only a warning.
+// Deletes every decision not kept (ops::delete_backup). One failure does not
+// stop the others: it lands in that decision's error.
 void carry_out(ops::Context& ctx, std::vector<RetentionDecision>& decisions, bool dry_run) {
   if (dry_run || std::all_of(decisions.begin(), decisions.end(), [](auto& d) { return d.keep; })) return;
   // Opened once up front: a store that cannot be reached at all is one clear
   // error before anything is touched, not the same failure per backup.
-  Storage& store = ctx.storage();
+  ctx.storage();
   for (auto& d : decisions) {
     if (d.keep) continue;
     const std::string& stored = d.record.stored_filename;
     ctx.reporter().message("Deleting " + stored);
-    ops::note_deletion(ctx, d.record);
     try {
-      try {
-        store.remove(stored);
-      } catch (const Error& e) {
-        if (e.kind() != ErrorKind::NotFound) throw;
-        ctx.reporter().warning(stored + " was already gone from the store");
-      }
+      ops::delete_backup(ctx, d.record);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Interrupted) throw;
       d.error = e.what();
     } catch (const std::exception& e) {
       d.error = e.what();
-    }
-    if (d.error.empty()) {
-      try {
-        ctx.catalog().mark_deleted(d.record.id);
-        d.record.is_deleted = true;
-        d.record.last_updated = std::time(nullptr);
-      } catch (const std::exception& e) {
-        // The next run finds the object gone and marks the row then.
-        d.error = std::string("removed from the store, but the catalog was not updated: ") + e.what();
-      }
     }
     if (!d.error.empty()) ctx.reporter().warning("could not delete " + stored + ": " + d.error);
   }

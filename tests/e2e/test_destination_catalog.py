@@ -259,7 +259,8 @@ class KilledOnTheLocalStore(LocalStore, BakthatTestCase):
     """kill -9 at random points of backup, delete and sync, on the local
     store (cheap enough for every run). BAKTHAT_TEST_PAUSE_BEFORE_ROW holds a
     backup between its complete object and its row, the window of issue 18
-    item 3."""
+    item 3; BAKTHAT_TEST_PAUSE_BEFORE_REMOVAL a deletion between its row and
+    its object's removal."""
 
     store = property(lambda self: os.path.join(self.tmp, "shared-store"))
 
@@ -296,6 +297,26 @@ class KilledOnTheLocalStore(LocalStore, BakthatTestCase):
         self.assertIn("0 adopted", r.errtext)
         self.assertEqual(self.show_json(self.env_b), self.show_json())
 
+    def test_a_delete_killed_before_its_object_is_removed_leaves_no_row_without_it(self):
+        self.ok("backup", self.src)
+        [stored] = self.objects()
+        p = self.start("delete", "tree", env={"BAKTHAT_TEST_PAUSE_BEFORE_REMOVAL": "30"})
+        deadline = time.time() + 60
+        while rows(self.home).get(stored) != 1:
+            self.assertLess(time.time(), deadline, "the row was never marked deleted")
+            self.assertIsNone(p.poll(), "the delete ended without pausing")
+            time.sleep(0.05)
+        # The row went first: the object is still there when the kill comes.
+        self.assertEqual(self.objects(), [stored])
+        p.kill()
+        p.wait()
+        self.assertEqual(self.show_json(), [])
+        r = self.ok("sync")
+        self.assertIn("Deleted " + stored + ": a deletion that was not finished", r.errtext)
+        self.assertEqual(self.objects(), [])
+        self.on_b("sync")
+        self.assertEqual(self.show_json(self.env_b), [])
+
     def test_kill_trials(self):
         rng = random.Random(int(os.environ.get("BAKTHAT_KILL_SEED", "19")))
         trials = int(os.environ.get("BAKTHAT_KILL_TRIALS", "50"))
@@ -314,6 +335,8 @@ class KilledOnTheLocalStore(LocalStore, BakthatTestCase):
                     env["BAKTHAT_TEST_PAUSE_BEFORE_ROW"] = "0.2"
             elif op == "delete":
                 args = ["delete", name]
+                if rng.random() < 0.5:
+                    env["BAKTHAT_TEST_PAUSE_BEFORE_REMOVAL"] = "0.2"
             else:
                 args = ["sync"]
             p = self.start(*args, env=env, home=home)

@@ -306,18 +306,21 @@ class Retention(BakthatTestCase):
 
         r = self.fails("rotate_backups", self.NAME)
         self.assertIn("already gone", r.errtext)
-        self.assertIn(stuck, r.errtext)
+        self.assertIn(stuck + " is deleted from the catalog; the next `bakthat sync` removes it", r.errtext)
+        # The row goes before the object: never a row without its object.
         rows = self.rows()
         self.assertTrue(rows[gone][1])
-        self.assertFalse(rows[stuck][1])
+        self.assertTrue(rows[stuck][1])
         for s in keep:
             self.assertFalse(rows[s][1])
 
-        # Once the store works again, the next run finishes the job.
+        # Once the store works again, the next sync finishes the job (the
+        # destination holds the deletion's tombstone).
         shutil.rmtree(os.path.join(self.store_dir(), stuck))
         with open(os.path.join(self.store_dir(), stuck), "w") as f:
             f.write("x")
-        self.ok("rotate_backups", self.NAME)
+        r = self.ok("sync")
+        self.assertIn("Deleted " + stuck, r.errtext)
         self.assert_state(made, keep, [])
 
 

@@ -139,4 +139,45 @@ TEST_F(OpsOnMemory, RetentionGoesOnWhenTheStoreChangesUnderIt) {
   }
 }
 
+// A deletion marks its row deleted before its object goes: a store that
+// fails the removal (as a kill there would stop it) leaves an object
+// without a row, never a row without its object. The same for retention.
+TEST_F(OpsOnMemory, DeletionMarksTheRowBeforeRemovingTheObject) {
+  std::vector<bakthat::BackupRecord> made;
+  for (int i = 0; i < 2; ++i) made.push_back(bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>()));
+  auto listed = [&](const std::string& stored) {
+    for (const auto& r : bakthat::show(options<bakthat::ShowOptions>()))
+      if (r.stored_filename == stored) return true;
+    return false;
+  };
+  std::vector<std::string> listed_at_removal;
+  store->set_hook([&](MemoryStorage::Op op, const std::string& name) {
+    if (op != MemoryStorage::Op::Remove) return;
+    if (listed(name)) listed_at_removal.push_back(name);
+    throw Error(ErrorKind::Storage, "the store failed");
+  });
+
+  try {
+    bakthat::remove(made[1].stored_filename, options<bakthat::Options>());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Storage);
+    EXPECT_NE(std::string(e.what()).find(made[1].stored_filename + " is deleted from the catalog"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(store->object(made[1].stored_filename));
+  EXPECT_FALSE(listed(made[1].stored_filename));
+
+  auto retention = options<bakthat::RetentionOptions>();
+  retention.now = made.back().backup_date + 10 * 86400;
+  retention.include_newest = true;
+  auto decisions = bakthat::delete_older_than("src", "1D", retention);
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_NE(decisions[0].error, "");
+  EXPECT_TRUE(store->object(made[0].stored_filename));
+  EXPECT_FALSE(listed(made[0].stored_filename));
+
+  EXPECT_EQ(listed_at_removal, std::vector<std::string>{});
+}
+
 }  // namespace
