@@ -4,7 +4,9 @@ by a seeded random generator, answers some requests with 500/503 itself,
 stalls some replies, and drops some connections (before the reply or in the
 middle of its body). A throttled request (slow_drop, a regex on the request
 line; the first match only) has its body read slowly, as over a slow uplink,
-for slow_seconds, and then its connection dropped. Requests are forwarded byte for byte (only the
+for slow_seconds, and then its connection dropped. A held request (hold, a regex
+on the request line) reaches the server, and its reply is held back for
+stall_seconds, as a reply that is slow to come. Requests are forwarded byte for byte (only the
 Connection header is set to close), so signatures stay valid.
 
 As a module:  with FaultProxy("127.0.0.1:18080", seed=1, fail=0.1) as p: p.port
@@ -65,8 +67,9 @@ class FaultProxy(LoopbackListener):
 
     def __init__(self, target, seed=0, fail=0.0, stall=0.0, stall_seconds=2.0, drop=0.0,
                  drop_body=0.0, max_faults=None, always_fail=None, stats_path=None,
-                 slow_drop=None, slow_seconds=10.0, slow_rate=65536):
+                 slow_drop=None, slow_seconds=10.0, slow_rate=65536, hold=None):
         super().__init__(target)
+        self.hold = re.compile(hold.encode()) if hold else None
         self.slow_drop = re.compile(slow_drop.encode()) if slow_drop else None
         self.slow_seconds = slow_seconds
         self.slow_rate = slow_rate
@@ -78,7 +81,7 @@ class FaultProxy(LoopbackListener):
         self.lock = threading.Lock()
         self.stats_path = stats_path
         self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0,
-                      "slow_drop": 0}
+                      "slow_drop": 0, "hold": 0}
 
     def faults(self):
         with self.lock:
@@ -98,6 +101,9 @@ class FaultProxy(LoopbackListener):
         if self.always_fail and self.always_fail.search(request_line):
             self.stats["always_fail"] += 1
             return "always_fail"
+        if self.hold and self.hold.search(request_line):
+            self.stats["hold"] += 1
+            return "stall"
         r = self.rng.random()
         if self.max_faults is not None and self.faults_unlocked() >= self.max_faults:
             return None

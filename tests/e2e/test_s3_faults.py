@@ -1,11 +1,15 @@
 """The s3 destination behind tests/e2e/faultproxy.py (in front of Swift):
 injected 500/503 replies, stalls and dropped connections are retried and
 backups and restores still come out byte for byte; a permanent failure
-gives one clear error, no catalog row and no multipart upload left open."""
+gives one clear error, no catalog row and no multipart upload left open;
+neither does Ctrl-C while a multipart upload is being created."""
 import os
+import signal
+import subprocess
+import time
 
 from faultproxy import FaultProxy
-from harness import BakthatTestCase, servers
+from harness import BIN, BakthatTestCase, servers
 from s3util import aws, backup_objects, new_bucket, open_uploads, swift_profile
 
 FAST_RETRIES = {"BAKTHAT_RETRY_DELAY_MS": "50", "BAKTHAT_HTTP_TIMEOUT": "2"}
@@ -50,6 +54,30 @@ class S3FaultsTest(BakthatTestCase):
         self.assertEqual(open_uploads("swift", self.bucket), [])
         self.assertEqual(backup_objects(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket)), [])
 
+    def test_ctrl_c_while_the_upload_is_created_leaves_none_open(self):
+        # The reply to CreateMultipartUpload is held back: Ctrl-C comes once
+        # the server has made the upload, before its id reaches bakthat.
+        with FaultProxy(self.target, hold=r"^POST [^ ]*\?uploads", stall_seconds=60) as proxy:
+            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
+                                            part_size=5242880, compress="false"))
+            proc = subprocess.Popen([BIN, "backup", self.data, "-d", "s3", "--prompt", "no"], cwd=self.work,
+                                    env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 60
+                while not open_uploads("swift", self.bucket):
+                    self.assertIsNone(proc.poll(), "the backup ended before its upload was made")
+                    self.assertLess(time.monotonic(), deadline, "no multipart upload was made")
+                    time.sleep(0.2)
+                self.assertEqual(proxy.stats["hold"], 1, proxy.stats)
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(open_uploads("swift", self.bucket), [])
+        self.assertEqual(self.ok("show").text.strip(), "")
 
 if __name__ == "__main__":
     import unittest

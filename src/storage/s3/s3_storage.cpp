@@ -67,6 +67,17 @@ void abort_upload(Client& client, const std::string& key, const std::string& upl
   client.send(r);
 }
 
+// Aborts every upload of `key` the bucket lists: the one a cancelled
+// CreateMultipartUpload left, which the server made but whose id never
+// arrived (a stored name is this backup's own).
+void abort_uploads_of(Client& client, const std::string& key) {
+  S3Request r;
+  r.query = {{"uploads", ""}, {"prefix", key}};
+  r.cleanup = true;
+  for (const auto& u : parse_list_uploads(client.send(r).body).uploads)
+    if (u.key == key) abort_upload(client, u.key, u.upload_id);
+}
+
 class S3Upload : public transfer::PartUpload {
  public:
   S3Upload(Client& client, std::string key, Params object_headers, std::uint64_t first_part,
@@ -88,7 +99,12 @@ class S3Upload : public transfer::PartUpload {
     r.query = {{"uploads", ""}};
     r.headers = object_headers_;
     r.send_body = true;
-    upload_id_ = parse_upload_id(client_.send(r).body);
+    try {
+      upload_id_ = parse_upload_id(client_.send(r).body);
+    } catch (const Error& e) {
+      create_cut_off_ = e.kind() == ErrorKind::Interrupted;
+      throw;
+    }
   }
 
   std::string upload_part(int index, Bytes body, const std::atomic<bool>& cancel) override {
@@ -177,9 +193,12 @@ class S3Upload : public transfer::PartUpload {
   }
 
   void abort(int) noexcept override {
-    if (upload_id_.empty()) return;
+    if (upload_id_.empty() && !create_cut_off_) return;
     try {
-      abort_upload(client_, key_, upload_id_);
+      if (upload_id_.empty())
+        abort_uploads_of(client_, key_);
+      else
+        abort_upload(client_, key_, upload_id_);
     } catch (const std::exception& e) {
       // The parts stay stored (and billed) until aborted: said, and left to
       // the next backup to this bucket (S3Storage::abort_incomplete).
@@ -200,6 +219,7 @@ class S3Upload : public transfer::PartUpload {
   std::uint64_t first_part_;
   std::atomic<bool>& conditional_;
   std::string upload_id_;
+  bool create_cut_off_ = false;  // a cancellation ended CreateMultipartUpload before its reply
 };
 
 }  // namespace
