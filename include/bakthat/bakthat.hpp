@@ -70,8 +70,11 @@ struct Options {
   std::function<std::optional<std::string>()> ask_password;
   // A store of the caller's own (a backend bakthat does not have, or one in
   // memory for tests) instead of the destination's: the catalog records its
-  // kind() as the backend, and its location() stands for the store. It must
-  // outlive the call; `destination` is then ignored.
+  // kind() as the backend, and its location() stands for the store. Its
+  // catalog rows go in its own folder .bakthat/rows/KIND/, as every
+  // destination's do (docs/destination-catalog.md); a store of kind
+  // "glacier" keeps none. It must outlive the call; `destination` is then
+  // ignored.
   std::shared_ptr<Storage> storage;
   // Cancelling it stops the operation within a second: Error(Interrupted),
   // nothing stored or recorded (cancel.hpp). nullptr: not cancellable.

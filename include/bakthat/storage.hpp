@@ -59,6 +59,11 @@ class Storage {
   virtual std::unique_ptr<Source> open(const std::string& name) = 0;
   // Removes `name`. Throws NotFound when it does not exist.
   virtual void remove(const std::string& name) = 0;
+  // Removes every one of `names`; a name that does not exist is no failure
+  // (unlike remove(), no request is spent finding out). The default calls
+  // remove() for each in turn; S3 removes up to 1000 objects per request,
+  // Swift several at once.
+  virtual void remove_many(const std::vector<std::string>& names);
   // Every object whose name starts with prefix, in name order.
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
   // The object's info, or nullopt when it does not exist.

@@ -155,7 +155,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   struct PendingNote {
     ops::Context& ctx;
     std::string entry;
-    ~PendingNote() { ops::drop_pending(ctx, entry); }
+    ~PendingNote() { ops::drop_entry(ctx, entry); }
   } pending{ctx, ops::note_pending(ctx, r)};
 
   ops::HashingSink hashed(*writer, ctx.cancel());
@@ -195,15 +195,17 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   if (!writer->stored().provider_id.empty()) r.metadata["provider_id"] = writer->stored().provider_id;
   // The destination's row, then ours: killed in between, the next sync
   // takes the row in from the destination.
-  ops::note_row(ctx, r);
-  pending.entry.clear();  // the row stands for it now
+  const std::string row_entry = ops::note_row(ctx, r);
   try {
     r.id = ctx.catalog().insert(r);
   } catch (...) {
-    // No row, no object: a backup that could not be recorded is removed.
+    // No row, no object: a backup that could not be recorded is removed,
+    // and its row entry with it (its note goes with `pending`).
     try { store.remove(stored); } catch (...) {}
+    ops::drop_entry(ctx, row_entry);
     throw;
   }
+  pending.entry.clear();  // the row stands for it now
   ops::sync_if_auto(ctx);
   return r;
 }

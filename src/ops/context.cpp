@@ -24,7 +24,8 @@ Context::Context(const Options& options)
   if (const char* env = std::getenv("BAKTHAT_PASSWORD"); !password_ && env) password_ = std::string(env);
   if (options.storage) {
     storage_ = options.storage;
-    rows_opened_ = true;  // a store of the caller's own keeps no rows
+    rows_ = storage::make_row_storage(storage_);
+    rows_opened_ = true;
     destination_ = storage_->kind();
     lookup_hashes_ = {util::sha512_hex(util::as_bytes(storage_->location()))};
     return;

@@ -46,8 +46,7 @@ class Context {
   std::optional<BackupRecord> latest(const std::string& name);
   std::vector<BackupRecord> matches(const std::string& name);
   // The destination's row folder (storage::make_row_storage), opened on
-  // first use; nullptr when the destination keeps no rows, and for a store
-  // of the caller's own (Options::storage).
+  // first use; nullptr when the destination keeps no rows.
   Storage* rows();
   // matches(name) for a command that deletes: NAME that is only the prefix
   // of more than one backup name is refused (Usage, naming them), as restic
@@ -85,17 +84,24 @@ void sync_if_auto(Context& ctx);
 
 // The destination's own catalog (docs/destination-catalog.md). Each writes
 // one entry to the destination's row log; a failure is a warning (the next
-// sync sends what is missing) and returns false. A destination without
-// rows (Glacier vault without s3_bucket) is skipped.
+// sync sends what is missing). A destination without rows (Glacier vault
+// without s3_bucket) is skipped.
 //   note_pending: before a backup's object is created; returns the entry's
-//     name ("" when none was written), for drop_pending;
-//   drop_pending: a backup that failed (not killed) takes its note back,
-//     best effort;
+//     name ("" when none was written), for drop_entry;
 //   note_row: once the object is complete, before the local catalog row;
-//   note_deletion: the row's tombstone, before the object is removed.
+//     returns the entry's name as note_pending does;
+//   drop_entry: a backup that failed (not killed) takes its note or row
+//     back, best effort;
+//   note_deletion: the row's tombstone, before the object is removed;
+//     false when it could not be written;
+//   note_checksum: a row without a sha256 (adopted from its object, or
+//     the Python tool's) whose object was just read through and found
+//     sound (verify, restore): the digest of what was read goes into the
+//     catalog and to the destination, so that every later read checks it.
 std::string note_pending(Context& ctx, const BackupRecord& row);
-void drop_pending(Context& ctx, const std::string& entry) noexcept;
-bool note_row(Context& ctx, const BackupRecord& row);
+std::string note_row(Context& ctx, const BackupRecord& row);
+void drop_entry(Context& ctx, const std::string& entry) noexcept;
+void note_checksum(Context& ctx, BackupRecord row, const std::string& sha256);
 bool note_deletion(Context& ctx, const BackupRecord& row);
 
 // Deletes one backup in the order that never leaves a row without its

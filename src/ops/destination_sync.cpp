@@ -2,12 +2,10 @@
 // row entries backups and deletions write, and sync_with_destination(),
 // which reconciles this machine's catalog with them.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <map>
-#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -16,6 +14,7 @@
 #include "ops/names.hpp"
 #include "storage/factory.hpp"
 #include "sync/row_log.hpp"
+#include "util/parallel_for.hpp"
 
 namespace bakthat::ops {
 namespace {
@@ -127,44 +126,25 @@ State load_state(Context& ctx) {
   return s;
 }
 
-// Reads the named objects on kReaders threads; a name gone meanwhile
+// Reads the named objects, kReaders at once; a name gone meanwhile
 // (another machine packed it) is left out and counted in `gone`.
 std::map<std::string, std::vector<Entry>> read_all(Storage& rows, const std::vector<std::string>& names,
                                                    std::size_t& gone) {
-  std::map<std::string, std::vector<Entry>> out;
-  std::mutex lock;
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::atomic<std::size_t> missing{0};
-  auto work = [&] {
-    RowLog log(rows);
-    for (std::size_t i; (i = next++) < names.size();) {
-      try {
-        auto entries = log.read(names[i]);
-        std::lock_guard g(lock);
-        out.emplace(names[i], std::move(entries));
-      } catch (const Error& e) {
-        if (e.kind() == ErrorKind::NotFound) {
-          ++missing;
-          continue;
-        }
-        std::lock_guard g(lock);
-        if (!failure) failure = std::current_exception();
-        next = names.size();
-      } catch (...) {
-        std::lock_guard g(lock);
-        if (!failure) failure = std::current_exception();
-        next = names.size();
-      }
+  std::vector<std::optional<std::vector<Entry>>> read(names.size());
+  RowLog log(rows);
+  util::parallel_for(names.size(), kReaders, [&](std::size_t i) {
+    try {
+      read[i] = log.read(names[i]);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
     }
-  };
-  std::vector<std::thread> threads;
-  const unsigned n = static_cast<unsigned>(std::min<std::size_t>(kReaders, names.size()));
-  for (unsigned i = 1; i < n; ++i) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
-  gone = missing;
+  });
+  std::map<std::string, std::vector<Entry>> out;
+  gone = 0;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (read[i]) out.emplace(names[i], std::move(*read[i]));
+    else ++gone;
+  }
   return out;
 }
 
@@ -202,18 +182,26 @@ std::string destination_state_key(Context& ctx) { return key_of(ctx); }
 
 std::string note_pending(Context& ctx, const BackupRecord& row) { return append(ctx, {true, row}); }
 
-void drop_pending(Context& ctx, const std::string& entry) noexcept {
+void drop_entry(Context& ctx, const std::string& entry) noexcept {
   if (entry.empty()) return;
   try {
-    if (Storage* rows = ctx.rows()) rows->remove(entry);
+    if (Storage* rows = ctx.rows()) rows->remove_many({entry});
   } catch (...) {
     // Left for a sync, which drops a note a day old whose object never came.
   }
 }
 
-bool note_row(Context& ctx, const BackupRecord& row) {
+std::string note_row(Context& ctx, const BackupRecord& row) {
   test_pause("BAKTHAT_TEST_PAUSE_BEFORE_ROW");
-  return !append(ctx, {false, row}).empty() || !ctx.rows();
+  return append(ctx, {false, row});
+}
+
+void note_checksum(Context& ctx, BackupRecord row, const std::string& sha256) {
+  if (sha256.empty() || !row.metadata.value("sha256", std::string()).empty()) return;
+  row.metadata["sha256"] = sha256;
+  row.last_updated = std::max(now(), row.last_updated + 1);  // newer than the row it replaces
+  ctx.catalog().merge({row});
+  append(ctx, {false, row});
 }
 
 bool note_deletion(Context& ctx, const BackupRecord& row) {
@@ -378,10 +366,11 @@ SyncReport sync_with_destination(Context& ctx, const DestinationScan& scan) {
   if (!conflicts && gone == 0 &&
       (listing.logs.size() + written.size() >= kPackAfterEntries || listing.packs.size() >= kPackAfterPacks)) {
     read_now.insert(log.write_pack(catalog.search(q)));
+    std::vector<std::string> replaced = written;
     for (const auto* names : {&listing.packs, &listing.logs})
       for (const auto& n : *names)
-        if (!unresolved.contains(n)) log.drop(n);
-    for (const auto& n : written) log.drop(n);
+        if (!unresolved.contains(n)) replaced.push_back(n);
+    log.drop(replaced);
   } else {
     for (const auto* names : {&listing.packs, &listing.logs})
       for (const auto& n : *names)

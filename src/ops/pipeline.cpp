@@ -26,6 +26,7 @@ std::size_t HashingSource::read(MutableBytes out) {
     std::string actual = hash_.hex_digest();
     if (!expected_.empty() && actual != expected_)
       throw Error(ErrorKind::Corrupt, "the stored object is damaged: its sha256 does not match the catalog");
+    digest_ = std::move(actual);
     return 0;
   }
   hash_.update(out.first(n));

@@ -41,10 +41,13 @@ class HashingSource : public Source {
       : in_(in), expected_(std::move(expected_sha256)), cancel_(cancel) {}
   std::size_t read(MutableBytes out) override;
   std::uint64_t size() const { return size_; }
+  // The digest of every byte, once the end was read; "" before.
+  const std::string& sha256() const { return digest_; }
 
  private:
   Source& in_;
   std::string expected_;
+  std::string digest_;
   const CancelToken* cancel_;
   util::Sha256 hash_;
   std::uint64_t size_ = 0;

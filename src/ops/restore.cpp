@@ -235,6 +235,7 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
     throw Error(ErrorKind::Unsafe, "cannot restore a stream named '" + rec->filename + "'");
   RestoreResult delivered = deliver(hashed, found.info, stream_name, options, rep, found.decrypt, "", ctx.cancel());
   rep.progress_end();
+  ops::note_checksum(ctx, *rec, hashed.sha256());
   result.restored = delivered.restored;
   return ev.done(std::move(result));
 }
@@ -307,6 +308,7 @@ BackupRecord verify(const std::string& name, const Options& options) {
   if (static_cast<std::int64_t>(hashed.size()) != rec->size)
     throw Error(ErrorKind::Corrupt, rec->stored_filename + " has " + std::to_string(hashed.size()) +
                                         " bytes, the catalog says " + std::to_string(rec->size));
+  ops::note_checksum(ctx, *rec, hashed.sha256());
   return *rec;
 }
 

@@ -27,14 +27,28 @@ std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string&
 
 bool is_reserved(const std::string& name) { return name.starts_with(kReservedPrefix); }
 
+namespace {
+
+std::string row_folder(const std::string& destination) { return std::string(kReservedPrefix) + "rows/" + destination + "/"; }
+
+}  // namespace
+
 std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::string& destination) {
-  const std::string folder = std::string(kReservedPrefix) + "rows/" + destination + "/";
+  const std::string folder = row_folder(destination);
   if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path + "/" + folder);
   if (destination == "swift") return std::make_unique<PrefixedStorage>(swift::make_swift_storage(profile), folder);
   if (destination == "glacier" && !profile.glacier_vault.empty() && profile.s3_bucket.empty()) return nullptr;
   if (destination == "s3" || destination == "glacier")
     return std::make_unique<PrefixedStorage>(s3::make_s3_storage(profile, destination, "STANDARD"), folder);
   throw Error(ErrorKind::Usage, "unknown destination '" + destination + "' (choose local, s3, glacier or swift)");
+}
+
+std::unique_ptr<Storage> make_row_storage(const std::shared_ptr<Storage>& store) {
+  if (store->kind() == "glacier") return nullptr;
+  const std::string folder = row_folder(store->kind());
+  // A directory store's names are file names: its rows are a directory of their own.
+  if (auto* local = dynamic_cast<LocalStorage*>(store.get())) return std::make_unique<LocalStorage>(local->location() + "/" + folder);
+  return std::make_unique<PrefixedStorage>(store, folder);
 }
 
 namespace {

@@ -34,6 +34,12 @@ bool is_reserved(const std::string& name);
 // copy (a vault lists its archives only through a day-old inventory job);
 // without one there is none: nullptr.
 std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::string& destination);
+// The same for a store of the caller's own (Options::storage): the row
+// folder of that store (for a LocalStorage, that directory under its own),
+// named after its kind(). A store of kind "glacier" keeps none (nullptr):
+// a vault lists its archives only through a day-old inventory job, and
+// objects in an archive class are not readable without a retrieval.
+std::unique_ptr<Storage> make_row_storage(const std::shared_ptr<Storage>& store);
 
 // The catalog's backend_hash for this profile and destination, new rows are
 // written with: hex SHA-512 of the access key the store is reached with

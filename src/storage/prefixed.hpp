@@ -13,7 +13,7 @@ namespace bakthat::storage {
 
 class PrefixedStorage : public Storage {
  public:
-  PrefixedStorage(std::unique_ptr<Storage> inner, std::string prefix)
+  PrefixedStorage(std::shared_ptr<Storage> inner, std::string prefix)
       : inner_(std::move(inner)), prefix_(std::move(prefix)) {}
 
   std::string kind() const override { return inner_->kind(); }
@@ -23,11 +23,12 @@ class PrefixedStorage : public Storage {
   }
   std::unique_ptr<Source> open(const std::string& name) override { return inner_->open(prefix_ + name); }
   void remove(const std::string& name) override { inner_->remove(prefix_ + name); }
+  void remove_many(const std::vector<std::string>& names) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& name) override;
 
  private:
-  std::unique_ptr<Storage> inner_;
+  std::shared_ptr<Storage> inner_;
   std::string prefix_;
 };
 

@@ -102,12 +102,6 @@ std::vector<Entry> RowLog::read(const std::string& name) {
   return out;
 }
 
-void RowLog::drop(const std::string& name) {
-  try {
-    rows_.remove(name);
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::NotFound) throw;
-  }
-}
+void RowLog::drop(const std::vector<std::string>& names) { rows_.remove_many(names); }
 
 }  // namespace bakthat::catalog_sync

@@ -57,8 +57,9 @@ class RowLog {
   // Writes `rows` as one new pack; returns its name.
   std::string write_pack(const std::vector<BackupRecord>& rows);
 
-  // Removes an entry or pack; one already gone is no failure.
-  void drop(const std::string& name);
+  // Removes entries and packs (in few requests where the store allows);
+  // one already gone is no failure.
+  void drop(const std::vector<std::string>& names);
 
  private:
   std::string write_object(const std::string& prefix, const std::string& bytes);

@@ -82,6 +82,7 @@ class FaultProxy(LoopbackListener):
         self.stats_path = stats_path
         self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0,
                       "slow_drop": 0, "hold": 0}
+        self.request_lines = []  # every request's first line ("GET /b/k HTTP/1.1"), as text
 
     def faults(self):
         with self.lock:
@@ -98,6 +99,7 @@ class FaultProxy(LoopbackListener):
 
     def _decide_locked(self, request_line):
         self.stats["requests"] += 1
+        self.request_lines.append(request_line.decode("latin-1"))
         if self.always_fail and self.always_fail.search(request_line):
             self.stats["always_fail"] += 1
             return "always_fail"

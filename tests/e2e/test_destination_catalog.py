@@ -6,6 +6,7 @@ catalog; deletions travel; a lost catalog is rebuilt; objects without a row
 (put by hand, left by a killed backup) get one. On the local store (a
 directory both HOMEs name), on S3 (Swift's S3 API and moto, also the
 Glacier storage class and the Glacier vault), and on Swift itself."""
+import hashlib
 import json
 import os
 import random
@@ -137,6 +138,9 @@ class TwoMachines(Machines):
         self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
         [row] = self.show_json()
         self.assertEqual((row["filename"], row["backup_date"], row["size"]), ("old", 1357095845, os.path.getsize(tgz)))
+        # Read through and found sound, the object's digest is its checksum from now on.
+        with open(tgz, "rb") as f:
+            self.assertEqual(row["metadata"].get("sha256"), hashlib.sha256(f.read()).hexdigest())
         # B takes the adopted row in; it is not adopted twice.
         r = self.on_b("sync")
         self.assertIn("0 adopted", r.errtext)
@@ -353,6 +357,49 @@ class KilledOnTheLocalStore(LocalStore, BakthatTestCase):
         for r in listed:
             self.ok("verify", r["stored_filename"])
         self.assertEqual(sorted(r["stored_filename"] for r in listed), self.objects())
+
+
+class SyncRequests(OnSwiftS3, BakthatTestCase):
+    """What a sync costs in requests (docs/destination-catalog.md, Cost):
+    every entry is read with one GET, no HEAD before it, and the entries a
+    pack replaces go in one DeleteObjects request, not a HEAD and a DELETE
+    each."""
+
+    ROWS = ".bakthat/rows/s3/"
+
+    def row_objects(self):
+        listing = aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket, "--prefix", self.ROWS)
+        return [o["Key"][len(self.ROWS):] for o in listing.get("Contents") or []]
+
+    def test_one_get_per_entry_and_one_request_removes_what_the_pack_replaces(self):
+        self.ok("backup", self.src)
+        entries = [n for n in self.row_objects() if n.startswith("log-")]
+        self.assertTrue(entries)
+        # 70 more entries of the same backup, as 35 backups would leave
+        # (more than the 64 after which a sync packs).
+        copies = os.path.join(self.work, "entries")
+        os.makedirs(copies)
+        aws("swift", "s3", "cp", "s3://%s/%s%s" % (self.bucket, self.ROWS, entries[-1]), os.path.join(self.work, "e"))
+        with open(os.path.join(self.work, "e")) as f:
+            entry = f.read()
+        for i in range(70):
+            with open(os.path.join(copies, "log-20261207000000-%016x" % i), "w") as f:
+                f.write(entry)
+        aws("swift", "s3", "sync", copies, "s3://%s/%s" % (self.bucket, self.ROWS))
+        with FaultProxy(servers()["S3_ENDPOINT"].split("//")[1]) as proxy:
+            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint),
+                              os.path.join(self.home_b, ".bakthat.yml"))
+            self.on_b("sync")
+            lines = [l.split(" ")[:2] for l in proxy.request_lines]
+        on_rows = "/%s/%s" % (self.bucket, self.ROWS)
+        self.assertEqual([l for l in lines if l[0] == "HEAD" and l[1].startswith(on_rows)], [])
+        self.assertEqual(sorted(l[1][len(on_rows):] for l in lines if l[0] == "GET" and l[1].startswith(on_rows)),
+                         sorted(entries + os.listdir(copies)))
+        self.assertEqual([l for l in lines if l[0] == "DELETE"], [])
+        self.assertEqual(len([l for l in lines if l[0] == "POST" and l[1].split("?")[-1] in ("delete", "delete=")]), 1, lines)
+        left = self.row_objects()
+        self.assertEqual([n[:5] for n in left], ["pack-"], left)
+        self.assertEqual([r["filename"] for r in self.show_json(self.env_b)], ["tree"])
 
 
 class RowFaults(OnSwiftS3, BakthatTestCase):

@@ -72,6 +72,30 @@ TEST_F(OpsOnMemory, BackupAndRestoreRoundTrip) {
   EXPECT_EQ(text, "alpha");
 }
 
+TEST_F(OpsOnMemory, AStoreOfTheCallersOwnKeepsRowsAnotherCatalogRestoresBy) {
+  // A backup to the caller's store leaves its row in the store's row
+  // folder; a catalog that never saw it (another machine) finds it there.
+  auto record = bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>());
+  std::size_t entries = 0;
+  for (const auto& o : store->list(".bakthat/rows/memory/")) entries += o.name.find("/log-") != std::string::npos;
+  EXPECT_GE(entries, 1u);
+  for (const auto& o : bakthat::ls("", options<bakthat::Options>())) EXPECT_EQ(o.name, record.stored_filename);
+
+  auto other = options<bakthat::RestoreOptions>();
+  other.config.conf_yaml = "database: " + (dir / "other.sqlite").string() + "\n";
+  other.target_dir = (dir / "out").string();
+  bakthat::restore("src", other);
+  std::ifstream in(dir / "out" / "src" / "a.txt");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "alpha");
+  bakthat::ShowOptions shown;
+  static_cast<bakthat::Options&>(shown) = other;
+  auto rows = bakthat::show(shown);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].stored_filename, record.stored_filename);
+  EXPECT_EQ(rows[0].metadata.value("sha256", ""), record.metadata.value("sha256", ""));
+}
+
 TEST_F(OpsOnMemory, CatalogRefusingTheRowLeavesNoObject) {
   // The store has every byte, then the catalog refuses the row: no row and
   // no object may remain.

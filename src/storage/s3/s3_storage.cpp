@@ -10,6 +10,7 @@
 #include "storage/transfer/parallel_upload.hpp"
 #include "storage/transfer/ranged_reader.hpp"
 #include "util/bytes.hpp"
+#include "util/parallel_for.hpp"
 
 namespace bakthat::storage::s3 {
 namespace {
@@ -305,8 +306,6 @@ std::vector<std::string> S3Storage::abort_incomplete(const std::function<bool(co
 }
 
 std::unique_ptr<Source> S3Storage::open(const std::string& name) {
-  auto info = stat(name);
-  if (!info) throw Error(ErrorKind::NotFound, "S3: no object '" + name + "' in bucket '" + client_.bucket() + "'");
   Client& client = client_;
   auto fetch = [&client, name](std::uint64_t first, std::uint64_t last, const std::function<void(Bytes)>& on_body,
                                const std::atomic<bool>& cancel) {
@@ -317,10 +316,35 @@ std::unique_ptr<Source> S3Storage::open(const std::string& name) {
     r.on_body = on_body;
     client.send_once(r);
   };
-  // Waits for the first range so errors (e.g. archived) surface in open().
-  return std::make_unique<transfer::RangedReader>(fetch, client_.config().retry, "S3: '" + name + "'", info->size,
-                                                  settings_.read_chunk, std::min(settings_.threads, 4),
-                                                  /*wait_first=*/true);
+  // The first range is read here, without a HEAD before it: its reply says
+  // the object's size (Content-Range), and errors (no such object, still
+  // archived) surface in open(). An object that fits in it, such as every
+  // row entry, costs this one request.
+  util::LargeBuffer first;
+  std::uint64_t size = 0;
+  retry::run(client_.config().retry, [&] {
+    first.clear();
+    S3Request r;
+    r.key = name;
+    r.headers = {{"range", "bytes=0-" + std::to_string(settings_.read_chunk - 1)}};
+    r.on_body = [&first](Bytes b) { first.append(b); };
+    r.accept = {416};  // an empty object has no byte 0
+    auto reply = client.send_once(r);
+    if (reply.status == 416) {
+      first.clear();
+      size = 0;
+      return;
+    }
+    const std::string range = reply.header("content-range");  // bytes 0-N/SIZE
+    const auto slash = range.rfind('/');
+    size = reply.status == 206 && slash != std::string::npos ? std::strtoull(range.c_str() + slash + 1, nullptr, 10)
+                                                             : first.size();
+    if (first.size() > size || (first.size() < size && first.size() != settings_.read_chunk))
+      throw retry::TransientError("S3: '" + name + "' ended early (changed while being read?)");
+  });
+  return std::make_unique<transfer::RangedReader>(
+      fetch, client_.config().retry, "S3: '" + name + "'", size, settings_.read_chunk, std::min(settings_.threads, 4),
+      std::move(first));
 }
 
 void S3Storage::remove(const std::string& name) {
@@ -330,6 +354,28 @@ void S3Storage::remove(const std::string& name) {
   r.method = "DELETE";
   r.key = name;
   client_.send(r);
+}
+
+void S3Storage::remove_many(const std::vector<std::string>& names) {
+  // DeleteObjects: up to 1000 keys a request, a missing key no failure.
+  constexpr std::size_t kKeysPerRequest = 1000;
+  const std::size_t batches = (names.size() + kKeysPerRequest - 1) / kKeysPerRequest;
+  util::parallel_for(batches, static_cast<unsigned>(settings_.threads), [&](std::size_t b) {
+    const auto first = names.begin() + static_cast<std::ptrdiff_t>(b * kKeysPerRequest);
+    const auto last = names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), (b + 1) * kKeysPerRequest));
+    std::string body = delete_body({first, last});
+    S3Request r;
+    r.method = "POST";
+    r.query = {{"delete", ""}};
+    r.body = util::as_bytes(body);
+    r.send_body = true;
+    r.headers = {{"content-md5", content_md5(r.body)}};
+    auto failed = parse_delete_errors(client_.send(r).body);
+    if (!failed.empty())
+      throw Error(ErrorKind::Storage, "S3: removing '" + failed[0].first + "' from bucket '" + client_.bucket() +
+                                          "' failed (" + failed[0].second + ")" +
+                                          (failed.size() > 1 ? " and " + std::to_string(failed.size() - 1) + " more" : ""));
+  });
 }
 
 std::vector<ObjectInfo> S3Storage::list(const std::string& prefix) {

@@ -44,6 +44,7 @@ class S3Storage : public Storage {
   std::vector<std::string> abort_incomplete(const std::function<bool(const std::string&)>& ours,
                                             std::int64_t before) override;
   void remove(const std::string& name) override;
+  void remove_many(const std::vector<std::string>& names) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& name) override;
   std::string presign(const std::string& name, const std::string& method,

@@ -86,6 +86,24 @@ std::string complete_body(const std::vector<std::pair<int, std::string>>& parts)
   return to_string(doc);
 }
 
+std::string delete_body(const std::vector<std::string>& keys) {
+  pugi::xml_document doc;
+  auto root = doc.append_child("Delete");
+  root.append_attribute("xmlns") = kNs;
+  root.append_child("Quiet").text() = "true";
+  for (const auto& k : keys) root.append_child("Object").append_child("Key").text() = k.c_str();
+  return to_string(doc);
+}
+
+std::vector<std::pair<std::string, std::string>> parse_delete_errors(const std::string& body) {
+  auto doc = load(body, "DeleteObjects");
+  auto root = doc.child("DeleteResult");
+  if (!root) throw Error(ErrorKind::Storage, "S3: unexpected DeleteObjects reply");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto e : root.children("Error")) out.emplace_back(e.child_value("Key"), e.child_value("Code"));
+  return out;
+}
+
 std::string restore_body(const std::string& tier, int days) {
   pugi::xml_document doc;
   auto root = doc.append_child("RestoreRequest");

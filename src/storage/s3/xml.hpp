@@ -41,6 +41,12 @@ UploadsPage parse_list_uploads(const std::string& body);  // ListMultipartUpload
 // <CompleteMultipartUpload> with each part's number and ETag, in order.
 std::string complete_body(const std::vector<std::pair<int, std::string>>& parts);
 
+// <Delete> of a DeleteObjects request, quiet (the reply lists failures only).
+std::string delete_body(const std::vector<std::string>& keys);
+// The <Error> entries of a DeleteObjects reply: (key, code), none when every
+// object went.
+std::vector<std::pair<std::string, std::string>> parse_delete_errors(const std::string& body);
+
 std::string restore_body(const std::string& tier, int days);
 std::string create_bucket_body(const std::string& region);  // "" for us-east-1
 

@@ -9,6 +9,7 @@
 #include "storage/transfer/parallel_upload.hpp"
 #include "storage/transfer/ranged_reader.hpp"
 #include "util/bytes.hpp"
+#include "util/parallel_for.hpp"
 
 namespace bakthat::storage::swift {
 namespace {
@@ -229,6 +230,12 @@ void SwiftStorage::remove(const std::string& name) {
   std::string failure = bulk_delete_failure(client_.send(r).body);
   if (!failure.empty())
     throw Error(ErrorKind::Storage, "Swift: deleting large object '" + name + "' and its segments failed: " + failure);
+}
+
+void SwiftStorage::remove_many(const std::vector<std::string>& names) {
+  // Each removal waits on two round trips: several in flight at once.
+  util::parallel_for(names.size(), static_cast<unsigned>(std::max(settings_.threads, 8)),
+                     [&](std::size_t i) { Storage::remove_many({names[i]}); });
 }
 
 std::vector<ObjectInfo> SwiftStorage::list(const std::string& prefix) {

@@ -39,6 +39,8 @@ class SwiftStorage : public Storage {
                                        std::optional<std::uint64_t> size_hint) override;
   std::unique_ptr<Source> open(const std::string& name) override;
   void remove(const std::string& name) override;
+  // remove() of several names at once: each is a HEAD and a DELETE.
+  void remove_many(const std::vector<std::string>& names) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& name) override;
   // A TempURL; needs a Temp-URL-Key on the account or container (else

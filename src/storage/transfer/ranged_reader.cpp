@@ -19,6 +19,19 @@ RangedReader::RangedReader(Fetch fetch, retry::Policy policy, std::string what, 
   if (wait_first && !in_flight_.empty()) next_chunk();
 }
 
+RangedReader::RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+                           std::uint64_t chunk, int window, util::LargeBuffer first)
+    : fetch_(std::move(fetch)),
+      policy_(std::move(policy)),
+      what_(std::move(what)),
+      size_(size),
+      chunk_(chunk),
+      window_(std::max(1, window)),
+      next_start_(first.size()),
+      current_(std::move(first)) {
+  schedule();
+}
+
 RangedReader::~RangedReader() {
   cancel_ = true;
   drain(in_flight_);

@@ -32,6 +32,10 @@ class RangedReader : public Source {
   // the constructor waits for the first range, so its errors surface there.
   RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
                std::uint64_t chunk, int window, bool wait_first);
+  // The same, with the object's first bytes already read (the GET that
+  // told its size): the ranges start after them.
+  RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+               std::uint64_t chunk, int window, util::LargeBuffer first);
   ~RangedReader() override;
 
   std::size_t read(MutableBytes out) override;
