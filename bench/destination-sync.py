@@ -12,7 +12,14 @@ proxy (tests/e2e/faultproxy.py, no faults):
 
 Targets: (1) <= 30 s; (2) <= 100 requests; (3) <= 10 requests.
 
-  bench/destination-sync.py [--count 10000] [--build build]
+With --data DIR (a data set of bench/make-dataset.sh), it also sets what the
+rows add to a backup against the backup itself, in one run: in each round,
+a `bakthat backup DIR` to a bucket of its own, then the entries of 20
+backups written one after another as a backup writes them (make_rows_bench
+--row-cost, the product's ops::note_pending and note_row); the ratio is the
+time per backup's entries over the backup's time (target <= 2%).
+
+  bench/destination-sync.py [--count 10000 (0: none)] [--build build] [--data DIR [--rounds 3]]
 """
 import argparse
 import os
@@ -45,13 +52,38 @@ def home(root, name, bucket, endpoint):
     return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, "HOME": h}
 
 
+def backup_overhead(bakthat, maker, data, rounds, root):
+    """Median over rounds of (row entries of one backup) / (one backup's time)."""
+    env = home(root, "overhead", "bk-bench-overhead-%s" % uuid.uuid4().hex[:8], servers()["S3_ENDPOINT"])
+    ratios = []
+    for n in range(rounds):
+        t = time.time()
+        subprocess.run([bakthat, "backup", data], env=env, check=True, capture_output=True)
+        took = time.time() - t
+        per_backup = float(subprocess.run([maker, "--row-cost", "20"], env=env, check=True, capture_output=True,
+                                          text=True).stdout)
+        ratios.append(per_backup / took)
+        print("round %d: backup %.1f s, its row entries %.3f s (%.2f%%)" % (n + 1, took, per_backup,
+                                                                        100 * per_backup / took))
+    return sorted(ratios)[len(ratios) // 2]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--data")
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     bakthat = os.path.join(a.build, "bakthat")
     maker = os.path.join(a.build, "bench", "make_rows_bench")
+    if a.data:
+        with tempfile.TemporaryDirectory(prefix="bakthat-rows-bench-") as root:
+            ratio = backup_overhead(bakthat, maker, a.data, a.rounds, root)
+        print("a backup's row entries: %.2f%% of its time, median of %d rounds (target <= 2%%)"
+              % (100 * ratio, a.rounds))
+    if not a.count:  # --count 0: the backup overhead alone
+        return
     bucket = "bk-bench-rows-%s" % uuid.uuid4().hex[:8]
     direct = servers()["S3_ENDPOINT"]
     with tempfile.TemporaryDirectory(prefix="bakthat-rows-bench-") as root:

@@ -2,7 +2,14 @@
 // at the default destination of ~/.bakthat.yml, each with its row entry in
 // the destination's row log, written by the product's own code (RowLog), on
 // 16 threads. The rows are what a backup writes, without the archive work.
+//
+// make_rows_bench --row-cost COUNT: writes COUNT times, one after another,
+// the entries one backup writes there (its pending note and its row, with
+// ops::note_pending and ops::note_row, as backup() calls them) and prints
+// the mean seconds per backup: the time rows add to a backup, set against
+// a backup's own time in destination-sync.py.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -10,15 +17,44 @@
 #include <vector>
 
 #include "bakthat/bakthat.hpp"
+#include "ops/context.hpp"
 #include "ops/names.hpp"
 #include "storage/factory.hpp"
 #include "sync/row_log.hpp"
 #include "util/bytes.hpp"
 
+namespace {
+
+int row_cost(long count) {
+  using namespace bakthat;
+  ops::Context ctx(Options{});
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < count; ++i) {
+    BackupRecord r;
+    r.backend = ctx.destination();
+    r.backend_hash = ctx.backend_hash();
+    r.backup_date = 1600000000 + i;
+    r.last_updated = r.backup_date;
+    r.filename = "row-cost";
+    r.stored_filename = ops::stored_name(r.filename, r.backup_date, ".tgz", false);
+    r.metadata = {{"is_enc", false}, {"client", "bench"}, {"format", "tar"}};
+    if (ops::note_pending(ctx, r).empty()) return 1;
+    r.size = 1;
+    r.metadata["sha256"] = std::string(64, '0');
+    if (ops::note_row(ctx, r).empty()) return 1;
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::printf("%.4f\n", took.count() / static_cast<double>(count));
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace bakthat;
+  if (argc == 3 && std::string(argv[1]) == "--row-cost") return row_cost(std::atol(argv[2]));
   if (argc != 2) {
-    std::fprintf(stderr, "usage: make_rows_bench COUNT\n");
+    std::fprintf(stderr, "usage: make_rows_bench COUNT | make_rows_bench --row-cost COUNT\n");
     return 2;
   }
   const long count = std::atol(argv[1]);

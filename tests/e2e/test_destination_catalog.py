@@ -368,7 +368,7 @@ class SyncRequests(OnSwiftS3, BakthatTestCase):
     ROWS = ".bakthat/rows/s3/"
 
     def row_objects(self):
-        listing = aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket, "--prefix", self.ROWS)
+        listing = aws(self.server, "s3api", "list-objects-v2", "--bucket", self.bucket, "--prefix", self.ROWS)
         return [o["Key"][len(self.ROWS):] for o in listing.get("Contents") or []]
 
     def test_one_get_per_entry_and_one_request_removes_what_the_pack_replaces(self):
@@ -379,16 +379,16 @@ class SyncRequests(OnSwiftS3, BakthatTestCase):
         # (more than the 64 after which a sync packs).
         copies = os.path.join(self.work, "entries")
         os.makedirs(copies)
-        aws("swift", "s3", "cp", "s3://%s/%s%s" % (self.bucket, self.ROWS, entries[-1]), os.path.join(self.work, "e"))
+        aws(self.server, "s3", "cp", "s3://%s/%s%s" % (self.bucket, self.ROWS, entries[-1]), os.path.join(self.work, "e"))
         with open(os.path.join(self.work, "e")) as f:
             entry = f.read()
         for i in range(70):
             with open(os.path.join(copies, "log-20261207000000-%016x" % i), "w") as f:
                 f.write(entry)
-        aws("swift", "s3", "sync", copies, "s3://%s/%s" % (self.bucket, self.ROWS))
-        with FaultProxy(servers()["S3_ENDPOINT"].split("//")[1]) as proxy:
-            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint),
-                              os.path.join(self.home_b, ".bakthat.yml"))
+        aws(self.server, "s3", "sync", copies, "s3://%s/%s" % (self.bucket, self.ROWS))
+        endpoint = servers()["S3_ENDPOINT" if self.server == "swift" else "MOTO_ENDPOINT"]
+        with FaultProxy(endpoint.split("//")[1]) as proxy:
+            self.write_config(self.profile().replace(endpoint, proxy.endpoint), os.path.join(self.home_b, ".bakthat.yml"))
             self.on_b("sync")
             lines = [l.split(" ")[:2] for l in proxy.request_lines]
         on_rows = "/%s/%s" % (self.bucket, self.ROWS)
@@ -400,6 +400,13 @@ class SyncRequests(OnSwiftS3, BakthatTestCase):
         left = self.row_objects()
         self.assertEqual([n[:5] for n in left], ["pack-"], left)
         self.assertEqual([r["filename"] for r in self.show_json(self.env_b)], ["tree"])
+
+
+class SyncRequestsOnMoto(SyncRequests):
+    server = "moto"
+
+    def profile(self):
+        return moto_profile(self.bucket)
 
 
 class RowFaults(OnSwiftS3, BakthatTestCase):

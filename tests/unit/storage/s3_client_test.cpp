@@ -145,6 +145,18 @@ TEST(Xml, ErrorAndOtherReplies) {
             std::string::npos);
 }
 
+TEST(Xml, DeleteObjects) {
+  auto body = s3::delete_body({"a&b", ".bakthat/rows/s3/log-1"});
+  EXPECT_NE(body.find("<Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>.bakthat/rows/s3/log-1</Key></Object>"),
+            std::string::npos) << body;
+  EXPECT_TRUE(s3::parse_delete_errors(R"(<?xml version="1.0"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></DeleteResult>)").empty());
+  auto failed = s3::parse_delete_errors(
+      "<DeleteResult><Deleted><Key>x</Key></Deleted><Error><Key>y</Key><Code>AccessDenied</Code><Message>no</Message></Error></DeleteResult>");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0], (std::pair<std::string, std::string>{"y", "AccessDenied"}));
+  EXPECT_THROW(s3::parse_delete_errors("<Other/>"), bakthat::Error);
+}
+
 TEST(Credentials, SharedFileSections) {
   auto dir = std::filesystem::temp_directory_path() / ("bakthat-cred-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
