@@ -99,6 +99,15 @@ struct BackupOptions : Options {
   // Added to the catalog row's metadata (never replacing the keys bakthat
   // sets); KeyValue marks its rows with it.
   std::map<std::string, nlohmann::json> extra_metadata;
+  // A directory's backup as a level of GNU tar's incremental format: the
+  // first of a name (and one whose chain this machine cannot continue) is
+  // level 0, a full archive; each later one holds only what changed since
+  // the level before it, with every directory's listing, so that
+  // `tar -x --listed-incremental=/dev/null` of the levels in order restores
+  // the tree, deletions and renames included. The row's metadata says
+  // "level" and "parent" (the stored_filename of the level before). The
+  // profile's `incremental: N` makes every directory backup one.
+  bool incremental = false;
 };
 
 // Backs up a file or directory. The catalog row is written only once the

@@ -64,6 +64,10 @@ struct Profile {
   std::string password_command;
   // `prompt: no`: never ask for a password, as `--prompt no` (cron jobs).
   bool prompt = true;
+  // `incremental: N`: every backup of a directory is an incremental level
+  // (BackupOptions::incremental), and a new full starts after N levels.
+  // 0: backups are full unless asked otherwise, chains without a limit.
+  int incremental = 0;
   // What the reader noticed that is not an error: a misspelt key or hook
   // event, a file holding secrets that others can read. Names keys and
   // files, never values. The operations report them through their Reporter.

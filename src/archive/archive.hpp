@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "archive/exclude.hpp"
@@ -54,6 +55,17 @@ class Identities {
   std::vector<std::pair<dev_t, ino_t>> ids_;
 };
 
+// What a non-directory was when an incremental level accounted for it:
+// the change test of GNU tar's --listed-incremental (device, inode, mtime,
+// ctime, size), kept per name in the archive ("arcname/dir/file").
+struct FileState {
+  std::uint64_t dev = 0, ino = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0, size = 0;
+  bool operator==(const FileState&) const = default;
+  static FileState of(const struct stat& st);
+};
+using Snapshot = std::unordered_map<std::string, FileState>;
+
 struct TarOptions {
   std::string root;     // file or directory to archive
   std::string arcname;  // name of the top entry (usually root's last component)
@@ -74,6 +86,18 @@ struct TarOptions {
   // when it happens, not at its end.
   enum class Notice { Unreadable, Changed, LeftOut, RestoreLeftover, OtherFileSystem, Excluded };
   std::function<void(Notice, const std::string&)> on_notice;
+  // Set: the archive is a level of GNU tar's incremental format
+  // (`tar --listed-incremental`, POSIX flavour): every directory is written,
+  // with a GNU.dumpdir record listing its entries (D directory, Y in this
+  // archive, N not), and a non-directory whose FileState equals its entry
+  // in *base is left out (N). `tar -x --listed-incremental=/dev/null` of the
+  // levels in order then restores the tree, deletions and renames included
+  // (a directory's entries missing from its dumpdir are removed). An empty
+  // base makes a full level 0.
+  const Snapshot* incremental_base = nullptr;
+  // Receives the FileState of every non-directory the level accounts for
+  // (archived, or left out as unchanged): the next level's base.
+  Snapshot* snapshot_out = nullptr;
 };
 
 // Writes root as a pax tar stream into out and finishes it. Files that
@@ -105,6 +129,15 @@ struct ExtractStats {
 // "..", through a symlink) throw ErrorKind::Unsafe; an existing path without
 // force throws ErrorKind::Conflict (before anything is moved).
 ExtractStats extract_tar(Source& in, const ExtractOptions& options);
+
+// Extracts the levels of an incremental chain (GNU tar's incremental
+// format, level 0 first) as one restore, with extract_tar's guarantees:
+// each level goes into the same staging tree, where the entries a
+// directory's dumpdir does not list (deleted or renamed since the level
+// before) are removed, and only the result moves into target_dir.
+// next_level() gives each level's tar stream in turn, read to its end
+// before the next is asked for, and nullptr after the last.
+ExtractStats extract_tar_levels(const std::function<Source*()>& next_level, const ExtractOptions& options);
 
 // Writes the stream `in` as the file `name` in target_dir (0644 less the
 // umask), through a temporary file renamed into place, so a failure leaves

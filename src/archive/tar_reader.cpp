@@ -27,17 +27,24 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "archive/archive.hpp"
 #include "archive/libarchive_glue.hpp"
 #include "archive/staging.hpp"
+#include "util/file_tree.hpp"
 
 namespace bakthat::archive {
 
@@ -49,16 +56,160 @@ using detail::EntryPtr;
 
 constexpr std::size_t kReadBlock = 1 << 20;
 
+std::string relative_name(std::string_view name, const char* what);
+
+// The GNU incremental directory listings (dumpdirs) of a tar stream: the
+// GNU.dumpdir pax records and GNU 'D' entries, by the relative name of their
+// directory, read from the raw bytes as libarchive is given them (libarchive
+// reads them but has no call that hands them over). By the time libarchive
+// returns a directory's entry, its header has gone through here.
+class DumpdirScanner {
+ public:
+  void feed(const std::uint8_t* p, std::size_t n) {
+    while (n > 0 && state_ != State::End) {
+      if (state_ == State::Header) {
+        std::size_t take = std::min(n, kBlock - block_.size());
+        block_.append(reinterpret_cast<const char*>(p), take);
+        p += take;
+        n -= take;
+        if (block_.size() == kBlock) header();
+      } else {
+        std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
+        if (keep_ && content_.size() < size_)
+          content_.append(reinterpret_cast<const char*>(p), std::min<std::size_t>(take, size_ - content_.size()));
+        p += take;
+        n -= take;
+        remaining_ -= take;
+        if (remaining_ == 0) content_done();
+      }
+    }
+  }
+
+  // The names the dumpdir of the directory `rel` lists (whatever their
+  // flag), taken out; nullopt when it has none.
+  std::optional<std::set<std::string>> take(const std::string& rel) {
+    auto it = found_.find(rel);
+    if (it == found_.end()) return std::nullopt;
+    std::set<std::string> names;
+    const std::string& d = it->second;
+    for (std::size_t pos = 0; pos < d.size();) {
+      std::size_t end = d.find('\0', pos);
+      if (end == std::string::npos) end = d.size();
+      if (end == pos) break;  // the empty entry that ends the list
+      // Y, N, D: an entry; R, T, X: GNU tar's rename instructions, which
+      // bakthat's levels never hold (a renamed directory is a new one).
+      if (d[pos] == 'Y' || d[pos] == 'N' || d[pos] == 'D') names.insert(d.substr(pos + 1, end - pos - 1));
+      pos = end + 1;
+    }
+    found_.erase(it);
+    return names;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 512;
+  static constexpr std::uint64_t kMaxKept = 64 << 20;  // a header's records, a GNU 'D' listing
+  enum class State { Header, Content, End };
+
+  static std::uint64_t size_of(const std::string& h) {
+    if (static_cast<unsigned char>(h[124]) & 0x80) {  // base-256, for sizes past 8 GiB
+      std::uint64_t v = 0;
+      for (int i = 125; i < 136; ++i) v = (v << 8) | static_cast<unsigned char>(h[i]);
+      return v;
+    }
+    return std::strtoull(std::string(h.data() + 124, 12).c_str(), nullptr, 8);
+  }
+
+  static std::string field(const std::string& h, std::size_t at, std::size_t len) {
+    std::string f = h.substr(at, len);
+    return f.substr(0, f.find('\0'));
+  }
+
+  static std::string key(const std::string& name) {
+    try {
+      return relative_name(name, "entry");
+    } catch (const Error&) {
+      return std::string(1, '\0');  // refused by the extractor anyway
+    }
+  }
+
+  void header() {
+    const std::string h = std::move(block_);
+    block_.clear();
+    if (h.find_first_not_of('\0') == std::string::npos) {
+      state_ = State::End;  // end of archive: what follows is padding
+      return;
+    }
+    type_ = h[156];
+    size_ = size_of(h);
+    name_ = field(h, 0, 100);
+    if (h.compare(257, 5, "ustar") == 0) {
+      std::string prefix = field(h, 345, 155);
+      if (!prefix.empty()) name_ = prefix + "/" + name_;
+    }
+    keep_ = (type_ == 'x' || type_ == 'D' || type_ == 'L') && size_ <= kMaxKept;
+    content_.clear();
+    if (type_ != 'x' && type_ != 'g' && type_ != 'L' && type_ != 'K') {
+      std::string name = path_.empty() ? name_ : path_;
+      if (type_ == 'D') name_ = name;
+      else if (dumpdir_) found_[key(name)] = std::move(*dumpdir_);
+      path_.clear();
+      dumpdir_.reset();
+    }
+    remaining_ = (size_ + kBlock - 1) / kBlock * kBlock;
+    state_ = State::Content;
+    if (remaining_ == 0) content_done();
+  }
+
+  void content_done() {
+    state_ = State::Header;
+    if (!keep_) return;
+    if (type_ == 'D') {
+      found_[key(name_)] = std::move(content_);
+    } else if (type_ == 'L') {
+      path_ = content_.substr(0, content_.find('\0'));
+    } else if (type_ == 'x') {
+      records(content_);
+    }
+  }
+
+  // "LEN key=value\n" records: the path and dumpdir of the next entry.
+  void records(const std::string& r) {
+    for (std::size_t pos = 0; pos < r.size();) {
+      std::size_t space = r.find(' ', pos);
+      if (space == std::string::npos) return;
+      std::size_t len = std::strtoull(r.substr(pos, space - pos).c_str(), nullptr, 10);
+      if (len == 0 || pos + len > r.size()) return;
+      std::size_t eq = r.find('=', space);
+      if (eq == std::string::npos || eq + 1 >= pos + len) return;
+      std::string k = r.substr(space + 1, eq - space - 1);
+      std::string v = r.substr(eq + 1, pos + len - eq - 2);  // without the '\n'
+      if (k == "path") path_ = v;
+      else if (k == "GNU.dumpdir") dumpdir_ = v;
+      pos += len;
+    }
+  }
+
+  State state_ = State::Header;
+  std::string block_, content_, name_, path_;
+  std::optional<std::string> dumpdir_;
+  char type_ = 0;
+  bool keep_ = false;
+  std::uint64_t size_ = 0, remaining_ = 0;
+  std::map<std::string, std::string> found_;
+};
+
 struct SourceClient {
   Source* in;
   std::vector<std::uint8_t> buffer;
   CallbackState state;
+  DumpdirScanner* dumpdirs = nullptr;
 };
 
 la_ssize_t source_read(struct archive*, void* client, const void** out) {
   auto* c = static_cast<SourceClient*>(client);
   try {
     std::size_t n = c->in->read(MutableBytes(c->buffer.data(), c->buffer.size()));
+    if (c->dumpdirs != nullptr) c->dumpdirs->feed(c->buffer.data(), n);
     *out = c->buffer.data();
     return static_cast<la_ssize_t>(n);
   } catch (...) {
@@ -75,8 +226,8 @@ la_ssize_t source_read(struct archive*, void* client, const void** out) {
 // Corrupt; an error thrown by the Source is rethrown as it was.
 class TarStream {
  public:
-  explicit TarStream(Source& in) : client_{&in, std::vector<std::uint8_t>(kReadBlock), {}},
-                                   archive_(archive_read_new(), true) {
+  explicit TarStream(Source& in, DumpdirScanner* dumpdirs = nullptr)
+      : client_{&in, std::vector<std::uint8_t>(kReadBlock), {}, dumpdirs}, archive_(archive_read_new(), true) {
     struct archive* a = archive_.get();
     if (a == nullptr) throw Error(ErrorKind::Io, "tar: out of memory");
     archive_read_support_format_tar(a);
@@ -168,7 +319,8 @@ std::string first_component(const std::string& rel) { return rel.substr(0, rel.f
 
 class Extractor {
  public:
-  Extractor(Source& in, const ExtractOptions& options) : options_(options), stream_(in) {
+  Extractor(std::function<Source*()> next_level, const ExtractOptions& options)
+      : options_(options), next_level_(std::move(next_level)) {
     char resolved[PATH_MAX];
     if (::realpath(options.target_dir.c_str(), resolved) == nullptr) {
       int err = errno;
@@ -205,6 +357,21 @@ class Extractor {
 
  private:
   void extract_all() {
+    while (Source* in = next_level_()) {
+      DumpdirScanner dumpdirs;
+      TarStream stream(*in, &dumpdirs);
+      stream_ = &stream;
+      dumpdirs_ = &dumpdirs;
+      extract_level();
+      stream_ = nullptr;
+      dumpdirs_ = nullptr;
+    }
+  }
+
+  // One archive into the staging tree. Each has its own disk writer, closed
+  // at its end: the directory times it defers are those of this archive,
+  // which a later level (of an incremental chain) sets again.
+  void extract_level() {
     ArchiveHandle disk(archive_write_disk_new(), false);
     if (disk.get() == nullptr) throw Error(ErrorKind::Io, "tar: out of memory");
     // NOABSOLUTEPATHS cannot be used: names are rewritten into the
@@ -216,19 +383,41 @@ class Extractor {
     // labels (drop_selinux_label).
     archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
                                                    ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-    while (archive_entry* e = stream_.next()) extract(disk.get(), e);
-    stream_.drain();
+    while (archive_entry* e = stream_->next()) extract(disk.get(), e);
+    stream_->drain();
     // Closing applies what libarchive deferred: directory modes and
     // mtimes, set after their content.
     if (archive_write_close(disk.get()) < ARCHIVE_WARN) {
       throw Error(ErrorKind::Io, "cannot restore: " + detail::error_of(disk.get(), "close failed"));
     }
+    // libarchive leaves a directory that already exists as it is: one an
+    // earlier level staged takes this level's mode and times here, after
+    // its content (deepest last set first, though a child's times never
+    // touch its parent's).
+    for (auto it = staged_dirs_.rbegin(); it != staged_dirs_.rend(); ++it) {
+      const std::string staged = staging_ + "/" + it->rel;
+      if (::fchmodat(AT_FDCWD, staged.c_str(), it->mode, 0) != 0)
+        stats_.warnings.push_back(it->rel + ": cannot set its mode: " + std::strerror(errno));
+      struct timespec times[2] = {it->mtime, it->mtime};
+      if (::utimensat(AT_FDCWD, staged.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        stats_.warnings.push_back(it->rel + ": cannot set its times: " + std::strerror(errno));
+    }
+    staged_dirs_.clear();
   }
+
+  // A directory of this archive that was already staged (by an earlier
+  // level), and what the archive says of it.
+  struct StagedDir {
+    std::string rel;
+    mode_t mode;
+    struct timespec mtime;
+  };
+  std::vector<StagedDir> staged_dirs_;
 
   void extract(struct archive* disk, archive_entry* e) {
     std::string rel = relative_name(entry_name(e), "entry");
     if (rel.empty()) {  // "./": the target itself, which already exists
-      stream_.skip();
+      stream_->skip();
       return;
     }
     check_not_through_symlink(rel);
@@ -245,6 +434,16 @@ class Extractor {
       make_hard_link(rel, link);
       return;
     }
+    if (archive_entry_filetype(e) == AE_IFDIR) {
+      if (auto listed = dumpdirs_->take(rel)) purge(rel, *listed);
+      struct stat st {};
+      if (::fstatat(AT_FDCWD, staged.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        // Its mode from that level may not let this one write into it.
+        if ((st.st_mode & 0700) != 0700) ::fchmodat(AT_FDCWD, staged.c_str(), (st.st_mode & 07777) | 0700, 0);
+        staged_dirs_.push_back({rel, static_cast<mode_t>(archive_entry_mode(e) & 07777),
+                                {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}});
+      }
+    }
     if (archive_entry_filetype(e) == AE_IFLNK) {
       make_symlink(e, rel);
       return;
@@ -259,7 +458,7 @@ class Extractor {
     const void* buf = nullptr;
     std::size_t size = 0;
     la_int64_t offset = 0;
-    while (stream_.data(&buf, &size, &offset)) {
+    while (stream_->data(&buf, &size, &offset)) {
       // A warning here is a failed write(2) (ENOSPC, EIO, EDQUOT): libarchive
       // says ARCHIVE_WARN and goes on, and the file would end at its full
       // size with zeros where the data did not fit.
@@ -269,6 +468,32 @@ class Extractor {
     r = archive_write_finish_entry(disk);
     if (r < ARCHIVE_WARN) disk_failed(disk, rel);
     if (r == ARCHIVE_WARN) warn(disk, rel);
+  }
+
+  // An incremental level's directory: what the staging tree holds in it
+  // (from earlier levels) and its dumpdir does not list was deleted or
+  // renamed since, and is removed, as tar --listed-incremental does.
+  void purge(const std::string& rel, const std::set<std::string>& listed) {
+    const std::string staged = staging_ + "/" + rel;
+    int fd = ::open(staged.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;  // not there yet (level 0), or not a directory: replaced below
+    std::vector<std::string> names;
+    try {
+      names = util::directory_names(fd, rel);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    for (const auto& name : names) {
+      if (listed.count(name) != 0) continue;
+      const std::string gone = rel + "/" + name;
+      util::remove_tree(staging_ + "/" + gone);
+      for (auto it = symlinks_.lower_bound(gone); it != symlinks_.end() && it->starts_with(gone);) {
+        if (it->size() == gone.size() || (*it)[gone.size()] == '/') it = symlinks_.erase(it);
+        else ++it;
+      }
+    }
   }
 
   // A hard link entry: link(2) to the staged file it names, which must come
@@ -292,7 +517,7 @@ class Extractor {
     }
     if (symlinks_.count(link_rel) != 0) symlinks_.insert(rel);
     ++stats_.entries;
-    stream_.skip();
+    stream_->skip();
   }
 
   // A symlink entry, with its times (a symlink has no mode of its own on
@@ -313,7 +538,7 @@ class Extractor {
       if (::utimensat(AT_FDCWD, staged.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         stats_.warnings.push_back(rel + ": cannot set its times: " + std::strerror(errno));
     }
-    stream_.skip();
+    stream_->skip();
   }
 
   // The staged path for a link entry `rel`: its missing parent directories
@@ -422,7 +647,9 @@ class Extractor {
   }
 
   const ExtractOptions& options_;
-  TarStream stream_;
+  std::function<Source*()> next_level_;
+  TarStream* stream_ = nullptr;          // the archive being extracted
+  DumpdirScanner* dumpdirs_ = nullptr;   // its dumpdirs
   std::string target_;   // resolved target directory
   struct stat target_stat_ {};
   detail::StagingArea* staging_area_ = nullptr;  // inside target_, while run() runs
@@ -436,8 +663,13 @@ class Extractor {
 }  // namespace
 
 ExtractStats extract_tar(Source& in, const ExtractOptions& options) {
+  Source* once = &in;
+  return extract_tar_levels([&once] { return std::exchange(once, nullptr); }, options);
+}
+
+ExtractStats extract_tar_levels(const std::function<Source*()>& next_level, const ExtractOptions& options) {
   detail::Utf8LocaleScope utf8;
-  Extractor extractor(in, options);
+  Extractor extractor(next_level, options);
   return extractor.run();
 }
 

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -94,17 +96,74 @@ struct Fd {
 struct SinkClient {
   Sink* out;
   CallbackState state;
+  std::string* capture = nullptr;  // set: what libarchive writes goes here instead
 };
 
 la_ssize_t sink_write(struct archive*, void* client, const void* buffer, size_t length) {
   auto* c = static_cast<SinkClient*>(client);
   try {
+    if (c->capture != nullptr) {
+      c->capture->append(static_cast<const char*>(buffer), length);
+      return static_cast<la_ssize_t>(length);
+    }
     c->out->write(Bytes(static_cast<const std::uint8_t*>(buffer), length));
     return static_cast<la_ssize_t>(length);
   } catch (...) {
     c->state.error = std::current_exception();
     return -1;
   }
+}
+
+constexpr std::size_t kBlock = 512;
+
+// Fields of a ustar header block.
+std::uint64_t header_size(const char* block) {
+  return std::strtoull(std::string(block + 124, 12).c_str(), nullptr, 8);
+}
+
+void set_size_and_checksum(char* block, std::uint64_t size) {
+  std::snprintf(block + 124, 12, "%011llo", static_cast<unsigned long long>(size));
+  std::memset(block + 148, ' ', 8);
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < kBlock; ++i) sum += static_cast<unsigned char>(block[i]);
+  std::snprintf(block + 148, 8, "%06o", sum);  // six digits, NUL, then the space left
+}
+
+// One pax record, "LEN key=value\n", LEN counting itself.
+std::string pax_record(const std::string& key, const std::string& value) {
+  const std::size_t body = key.size() + value.size() + 3;  // ' ', '=', '\n'
+  std::size_t len = body + 1;
+  while (std::to_string(len).size() + body != len) len = std::to_string(len).size() + body;
+  return std::to_string(len) + " " + key + "=" + value + "\n";
+}
+
+// `made` (the bytes libarchive wrote for a directory's header: a pax 'x'
+// header with its records, or none, then the ustar header) with the record
+// GNU.dumpdir added to the 'x' header, made when libarchive wrote none. By
+// hand because no library writes dumpdirs (libarchive has no call for a pax
+// record of one's own), in the layout GNU tar's --format=posix gives them.
+std::string with_dumpdir(const std::string& made, const std::string& dumpdir) {
+  std::string x_header(kBlock, '\0'), records, rest;
+  if (made.size() >= kBlock && made[156] == 'x') {
+    x_header = made.substr(0, kBlock);
+    std::uint64_t size = header_size(made.data());
+    std::size_t padded = (size + kBlock - 1) / kBlock * kBlock;
+    records = made.substr(kBlock, size);
+    rest = made.substr(kBlock + padded);
+  } else {
+    std::memcpy(x_header.data(), "./PaxHeaders/dumpdir", 20);
+    std::memcpy(x_header.data() + 100, "0000644", 7);
+    std::memcpy(x_header.data() + 108, "0000000", 7);
+    std::memcpy(x_header.data() + 116, "0000000", 7);
+    if (made.size() >= kBlock) std::memcpy(x_header.data() + 136, made.data() + 136, 12);  // its mtime
+    x_header[156] = 'x';
+    std::memcpy(x_header.data() + 257, "ustar\0" "00", 8);
+    rest = made;
+  }
+  records += pax_record("GNU.dumpdir", dumpdir);
+  set_size_and_checksum(x_header.data(), records.size());
+  records.resize((records.size() + kBlock - 1) / kBlock * kBlock, '\0');
+  return x_header + records + rest;
 }
 
 class TreeWriter {
@@ -155,8 +214,7 @@ class TreeWriter {
         throw Error(ErrorKind::Io, "cannot open " + root + ": " + std::strerror(err));
       }
       util::HeldDir dir(dfd);
-      write_header(st, nullptr, nullptr, nullptr, dir.fd());
-      walk(dir, 1);
+      walk(dir, 1, st);
     } else {
       util::HeldDir cwd(AT_FDCWD);
       add(cwd, root.c_str(), st, /*followed=*/true, 0);
@@ -182,9 +240,10 @@ class TreeWriter {
     note(stats_.unreadable, TarOptions::Notice::Unreadable, path + ": " + reason);
   }
 
-  // Writes the entries below the directory `dir` (at `depth` below the
-  // root); path_/rel_ name that directory and are restored on return.
-  void walk(util::HeldDir& dir, int depth) {
+  // Writes the directory `dir` (whose lstat is dir_st, at `depth` below
+  // the root) and the entries below it; path_/rel_ name that directory and
+  // are restored on return.
+  void walk(util::HeldDir& dir, int depth, const struct stat& dir_st) {
     std::vector<std::string> names;
     {
       int dup = ::dup(dir.fd());
@@ -192,6 +251,7 @@ class TreeWriter {
       if (d == nullptr) {
         int err = errno;
         if (dup >= 0) ::close(dup);
+        write_header(dir_st, nullptr, nullptr, nullptr, dir.fd());
         unreadable(display_path(), err);
         return;
       }
@@ -207,31 +267,100 @@ class TreeWriter {
 
     const std::size_t path_len = path_.size();
     const std::size_t rel_len = rel_.size();
-    for (const auto& name : names) {
+    auto enter = [&](const std::string& name) {
+      path_.append("/").append(name);
+      if (!rel_.empty()) rel_.push_back('/');
+      rel_.append(name);
+    };
+    auto leave = [&] {
+      path_.resize(path_len);
+      rel_.resize(rel_len);
+    };
+    // An incremental level decides first what of the directory it takes,
+    // since the directory's header lists that before its entries.
+    std::vector<Child> children;
+    std::string dumpdir;
+    if (incremental()) {
+      children.reserve(names.size());
+      for (const auto& name : names) {
+        enter(name);
+        children.push_back(classify(dir.fd(), name));
+        leave();
+        dumpdir.append(1, children.back().flag).append(name).push_back('\0');
+      }
+      dumpdir.push_back('\0');
+    }
+    write_header(dir_st, nullptr, nullptr, nullptr, dir.fd(), incremental() ? &dumpdir : nullptr);
+
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& name = names[i];
       if (dir.fd() < 0) {  // moved or replaced while the walk was below it
         unreadable(display_path(), "moved while it was read; the rest of it is left out");
         break;
       }
-      path_.append("/").append(name);
-      if (!rel_.empty()) rel_.push_back('/');
-      rel_.append(name);
+      enter(name);
       if (detail::is_restore_leftover(name)) {
         note(stats_.left_out, TarOptions::Notice::RestoreLeftover, display_path());
       } else if (options_.excludes.excluded_leaf(rel_.c_str())) {
         note(stats_.excluded, TarOptions::Notice::Excluded, display_path());
       } else {
         struct stat st {};
-        if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-          unreadable(display_path(), errno);  // vanished since readdir
+        int err = 0;
+        if (incremental()) {
+          st = children[i].st;
+          err = children[i].err;
+        } else if (::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+          err = errno;
+        }
+        if (err != 0) {
+          unreadable(display_path(), err);  // vanished since readdir
         } else if (leave_out_.contains(st)) {
           note(stats_.left_out, TarOptions::Notice::LeftOut, display_path());
+        } else if (incremental() && children[i].unchanged) {
+          accounted(st);
         } else {
           add(dir, name.c_str(), st, /*followed=*/false, depth);
         }
       }
-      path_.resize(path_len);
-      rel_.resize(rel_len);
+      leave();
     }
+  }
+
+  bool incremental() const { return options_.incremental_base != nullptr; }
+
+  // An entry of a directory as an incremental level sees it, and its
+  // dumpdir flag: 'D' a directory, 'Y' in this archive, 'N' not (unchanged
+  // since the base, or not archived at all: excluded, left out, a socket,
+  // gone; tar -x then leaves what the target has under that name).
+  struct Child {
+    struct stat st {};
+    int err = 0;
+    char flag = 'N';
+    bool unchanged = false;
+  };
+
+  // path_/rel_ name the entry `name` of the directory open as dirfd.
+  Child classify(int dirfd, const std::string& name) {
+    Child c;
+    if (detail::is_restore_leftover(name) || options_.excludes.excluded_leaf(rel_.c_str())) return c;
+    if (::fstatat(dirfd, name.c_str(), &c.st, AT_SYMLINK_NOFOLLOW) != 0) {
+      c.err = errno;
+      return c;
+    }
+    if (leave_out_.contains(c.st) || S_ISSOCK(c.st.st_mode)) return c;
+    if (S_ISDIR(c.st.st_mode)) {
+      c.flag = 'D';
+      return c;
+    }
+    auto it = options_.incremental_base->find(path_);
+    c.unchanged = it != options_.incremental_base->end() && it->second == FileState::of(c.st);
+    c.flag = c.unchanged ? 'N' : 'Y';
+    return c;
+  }
+
+  // Records a non-directory written into this level.
+  void accounted(const struct stat& st) {
+    if (options_.snapshot_out != nullptr) options_.snapshot_out->insert_or_assign(path_, FileState::of(st));
   }
 
   // Adds one name found in `parent` (whose lstat is st, at `depth` below the
@@ -246,16 +375,16 @@ class TreeWriter {
       util::HeldDir dir(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (dir.fd() < 0) {
         int err = errno;
-        write_header(st, nullptr);
+        write_header(st, nullptr);  // without a dumpdir: tar -x keeps what it holds
         unreadable(display_path(), err);
         return;
       }
-      write_header(st, nullptr, nullptr, nullptr, dir.fd());
       if (options_.one_file_system && st.st_dev != root_device_) {
+        write_header(st, nullptr, nullptr, nullptr, dir.fd());
         note(stats_.other_file_systems, TarOptions::Notice::OtherFileSystem, display_path());
         return;
       }
-      parent.descend(dir, depth + 1, [&] { walk(dir, depth + 1); });
+      parent.descend(dir, depth + 1, [&] { walk(dir, depth + 1, st); });
     } else if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 256) + 1, '\0');
       while (true) {
@@ -271,10 +400,12 @@ class TreeWriter {
         target.resize(target.size() * 2);  // the link grew since lstat
       }
       write_header(st, target.c_str());
+      accounted(st);
     } else if (S_ISSOCK(st.st_mode)) {
       // Sockets cannot be recreated from an archive (GNU tar skips them too).
     } else {
       write_header(st, nullptr);  // FIFOs and device nodes: metadata only
+      accounted(st);
     }
   }
 
@@ -305,6 +436,7 @@ class TreeWriter {
       auto it = links_.find(key);
       if (it != links_.end()) {
         write_header(st, nullptr, it->second.c_str());
+        accounted(st);
         return;
       }
       links_.emplace(key, path_);
@@ -317,6 +449,7 @@ class TreeWriter {
     if (st.st_blocks * 512 < st.st_size) regions = data_regions(fd, st.st_size);
     write_header(st, nullptr, nullptr, regions.empty() ? nullptr : &regions, fd);
     ++stats_.files;
+    accounted(st);
 
     // The header promised st_size bytes: a file that grows is cut there, a
     // file that shrinks or fails to read is padded with zeros by libarchive
@@ -396,9 +529,11 @@ class TreeWriter {
 
   // Writes the header of the current path_ (a hard link when hardlink is set,
   // a symlink when symlink is set, a sparse file when regions is set), with
-  // the extended attributes of the file or directory open as `fd`, if any.
+  // the extended attributes of the file or directory open as `fd`, if any,
+  // and a directory's GNU.dumpdir record when dumpdir is set.
   void write_header(const struct stat& st, const char* symlink, const char* hardlink = nullptr,
-                    const std::vector<Region>* regions = nullptr, int fd = -1) {
+                    const std::vector<Region>* regions = nullptr, int fd = -1,
+                    const std::string* dumpdir = nullptr) {
     archive_entry* e = entry_.get();
     archive_entry_clear(e);
     archive_entry_copy_pathname(e, path_.c_str());
@@ -429,7 +564,20 @@ class TreeWriter {
     }
     // ARCHIVE_WARN: a name that is not valid UTF-8 is stored as raw bytes
     // (hdrcharset=BINARY), which tar readers restore as is.
-    if (archive_write_header(archive_.get(), e) < ARCHIVE_WARN) fail("tar: cannot write header");
+    if (dumpdir == nullptr) {
+      if (archive_write_header(archive_.get(), e) < ARCHIVE_WARN) fail("tar: cannot write header");
+    } else {
+      // The previous entry's padding goes out first, then the header is
+      // caught whole (libarchive writes unblocked, straight through).
+      if (archive_write_finish_entry(archive_.get()) < ARCHIVE_WARN) fail("tar: cannot write");
+      std::string made;
+      client_.capture = &made;
+      int rc = archive_write_header(archive_.get(), e);
+      client_.capture = nullptr;
+      if (rc < ARCHIVE_WARN) fail("tar: cannot write header");
+      std::string spliced = with_dumpdir(made, *dumpdir);
+      client_.out->write(Bytes(reinterpret_cast<const std::uint8_t*>(spliced.data()), spliced.size()));
+    }
     ++stats_.entries;
   }
 
@@ -456,6 +604,12 @@ class TreeWriter {
 };
 
 }  // namespace
+
+FileState FileState::of(const struct stat& st) {
+  auto ns = [](const struct timespec& t) { return std::int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), ns(st.st_mtim),
+          ns(st.st_ctim), static_cast<std::int64_t>(st.st_size)};
+}
 
 Identities::Identities(const std::vector<std::string>& paths) {
   for (const auto& p : paths) {

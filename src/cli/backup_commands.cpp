@@ -103,6 +103,8 @@ class BackupCommand : public Command {
     sub.add_flag("--no-exclude", no_exclude_, "read no exclude file (.bakthatexclude, .gitignore)");
     sub.add_flag("-x,--one-file-system", one_file_system_,
                  "store directories on other file systems (/proc, mounts) empty, as tar does");
+    sub.add_flag("--incremental", incremental_,
+                 "only what changed since the last backup of this name (a GNU tar incremental level)");
     sub.add_flag("--s3-reduced-redundancy", reduced_redundancy_, "S3 storage class REDUCED_REDUNDANCY");
     sub.add_option("--recipient", recipients_, "age public key (age1... or \"ssh-ed25519 AAAA...\") to encrypt to; repeatable")
         ->allow_extra_args(false);  // one value a time: `--recipient KEY DIR` must leave DIR the path
@@ -122,6 +124,7 @@ class BackupCommand : public Command {
     o.read_exclude_files = !no_exclude_;
     o.reduced_redundancy = reduced_redundancy_;
     o.one_file_system = one_file_system_;
+    o.incremental = incremental_;
     if (!periodic_key_.empty()) o.extra_metadata["periodic_key"] = periodic_key_;
     o.recipients = recipients_;
     if (!recipients_file_.empty()) {
@@ -177,6 +180,7 @@ class BackupCommand : public Command {
   std::vector<std::string> tags_, recipients_;
   bool reduced_redundancy_ = false;
   bool one_file_system_ = false;
+  bool incremental_ = false;
   bool no_exclude_ = false;
   bool json_ = false;
 };

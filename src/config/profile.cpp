@@ -156,6 +156,8 @@ void parse_keys(const MappingReader& r, Profile& p) {
     p.scrypt_work_factor = int(*v);
   if (auto v = r.string("password_command")) p.password_command = *v;
   if (auto v = r.boolean("prompt")) p.prompt = *v;
+  if (auto v = r.integer("incremental", 1, 1000000, "a number of levels after each full, 1 or more"))
+    p.incremental = int(*v);
   r.warn_unknown_keys(kPythonOnlyKeys);
   if (auto hooks = r.node("hooks")) r.warn_unknown(*hooks, event_names(), "hook event '", "", "it never runs");
 }

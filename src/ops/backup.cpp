@@ -20,6 +20,7 @@
 #include "crypto/crypto.hpp"
 #include "events/scope.hpp"
 #include "ops/context.hpp"
+#include "ops/incremental.hpp"
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
 #include "storage/local/local_storage.hpp"
@@ -364,10 +365,23 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     else if (!options.exclude_file.empty())
       excludes = archive::ExcludeRules::from_file(options.exclude_file);
   }
-  TreeTotal total(absolute, excludes, archive::Identities(leave_out),
+  if (options.incremental && !S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::Usage, "--incremental needs a directory; " + path + " is a file");
+  std::optional<ops::Level> level;
+  archive::Snapshot snapshot;
+  if (S_ISDIR(st.st_mode) && (options.incremental || ctx.profile().incremental > 0)) {
+    level = ops::next_level(ctx, plan.filename, ctx.profile().incremental);
+    ctx.reporter().message(level->why);
+  }
+  // A level above 0 reads only what changed: a walk of the whole tree for
+  // the progress total would cost more than the level itself.
+  std::optional<TreeTotal> total;
+  if (!level || level->level == 0)
+    total.emplace(absolute, excludes, archive::Identities(leave_out),
                   options.one_file_system ? std::optional<dev_t>(st.st_dev) : std::nullopt);
-  return ev.done(store_and_record(ctx, options, plan, "Backing up " + absolute, total.future(),
-                                  [&](Sink& out) -> nlohmann::json {
+  BackupRecord made = store_and_record(ctx, options, plan, "Backing up " + absolute,
+                                       total ? total->future() : std::future<std::uint64_t>(),
+                                       [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
       auto src = storage::open_file_source(absolute);
       ops::copy(*src, out, ctx.cancel());
@@ -386,6 +400,10 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
     topts.excludes = excludes;
     topts.leave_out = leave_out;
     topts.one_file_system = options.one_file_system;
+    if (level) {
+      topts.incremental_base = &level->base;
+      topts.snapshot_out = &snapshot;
+    }
     topts.on_notice = [&](archive::TarOptions::Notice kind, const std::string& what) {
       switch (kind) {
         case archive::TarOptions::Notice::LeftOut:
@@ -416,8 +434,21 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
       list_in_row(extra, "excluded", stats.excluded);
       extra["excluded_count"] = stats.excluded.size();
     }
+    if (level) {
+      extra["level"] = level->level;
+      if (!level->parent.empty()) extra["parent"] = level->parent;
+    }
     return extra;
-  }));
+  });
+  if (level) {
+    try {
+      ops::save_snapshot(ctx, made, snapshot);
+    } catch (const Error& e) {
+      ctx.reporter().warning(std::string(e.what()) + "; the next backup of " + made.filename +
+                             " starts a new chain");
+    }
+  }
+  return ev.done(std::move(made));
 }
 
 BackupRecord backup_stream(Source& in, const std::string& name, const BackupOptions& options) {

@@ -76,7 +76,10 @@ class ProgressSink : public Sink {
 
 class ProgressSource : public Source {
  public:
-  ProgressSource(Source& in, Reporter& reporter) : in_(in), reporter_(reporter) {}
+  // `already`: what earlier sources of the same transfer counted (the
+  // levels of an incremental chain make one progress display).
+  ProgressSource(Source& in, Reporter& reporter, std::uint64_t already = 0)
+      : in_(in), reporter_(reporter), count_(already) {}
   std::size_t read(MutableBytes out) override;
 
  private:

@@ -17,6 +17,7 @@
 #include "crypto/crypto.hpp"
 #include "events/scope.hpp"
 #include "ops/context.hpp"
+#include "ops/incremental.hpp"
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
 #include "storage/local/local_storage.hpp"
@@ -92,6 +93,19 @@ bool looks_like_tar(Bytes head) {
   return head.size() >= 262 && std::memcmp(head.data() + 257, "ustar", 5) == 0;
 }
 
+// What an extraction recovered and could not set, said.
+void report_extraction(const archive::ExtractStats& s, bool tar, Reporter& rep) {
+  for (const auto& line : s.recovered) rep.message(line);
+  if (!tar) return;
+  // A few by name, then a count: restoring a labelled tree as a user who
+  // may not set the labels would otherwise print a line per file.
+  constexpr std::size_t kNamed = 5;
+  for (std::size_t i = 0; i < std::min(kNamed, s.warnings.size()); ++i)
+    rep.warning("restored without all its metadata: " + s.warnings[i]);
+  if (s.warnings.size() > kNamed)
+    rep.warning("... and " + std::to_string(s.warnings.size() - kNamed) + " more restored without all their metadata");
+}
+
 // Decrypts, decompresses and delivers `stored` (already hash-checked) as the
 // options ask: untarred into the target, one file into the target, or out.
 // A catalog row's object is read as its name says; a local file
@@ -150,17 +164,8 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   archive::ExtractStats s = layout == ops::Layout::Tar
                                ? archive::extract_tar(body, {dir, options.force})
                                : archive::extract_stream(body, {dir, options.force}, stream_name);
-  for (const auto& line : s.recovered) rep.message(line);
+  report_extraction(s, layout == ops::Layout::Tar, rep);
   result.restored = s.top_entries;
-  if (layout == ops::Layout::Tar) {
-    // A few by name, then a count: restoring a labelled tree as a user who
-    // may not set the labels would otherwise print a line per file.
-    constexpr std::size_t kNamed = 5;
-    for (std::size_t i = 0; i < std::min(kNamed, s.warnings.size()); ++i)
-      rep.warning("restored without all its metadata: " + s.warnings[i]);
-    if (s.warnings.size() > kNamed)
-      rep.warning("... and " + std::to_string(s.warnings.size() - kNamed) + " more restored without all their metadata");
-  }
   target.keep();
   return result;
 }
@@ -197,6 +202,97 @@ Located locate(ops::Context& ctx, const std::string& name, const Options& option
   return l;
 }
 
+// One level of an incremental chain as its tar stream: downloaded (counted
+// on the chain's one progress display from `already`), hash-checked,
+// decrypted, decompressed.
+class LevelStream : public Source {
+ public:
+  LevelStream(Storage& store, const BackupRecord& rec, const std::optional<crypto::DecryptOptions>& decrypt,
+              Reporter& rep, std::uint64_t already, const CancelToken* cancel)
+      : stored_(store.open(rec.stored_filename)), progress_(*stored_, rep, already),
+        hashed_(progress_, rec.metadata.value("sha256", std::string()), cancel) {
+    ops::NameInfo info = ops::parse_stored_name(rec.stored_filename);
+    head_ = &hashed_;
+    if (info.encrypted || rec.metadata.value("is_enc", false)) {
+      if (!decrypt) throw Error(ErrorKind::Crypto, rec.stored_filename + " is encrypted: a password is needed");
+      decryptor_ = crypto::make_decryptor(*head_, *decrypt);
+      head_ = decryptor_.get();
+    }
+    if (info.codec != codec::Codec::None) {
+      decompressor_ = codec::make_decompressor(*head_, info.codec, 2);
+      head_ = decompressor_.get();
+    }
+  }
+  std::size_t read(MutableBytes out) override { return head_->read(out); }
+
+ private:
+  std::unique_ptr<Source> stored_;
+  ops::ProgressSource progress_;
+  ops::HashingSource hashed_;
+  std::unique_ptr<Source> decryptor_, decompressor_;
+  Source* head_ = nullptr;
+};
+
+// restore() of a level above 0: the levels from 0 up to it, downloaded one
+// after the other into one staging tree (archive::extract_tar_levels).
+RestoreResult restore_chain(ops::Context& ctx, const Located& found, const RestoreOptions& options) {
+  Reporter& rep = ctx.reporter();
+  if (options.to_stdout) throw Error(ErrorKind::Usage, "--stdout needs a backup of a single file; " +
+                                                           found.record.stored_filename + " is an incremental level");
+  std::vector<BackupRecord> chain = ops::chain_of(ctx, found.record);
+  RestoreResult result;
+  result.record = found.record;
+  Storage& store = ctx.storage();
+  for (int round = 0;; ++round) {
+    Readiness worst = Readiness::Ready;
+    for (const auto& level : chain) {
+      Readiness r = store.prepare_read(level.stored_filename);
+      if (r != Readiness::Ready && worst != Readiness::RetrievalStarted) worst = r;
+    }
+    if (worst == Readiness::Ready) break;
+    if (!options.wait) {
+      result.state = worst == Readiness::RetrievalStarted ? RestoreState::RetrievalStarted
+                                                           : RestoreState::RetrievalInProgress;
+      return result;
+    }
+    sleep_unless_cancelled(ctx.cancel(), std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
+  }
+  // One password for the chain, asked before any download.
+  std::optional<crypto::DecryptOptions> decrypt = found.decrypt;
+  for (const auto& level : chain) {
+    if (decrypt || !level.metadata.value("is_enc", false)) continue;
+    auto d = decrypt_options(ctx, options, std::nullopt);
+    d.password = password_for(level.metadata, ctx, options, !d.identity_files.empty());
+    decrypt = d;
+  }
+  std::uint64_t total = 0;
+  for (const auto& level : chain) total += static_cast<std::uint64_t>(level.size);
+  rep.message("Restoring " + found.record.stored_filename + ", level " + std::to_string(chain.size() - 1) +
+              " of an incremental chain: " + std::to_string(chain.size()) + " levels from " +
+              chain.front().stored_filename);
+  rep.message("Downloading...");
+  rep.progress_start("Downloading", total);
+  TargetDir target(options);
+  std::unique_ptr<LevelStream> current;
+  std::size_t next = 0;
+  std::uint64_t done = 0;
+  archive::ExtractStats s = archive::extract_tar_levels(
+      [&]() -> Source* {
+        current.reset();
+        if (next == chain.size()) return nullptr;
+        const BackupRecord& level = chain[next++];
+        current = std::make_unique<LevelStream>(store, level, decrypt, rep, done, ctx.cancel());
+        done += static_cast<std::uint64_t>(level.size);
+        return current.get();
+      },
+      {target.path(), options.force});
+  rep.progress_end();
+  report_extraction(s, true, rep);
+  result.restored = s.top_entries;
+  target.keep();
+  return result;
+}
+
 }  // namespace
 
 RestoreResult restore(const std::string& name, const RestoreOptions& options) {
@@ -204,6 +300,8 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   events::Scope ev("restore", name, ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
   Located found = locate(ctx, name, options, options.to_stdout);
+  if (auto level = ops::level_of(found.record); level && level->level > 0)
+    return ev.done(restore_chain(ctx, found, options));
   const BackupRecord* rec = &found.record;
   const std::string& stored = rec->stored_filename;
   rep.message("Restoring " + stored);

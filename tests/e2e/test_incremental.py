@@ -1,0 +1,247 @@
+"""Incremental backups (backup --incremental): a tree evolves through ten
+levels; after each, `restore` of that level and stock GNU tar
+(`tar -x --listed-incremental=/dev/null` of the decrypted levels in order)
+both give the tree as it was. Local store and Swift's S3 API, plain and
+encrypted to an age recipient."""
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from harness import BakthatTestCase, profile_text, tree_digest
+from s3util import aws, new_bucket, swift_profile
+from test_encryption import age_keygen
+
+
+def write(path, data, mtime=None):
+    with open(path, "wb") as f:
+        f.write(data)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+
+
+def evolve(root, step):
+    """The tree before level `step` (0: the first)."""
+    j = lambda *p: os.path.join(root, *p)
+    if step == 0:
+        os.makedirs(j("docs", "old"))
+        os.makedirs(j("empty"))
+        write(j("a.txt"), b"alpha\n" * 100, 1600000000)
+        write(j("b.bin"), os.urandom(300000), 1600000000)
+        write(j("docs", "report.txt"), b"report v1\n" * 50, 1600000000)
+        write(j("docs", "old", "x.txt"), b"x" * 5000, 1600000000)
+        write(j("docs", "old", "y.txt"), b"y" * 5000, 1600000000)
+        os.symlink("a.txt", j("link-a"))
+    elif step == 1:  # files and a directory added
+        os.makedirs(j("new", "deep"))
+        write(j("new", "deep", "n.txt"), b"new file\n")
+        write(j("c.txt"), b"gamma\n")
+    elif step == 2:  # content changed with size and mtime kept: only the ctime says so
+        write(j("docs", "report.txt"), b"report v2\n" * 50, 1600000000)
+    elif step == 3:  # truncated
+        with open(j("b.bin"), "r+b") as f:
+            f.truncate(1000)
+    elif step == 4:  # deleted
+        os.unlink(j("c.txt"))
+    elif step == 5:  # renamed: a file and a directory
+        os.rename(j("a.txt"), j("a-renamed.txt"))
+        os.rename(j("new"), j("newer"))
+    elif step == 6:  # a directory tree removed, another made
+        shutil.rmtree(j("docs", "old"))
+        os.rmdir(j("empty"))
+        os.makedirs(j("made", "here"))
+        write(j("made", "here", "m.txt"), b"made\n")
+    elif step == 7:  # mode and mtime only
+        os.chmod(j("a-renamed.txt"), 0o600)
+        os.utime(j("docs", "report.txt"), (1700000000, 1700000000))
+    elif step == 8:  # hard links
+        os.link(j("a-renamed.txt"), j("hard-a"))
+        os.link(j("made", "here", "m.txt"), j("docs", "hard-m"))
+    elif step == 9:  # symlinks: one new, one retargeted, one dangling
+        os.unlink(j("link-a"))
+        os.symlink("a-renamed.txt", j("link-a"))
+        os.symlink("nowhere", j("dangling"))
+    elif step == 10:  # sparse: a hole with data at both ends, then a change in it
+        with open(j("sparse.img"), "wb") as f:
+            f.write(b"head")
+            f.seek(8 << 20)
+            f.write(b"tail")
+        with open(j("newer", "deep", "n.txt"), "ab") as f:
+            f.write(b"more\n")
+
+
+class IncrementalCase:
+    maxDiff = None
+    """Mixed into a BakthatTestCase with destination(), fetch(name, path)."""
+    encrypted = False
+
+    def setUp(self):
+        super().setUp()
+        self.key = os.path.join(self.tmp, "key.txt")
+        self.recipient = age_keygen(self.key)
+        self.setup_destination()
+        self.args = ["-d", self.destination()]
+        if self.encrypted:
+            self.args_backup = self.args + ["--recipient", self.recipient]
+        else:
+            self.args_backup = self.args
+
+    def rows(self):
+        rows = json.loads(self.ok("show", "--json", *self.args).text)
+        return sorted((r for r in rows if not r["is_deleted"]), key=lambda r: r["backup_date"])
+
+    def stock_restore(self, chain, out):
+        """Each level fetched, decrypted with `age -d`, extracted with
+        `tar -xz --listed-incremental=/dev/null`, in order."""
+        os.makedirs(out)
+        for row in chain:
+            obj = os.path.join(self.tmp, row["stored_filename"])
+            if not os.path.exists(obj):  # each level fetched once for all the checks
+                self.fetch(row["stored_filename"], obj)
+            if self.encrypted:
+                plain = obj + ".tgz"
+                if os.path.exists(plain):
+                    os.unlink(plain)
+                subprocess.run(["age", "-d", "-i", self.key, "-o", plain, obj], check=True)
+                obj = plain
+            subprocess.run(["tar", "-xz", "--listed-incremental=/dev/null", "-f", obj], cwd=out, check=True)
+
+    def test_ten_levels_restore_as_the_tree_was(self):
+        src = os.path.join(self.work, "tree")
+        os.makedirs(src)
+        chain = []
+        for step in range(11):
+            evolve(src, step)
+            expected = tree_digest(src)
+            r = self.ok("backup", src, "--incremental", *self.args_backup)
+            self.assertIn("Incremental level %d" % step, r.errtext)
+            row = self.rows()[-1]
+            self.assertEqual(row["metadata"]["level"], step)
+            self.assertEqual(row["metadata"].get("parent"), chain[-1]["stored_filename"] if chain else None)
+            chain.append(row)
+            out = os.path.join(self.tmp, "out%d" % step)
+            self.ok("restore", row["stored_filename"], "-o", out, *self.args)
+            self.assertEqual(tree_digest(os.path.join(out, "tree")), expected, "level %d" % step)
+            stock = os.path.join(self.tmp, "stock%d" % step)
+            self.stock_restore(chain, stock)
+            self.assertEqual(tree_digest(os.path.join(stock, "tree")), expected, "stock tar, level %d" % step)
+        # An unchanged tree makes a level with nothing but its directories.
+        self.ok("backup", src, "--incremental", *self.args_backup)
+        last = self.rows()[-1]
+        self.assertEqual(last["metadata"]["level"], 11)
+        self.assertEqual(last["metadata"]["files"], 0)
+        self.assertLess(last["size"], chain[0]["size"] / 10)
+
+
+class LocalPlain(IncrementalCase, BakthatTestCase):
+    def setup_destination(self):
+        self.write_config(profile_text({"identity_file": self.key}))
+
+    def destination(self):
+        return "local"
+
+    def fetch(self, name, path):
+        shutil.copyfile(os.path.join(self.store_dir(), name), path)
+
+
+class LocalEncrypted(LocalPlain):
+    encrypted = True
+
+
+class SwiftS3Plain(IncrementalCase, BakthatTestCase):
+    def setup_destination(self):
+        self.bucket = new_bucket("incr")
+        self.write_config(swift_profile(self.bucket) + "  identity_file: %s\n" % self.key)
+
+    def destination(self):
+        return "s3"
+
+    def fetch(self, name, path):
+        aws("swift", "s3", "cp", "s3://%s/%s" % (self.bucket, name), path)
+
+
+class SwiftS3Encrypted(SwiftS3Plain):
+    encrypted = True
+
+
+class Chains(BakthatTestCase):
+    def setUp(self):
+        super().setUp()
+        self.src = os.path.join(self.work, "tree")
+        os.makedirs(self.src)
+        evolve(self.src, 0)
+
+    def level(self):
+        rows = json.loads(self.ok("show", "--json").text)
+        return max(rows, key=lambda r: r["backup_date"])["metadata"].get("level")
+
+    def test_a_lost_snapshot_starts_a_new_chain_and_says_so(self):
+        self.ok("backup", self.src, "--incremental")
+        shutil.rmtree(os.path.join(self.home, ".bakthat.sqlite.incremental"))
+        r = self.ok("backup", self.src, "--incremental")
+        self.assertIn("level 0 (full)", r.errtext)
+        self.assertIn("no snapshot", r.errtext)
+        self.assertEqual(self.level(), 0)
+
+    def test_snapshot_is_private(self):
+        self.ok("backup", self.src, "--incremental")
+        d = os.path.join(self.home, ".bakthat.sqlite.incremental")
+        self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
+        for n in os.listdir(d):
+            self.assertEqual(os.stat(os.path.join(d, n)).st_mode & 0o077, 0, n)
+
+    def test_profile_key_makes_every_backup_a_level_and_starts_a_full_after_n(self):
+        self.write_config(profile_text({"incremental": 2}))
+        levels = []
+        for step in range(1, 5):
+            evolve(self.src, step)
+            self.ok("backup", self.src)
+            levels.append(self.level())
+        self.assertEqual(levels, [0, 1, 2, 0])
+
+    def test_a_plain_backup_between_starts_a_new_chain(self):
+        self.ok("backup", self.src, "--incremental")
+        self.ok("backup", self.src)
+        r = self.ok("backup", self.src, "--incremental")
+        self.assertIn("is not incremental", r.errtext)
+        self.assertEqual(self.level(), 0)
+
+    def test_incremental_of_a_file_is_refused(self):
+        p = os.path.join(self.work, "f.txt")
+        write(p, b"x")
+        r = self.fails("backup", p, "--incremental")
+        self.assertIn("needs a directory", r.errtext)
+
+    def test_a_level_whose_parent_is_gone_is_refused_with_what_remains(self):
+        for step in (1, 2):
+            self.ok("backup", self.src, "--incremental")
+            evolve(self.src, step)
+        self.ok("backup", self.src, "--incremental")
+        rows = sorted(json.loads(self.ok("show", "--json").text), key=lambda r: r["backup_date"])
+        # The middle level disappears behind retention's back.
+        os.unlink(os.path.join(self.store_dir(), rows[1]["stored_filename"]))
+        import sqlite3
+        with sqlite3.connect(self.catalog_path()) as db:
+            db.execute("update backups set is_deleted = 1 where stored_filename = ?", (rows[1]["stored_filename"],))
+        out = os.path.join(self.tmp, "out")
+        r = self.fails("restore", rows[2]["stored_filename"], "-o", out)
+        self.assertIn("is missing", r.errtext)
+        self.assertIn(rows[1]["stored_filename"], r.errtext)
+        self.assertFalse(os.path.exists(os.path.join(out, "tree")))
+
+    def test_restore_does_not_overwrite_without_force(self):
+        self.ok("backup", self.src, "--incremental")
+        evolve(self.src, 1)
+        self.ok("backup", self.src, "--incremental")
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", "tree", "-o", out)
+        r = self.fails("restore", "tree", "-o", out)
+        self.assertIn("would overwrite", r.errtext)
+        self.ok("restore", "tree", "-o", out, "--force")
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
