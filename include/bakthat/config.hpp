@@ -52,7 +52,7 @@ struct Profile {
   int threads = 0;                  // resolved: >= 1
   std::uint64_t part_size = 0;      // 0: chosen automatically
   // Seconds a failing request of a network destination is retried without
-  // progress (retry::Policy::max_stall).
+  // progress (net::retry::Policy::max_stall).
   int retry_time = 900;
   std::vector<std::string> recipients;
   std::string identity_file;

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "events/process.hpp"
+#include "util/process.hpp"
 #include "events/scope.hpp"
 
 extern char** environ;
@@ -82,19 +82,19 @@ std::string run_hook(const std::string& command, const Event& event) {
       env.push_back("BAKTHAT_RESULT=" + result);
     }
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    ProcessOptions opts;
+    util::ProcessOptions opts;
     opts.environment = &env;
     opts.stdin_fd = devnull;
     opts.stdout_fd = 2;
     int status = 0;
     try {
-      status = run_process({"/bin/sh", "-c", command}, opts);
+      status = util::run_process({"/bin/sh", "-c", command}, opts);
     } catch (...) {
       if (devnull >= 0) ::close(devnull);
       throw;
     }
     if (devnull >= 0) ::close(devnull);
-    return describe_status(status);
+    return util::describe_status(status);
   } catch (const std::exception& e) {
     return e.what();
   }

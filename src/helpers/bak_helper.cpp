@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "events/process.hpp"
+#include "util/process.hpp"
 #include "util/file_tree.hpp"
 
 namespace bakthat {
@@ -105,15 +105,15 @@ void BakHelper::run_to_file(const std::vector<std::string>& argv, const std::str
   if (fd < 0) throw io_error("cannot create " + output_file, errno);
   int status = 0;
   try {
-    events::ProcessOptions opts;
+    util::ProcessOptions opts;
     opts.stdout_fd = fd;
-    status = events::run_process(argv, opts);
+    status = util::run_process(argv, opts);
   } catch (...) {
     ::close(fd);
     throw;
   }
   if (::close(fd) != 0) throw io_error("cannot write " + output_file, errno);
-  std::string why = events::describe_status(status);
+  std::string why = util::describe_status(status);
   if (!why.empty()) throw Error(ErrorKind::Io, "'" + argv[0] + "' failed (" + why + "); its output is in " + output_file);
 }
 

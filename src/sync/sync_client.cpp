@@ -8,12 +8,12 @@
 namespace bakthat::catalog_sync {
 
 using nlohmann::json;
-namespace retry = storage::retry;
+namespace retry = net::retry;
 
 SyncClient::SyncClient(SyncSettings settings, std::string client_name, const CancelToken* cancel)
     : settings_(std::move(settings)),
       client_name_(std::move(client_name)),
-      http_(storage::http::default_options("sync server", cancel)),
+      http_(net::default_options("sync server", cancel)),
       policy_(retry::default_policy(cancel)) {
   while (!settings_.url.empty() && settings_.url.back() == '/') settings_.url.pop_back();
   const std::string pair = settings_.username + ":" + settings_.password;
@@ -21,7 +21,7 @@ SyncClient::SyncClient(SyncSettings settings, std::string client_name, const Can
 }
 
 json SyncClient::post(const std::string& resource, const std::string& body) {
-  storage::http::Request req;
+  net::Request req;
   req.method = "POST";
   req.url = settings_.url + "/" + resource;
   req.headers = {{"Content-Type", "application/json"},
@@ -31,8 +31,8 @@ json SyncClient::post(const std::string& resource, const std::string& body) {
   req.body = util::as_bytes(body);
   req.send_body = true;
   const std::string where = "sync server " + settings_.url + ": POST /" + resource;
-  storage::http::Response resp = retry::run(policy_, [&] {
-    storage::http::Response r = http_.perform(req);
+  net::Response resp = retry::run(policy_, [&] {
+    net::Response r = http_.perform(req);
     const std::string tag = " (" + std::to_string(r.status) + ")";
     if (r.status >= 500 || r.status == 429 || r.status == 408)
       throw retry::TransientError(where + " failed, server busy or failing" + tag);
@@ -43,7 +43,7 @@ json SyncClient::post(const std::string& resource, const std::string& body) {
     throw Error(ErrorKind::Auth, "sync server " + settings_.url + " refused username '" + settings_.username +
                                      "' and its password" + tag);
   if (resp.status < 200 || resp.status > 299) {
-    std::string detail = storage::http::error_gist(resp.body);
+    std::string detail = net::error_gist(resp.body);
     throw Error(ErrorKind::Storage, where + " failed" + (detail.empty() ? "" : ": " + detail) + tag);
   }
   json reply = json::parse(resp.body, nullptr, false);

@@ -18,8 +18,8 @@
 
 #include "bakthat/catalog.hpp"
 #include "bakthat/config.hpp"
-#include "storage/http/http.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 
 namespace bakthat::catalog_sync {
 
@@ -47,8 +47,8 @@ class SyncClient {
   SyncSettings settings_;
   std::string client_name_;
   std::string authorization_;
-  storage::http::Client http_;
-  storage::retry::Policy policy_;
+  net::Client http_;
+  net::retry::Policy policy_;
 };
 
 }  // namespace bakthat::catalog_sync

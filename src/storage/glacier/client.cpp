@@ -43,7 +43,7 @@ Endpoint resolve_endpoint(const std::string& endpoint, const std::string& region
   return e;
 }
 
-http::Request build_request(const ClientConfig& config, const Endpoint& endpoint,
+net::Request build_request(const ClientConfig& config, const Endpoint& endpoint,
                             const GlacierRequest& r, const std::string& amz_date) {
   s3::CanonicalInput in;
   in.method = r.method;
@@ -61,7 +61,7 @@ http::Request build_request(const ClientConfig& config, const Endpoint& endpoint
   if (!config.keys.session_token.empty())
     in.headers.emplace_back("x-amz-security-token", config.keys.session_token);
 
-  http::Request req;
+  net::Request req;
   req.method = r.method;
   req.url = endpoint.scheme + "://" + endpoint.authority + in.path;
   req.headers = in.headers;
@@ -74,7 +74,7 @@ http::Request build_request(const ClientConfig& config, const Endpoint& endpoint
   return req;
 }
 
-ErrorReply parse_error(const http::Response& response) {
+ErrorReply parse_error(const net::Response& response) {
   ErrorReply e;
   auto j = nlohmann::json::parse(response.body, nullptr, false);
   if (j.is_object()) {
@@ -96,7 +96,7 @@ ErrorReply parse_error(const http::Response& response) {
   return e;
 }
 
-retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
+net::retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
                          const std::string& subject, const std::string& method) {
   const std::string& code = reply.code;
   const std::string tag = " (" + (code.empty() ? "HTTP " + std::to_string(status) : code) + ")";
@@ -161,17 +161,17 @@ std::string archive_description(const std::string& name) {
 Client::Client(ClientConfig config)
     : config_(std::move(config)),
       endpoint_(resolve_endpoint(config_.endpoint, config_.region)),
-      pool_(http::default_options("Glacier", config_.retry.cancel)) {}
+      pool_(net::default_options("Glacier", config_.retry.cancel)) {}
 
-http::Response Client::send_once(const GlacierRequest& r) {
-  http::Response resp = pool_.perform(build_request(config_, endpoint_, r, s3::amz_date(now_seconds())));
+net::Response Client::send_once(const GlacierRequest& r) {
+  net::Response resp = pool_.perform(build_request(config_, endpoint_, r, s3::amz_date(now_seconds())));
   if (resp.status >= 200 && resp.status < 300) return resp;
   if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
   classify_failure(resp.status, parse_error(resp), config_.vault, r.subject, r.method).raise();
 }
 
-http::Response Client::send(const GlacierRequest& request) {
-  return retry::run(config_.retry, [&] { return send_once(request); });
+net::Response Client::send(const GlacierRequest& request) {
+  return net::retry::run(config_.retry, [&] { return send_once(request); });
 }
 
 }  // namespace bakthat::storage::glacier

@@ -2,7 +2,7 @@
 // every request under /-/vaults/<vault>, signed with SigV4 for the service
 // "glacier" and carrying x-amz-glacier-version; JSON error replies turned
 // into one-line bakthat errors; replayable requests retried through
-// storage/retry.
+// net/retry.
 #pragma once
 
 #include <atomic>
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "bakthat/errors.hpp"
-#include "storage/http/http.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 #include "storage/s3/sigv4.hpp"
 
 namespace bakthat::storage::glacier {
@@ -37,7 +37,7 @@ struct ClientConfig {
   std::string region = "us-east-1";
   std::string endpoint;
   std::string vault;
-  retry::Policy retry;
+  net::retry::Policy retry;
 };
 
 struct GlacierRequest {
@@ -57,16 +57,16 @@ struct GlacierRequest {
 
 // The signed HTTP request, a pure function of its inputs (amz_date is
 // "YYYYMMDDTHHMMSSZ").
-http::Request build_request(const ClientConfig& config, const Endpoint& endpoint,
+net::Request build_request(const ClientConfig& config, const Endpoint& endpoint,
                             const GlacierRequest& request, const std::string& amz_date);
 
 struct ErrorReply {
   std::string code;  // e.g. ResourceNotFoundException; "" when the body is not JSON
   std::string message;
 };
-ErrorReply parse_error(const http::Response& response);
+ErrorReply parse_error(const net::Response& response);
 
-retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
+net::retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& vault,
                          const std::string& subject, const std::string& method);
 
 // What DescribeJob says of a retrieval job.
@@ -95,10 +95,10 @@ class Client {
  public:
   explicit Client(ClientConfig config);
 
-  // One attempt: throws retry::TransientError or bakthat::Error on failure.
-  http::Response send_once(const GlacierRequest& request);
+  // One attempt: throws net::retry::TransientError or bakthat::Error on failure.
+  net::Response send_once(const GlacierRequest& request);
   // send_once under the retry policy.
-  http::Response send(const GlacierRequest& request);
+  net::Response send(const GlacierRequest& request);
 
   const ClientConfig& config() const { return config_; }
   const std::string& vault() const { return config_.vault; }
@@ -106,7 +106,7 @@ class Client {
  private:
   ClientConfig config_;
   Endpoint endpoint_;
-  http::ClientPool pool_;
+  net::ClientPool pool_;
 };
 
 }  // namespace bakthat::storage::glacier

@@ -86,7 +86,7 @@ class GlacierWriter : public ObjectWriter {
       if (resp.status == 404) {
         // AWS answers a missing vault in JSON; a bare 404 is a server
         // without multipart uploads (moto).
-        retry::Failure f = classify_failure(404, parse_error(resp), client_.vault(), "", "POST");
+        net::retry::Failure f = classify_failure(404, parse_error(resp), client_.vault(), "", "POST");
         if (!parse_error(resp).code.empty()) throw Error(f.kind, f.message);
         throw Error(ErrorKind::Unsupported,
                     "Glacier: the server of vault '" + client_.vault() +
@@ -197,7 +197,7 @@ class JobOutputReader : public Source {
     try {
       TreeHash hash;
       std::uint64_t delivered = 0;
-      http::Response resp = retry::run(client_.config().retry, [&] {
+      net::Response resp = net::retry::run(client_.config().retry, [&] {
         std::uint64_t skip = delivered;
         GlacierRequest r;
         r.path = "/jobs/" + job_.job_id + "/output";
@@ -437,7 +437,7 @@ std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, Warn warn,
     if (env) s.client.endpoint = env;
   }
   s.client.vault = profile.glacier_vault;
-  s.client.retry = retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
+  s.client.retry = net::retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
   s.catalog_path = profile.database;
   s.tier = tier;
   s.part_size = profile.part_size;

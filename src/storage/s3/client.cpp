@@ -64,7 +64,7 @@ Addressing resolve_addressing(const std::string& endpoint, const std::string& st
   return a;
 }
 
-retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
+net::retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
                          const std::string& key, const std::string& method) {
   const std::string& code = reply.code;
   const std::string tag = " (" + (code.empty() ? "HTTP " + std::to_string(status) : code) + ")";
@@ -99,14 +99,14 @@ Client::Client(ClientConfig config)
     : config_(std::move(config)),
       addressing_(resolve_addressing(config_.endpoint, config_.addressing_style, config_.bucket,
                                      config_.region)),
-      pool_(http::default_options("S3", config_.retry.cancel)) {}
+      pool_(net::default_options("S3", config_.retry.cancel)) {}
 
 std::string Client::url_for(const std::string& key) const {
   std::string path = addressing_.path_prefix + "/" + key;
   return addressing_.scheme + "://" + addressing_.authority + encode_path(path);
 }
 
-http::Response Client::send_once(const S3Request& r) {
+net::Response Client::send_once(const S3Request& r) {
   CanonicalInput in;
   in.method = r.method;
   in.path = encode_path(addressing_.path_prefix + "/" + r.key);
@@ -120,7 +120,7 @@ http::Response Client::send_once(const S3Request& r) {
   if (!config_.keys.session_token.empty())
     in.headers.emplace_back("x-amz-security-token", config_.keys.session_token);
 
-  http::Request req;
+  net::Request req;
   req.method = r.method;
   req.url = addressing_.scheme + "://" + addressing_.authority + in.path;
   if (std::string q = canonical_query(r.query); !q.empty()) req.url += "?" + q;
@@ -132,20 +132,20 @@ http::Response Client::send_once(const S3Request& r) {
   req.cancel = r.cancel;
   req.cleanup = r.cleanup;
 
-  http::Response resp = pool_.perform(req);
+  net::Response resp = pool_.perform(req);
   if (resp.status >= 200 && resp.status < 300) return resp;
   if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
   classify_failure(resp.status, parse_error(resp.body), config_.bucket, r.key, r.method).raise();
 }
 
-http::Response Client::send(const S3Request& request) {
+net::Response Client::send(const S3Request& request) {
   if (request.cleanup && config_.retry.cancel) {
-    retry::Policy policy = config_.retry;
+    net::retry::Policy policy = config_.retry;
     if (policy.cancel->cancelled()) policy.max_attempts = 1;
     policy.cancel = nullptr;
-    return retry::run(policy, [&] { return send_once(request); });
+    return net::retry::run(policy, [&] { return send_once(request); });
   }
-  return retry::run(config_.retry, [&] { return send_once(request); });
+  return net::retry::run(config_.retry, [&] { return send_once(request); });
 }
 
 std::string Client::presign(const std::string& method, const std::string& key,

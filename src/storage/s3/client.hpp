@@ -1,6 +1,6 @@
 // One S3 bucket's request layer: addressing (path or virtual-hosted), SigV4
 // signing of every request, error replies turned into bakthat errors, and
-// retries (through storage/retry) of the failures that may pass.
+// retries (through net/retry) of the failures that may pass.
 #pragma once
 
 #include <atomic>
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "bakthat/errors.hpp"
-#include "storage/http/http.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 #include "storage/s3/sigv4.hpp"
 #include "storage/s3/xml.hpp"
 
@@ -36,7 +36,7 @@ struct ClientConfig {
   std::string endpoint;
   std::string addressing_style = "auto";
   std::string bucket;
-  retry::Policy retry;
+  net::retry::Policy retry;
 };
 
 struct S3Request {
@@ -56,17 +56,17 @@ struct S3Request {
 };
 
 // How a failed reply is reported.
-retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
+net::retry::Failure classify_failure(long status, const ErrorReply& reply, const std::string& bucket,
                          const std::string& key, const std::string& method);
 
 class Client {
  public:
   explicit Client(ClientConfig config);
 
-  // One attempt: throws retry::TransientError or bakthat::Error on failure.
-  http::Response send_once(const S3Request& request);
+  // One attempt: throws net::retry::TransientError or bakthat::Error on failure.
+  net::Response send_once(const S3Request& request);
   // send_once under the retry policy.
-  http::Response send(const S3Request& request);
+  net::Response send(const S3Request& request);
 
   // A presigned URL for method on key; expires in 1..604800 s (else Usage).
   std::string presign(const std::string& method, const std::string& key,
@@ -79,7 +79,7 @@ class Client {
  private:
   ClientConfig config_;
   Addressing addressing_;
-  http::ClientPool pool_;
+  net::ClientPool pool_;
 };
 
 }  // namespace bakthat::storage::s3

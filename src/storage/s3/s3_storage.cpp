@@ -6,7 +6,7 @@
 
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/part_size.hpp"
-#include "storage/http/http.hpp"
+#include "net/http.hpp"
 #include "storage/transfer/parallel_upload.hpp"
 #include "storage/transfer/ranged_reader.hpp"
 #include "util/bytes.hpp"
@@ -16,7 +16,7 @@ namespace bakthat::storage::s3 {
 namespace {
 
 std::string content_md5(Bytes data) {
-  auto md = http::md5(data);
+  auto md = net::md5(data);
   unsigned char b64[4 * ((md.size() + 2) / 3) + 1];
   int n = EVP_EncodeBlock(b64, md.data(), static_cast<int>(md.size()));
   return std::string(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
@@ -24,7 +24,7 @@ std::string content_md5(Bytes data) {
 
 // The ETag S3 gives an object written by one PUT of `body`.
 std::string single_put_etag(Bytes body) {
-  auto md = http::md5(body);
+  auto md = net::md5(body);
   return util::hex(Bytes(md.data(), md.size()));
 }
 
@@ -158,7 +158,7 @@ class S3Upload : public transfer::PartUpload {
     S3Request r = plain;
     if (conditional) r.headers.emplace_back("if-none-match", "*");
     r.accept = {412, 501};
-    auto resp = retry::run(client_.config().retry, [&] {
+    auto resp = net::retry::run(client_.config().retry, [&] {
       auto reply = client_.send_once(r);
       // A 200 reply may still carry an <Error> (CompleteMultipartUpload:
       // the server failed while it was assembling the parts).
@@ -254,13 +254,13 @@ void S3Storage::check_writable(const std::string& name) {
     if (e.code == "AccessDenied" && !stat(name)) return;
     if (e.code == "AccessDenied")
       throw Error(ErrorKind::Conflict, "S3: '" + name + "' already exists in bucket '" + client_.bucket() + "'");
-    retry::Failure f = classify_failure(403, e, client_.bucket(), "", "GET");
+    net::retry::Failure f = classify_failure(403, e, client_.bucket(), "", "GET");
     throw Error(f.kind, f.message);
   }
   if (resp.status == 404) {
     auto e = parse_error(resp.body);
     if (e.code != "NoSuchBucket") {
-      retry::Failure f = classify_failure(404, e, client_.bucket(), "", "GET");
+      net::retry::Failure f = classify_failure(404, e, client_.bucket(), "", "GET");
       throw Error(f.kind, f.message);
     }
     create_bucket();
@@ -397,7 +397,7 @@ void S3Storage::explain_head_failure(const std::string& name, long status) {
   S3Request r;
   r.query = {{"list-type", "2"}, {"prefix", name}, {"max-keys", "1"}};
   client_.send(r);
-  retry::Failure f = classify_failure(status, {}, client_.bucket(), name, "HEAD");
+  net::retry::Failure f = classify_failure(status, {}, client_.bucket(), name, "HEAD");
   throw Error(f.kind, f.message);
 }
 
@@ -465,7 +465,7 @@ std::unique_ptr<Storage> make_s3_storage(const Profile& profile, const std::stri
   s.client.endpoint = resolve_endpoint(profile);
   s.client.addressing_style = profile.s3_addressing_style.empty() ? "auto" : profile.s3_addressing_style;
   s.client.bucket = profile.s3_bucket;
-  s.client.retry = retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
+  s.client.retry = net::retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
   s.kind = kind;
   s.storage_class = storage_class;
   s.warn = std::move(warn);

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "bakthat/errors.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/retry.hpp"
 #include "util/bytes.hpp"
 
 namespace bakthat::storage::swift {
@@ -93,7 +93,7 @@ std::string keystone_v3_body(const Credentials& c) {
   return json{{"auth", auth}}.dump();
 }
 
-Session parse_v1_reply(const http::Response& reply) {
+Session parse_v1_reply(const net::Response& reply) {
   Session s;
   s.storage_url = reply.header("x-storage-url");
   s.token = reply.header("x-storage-token");
@@ -155,7 +155,7 @@ Session parse_v3_reply(const std::string& body, const std::string& subject_token
 
 void check_storage_url(const std::string& auth_url, const std::string& storage_url) {
   const UrlParts auth = url_parts(auth_url), storage = url_parts(storage_url);
-  const std::string named = "Swift: the auth reply's storage URL " + http::origin_of(storage_url);
+  const std::string named = "Swift: the auth reply's storage URL " + net::origin_of(storage_url);
   if (storage.scheme != "http" && storage.scheme != "https")
     throw Error(ErrorKind::Auth, named + " is not http or https: refused");
   if (auth.scheme == "https" && storage.scheme != "https")
@@ -165,11 +165,11 @@ void check_storage_url(const std::string& auth_url, const std::string& storage_u
                                          "(an https auth_url may name other hosts)");
 }
 
-Session authenticate(http::ClientPool& client, const Credentials& c) {
+Session authenticate(net::ClientPool& client, const Credentials& c) {
   if (c.auth_url.empty()) throw Error(ErrorKind::Config, "the swift destination needs auth_url in the profile");
   if (c.version != "1" && c.version != "2" && c.version != "3")
     throw Error(ErrorKind::Config, "auth_version must be 1, 2 or 3, not '" + c.version + "'");
-  http::Request r;
+  net::Request r;
   std::string body;  // outlives the request, which only points at it
   if (c.version == "1") {
     r.url = c.auth_url;
@@ -182,10 +182,10 @@ Session authenticate(http::ClientPool& client, const Credentials& c) {
     r.body = util::as_bytes(body);
     r.send_body = true;
   }
-  http::Response reply = client.perform(r);
+  net::Response reply = client.perform(r);
   const std::string tag = " (" + std::to_string(reply.status) + ")";
   if (reply.status >= 500 || reply.status == 429)
-    throw retry::TransientError("Swift: the auth server at " + r.url + " is failing" + tag);
+    throw net::retry::TransientError("Swift: the auth server at " + r.url + " is failing" + tag);
   if (reply.status == 401 || reply.status == 403)
     throw Error(ErrorKind::Auth, "Swift: authentication failed for user '" + c.user + "' at " + r.url + tag);
   if (reply.status < 200 || reply.status >= 300)

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/http/http.hpp"
+#include "net/http.hpp"
 
 namespace bakthat::storage::swift {
 
@@ -51,7 +51,7 @@ std::string keystone_v2_body(const Credentials& c);
 std::string keystone_v3_body(const Credentials& c);
 
 // Parsers of successful replies. They throw Auth errors naming what is missing.
-Session parse_v1_reply(const http::Response& reply);
+Session parse_v1_reply(const net::Response& reply);
 Session parse_v2_reply(const std::string& body, const std::string& region);
 Session parse_v3_reply(const std::string& body, const std::string& subject_token,
                        const std::string& region);
@@ -62,6 +62,6 @@ std::string choose_endpoint(const std::vector<Endpoint>& endpoints, const std::s
 
 // Logs in. A refusal is an Auth error ("Swift: authentication failed for
 // user 'x' at URL (401)"); an unreachable or failing server is transient.
-Session authenticate(http::ClientPool& client, const Credentials& c);
+Session authenticate(net::ClientPool& client, const Credentials& c);
 
 }  // namespace bakthat::storage::swift

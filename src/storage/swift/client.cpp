@@ -13,7 +13,7 @@ std::string what_of(const std::string& container, const std::string& object) {
 
 }  // namespace
 
-retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
+net::retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
                          const std::string& container, const std::string& object) {
   const std::string tag = " (" + std::to_string(status) + ")";
   if (status >= 500 || status == 429 || status == 408 || status == 498)
@@ -33,20 +33,20 @@ retry::Failure classify_failure(long status, const std::string& body, const std:
     return {ErrorKind::Storage, "Swift: " + what_of(container, object) + " is larger than the server allows" + tag,
             false};
   // Swift's error bodies are short HTML or text.
-  std::string detail = http::error_gist(body);
+  std::string detail = net::error_gist(body);
   return {ErrorKind::Storage, "Swift: " + method + " " + what_of(container, object) + " failed" +
                                   (detail.empty() ? "" : ": " + detail) + tag, false};
 }
 
-Client::Client(Credentials credentials, retry::Policy policy, std::optional<Session> session)
+Client::Client(Credentials credentials, net::retry::Policy policy, std::optional<Session> session)
     : credentials_(std::move(credentials)),
       policy_(policy),
-      pool_(http::default_options("Swift", policy_.cancel)),
+      pool_(net::default_options("Swift", policy_.cancel)),
       session_(std::move(session)) {}
 
 Session Client::session() {
   std::lock_guard lock(mutex_);
-  if (!session_) session_ = retry::run(policy_, [&] { return authenticate(pool_, credentials_); });
+  if (!session_) session_ = net::retry::run(policy_, [&] { return authenticate(pool_, credentials_); });
   return *session_;
 }
 
@@ -55,11 +55,11 @@ void Client::forget(const std::string& token) {
   if (session_ && session_->token == token) session_.reset();
 }
 
-http::Response Client::send_once(const SwiftRequest& r) {
-  http::Response resp;
+net::Response Client::send_once(const SwiftRequest& r) {
+  net::Response resp;
   for (int attempt = 0; attempt < 2; ++attempt) {
     Session s = session();
-    http::Request req;
+    net::Request req;
     req.method = r.method;
     req.url = object_url(s.storage_url, r.container, r.object, r.query);
     req.headers = r.headers;
@@ -77,8 +77,8 @@ http::Response Client::send_once(const SwiftRequest& r) {
   classify_failure(resp.status, resp.body, r.method, r.container, r.object).raise();
 }
 
-http::Response Client::send(const SwiftRequest& request) {
-  return retry::run(policy_, [&] { return send_once(request); });
+net::Response Client::send(const SwiftRequest& request) {
+  return net::retry::run(policy_, [&] { return send_once(request); });
 }
 
 }  // namespace bakthat::storage::swift

@@ -1,6 +1,6 @@
 // One Swift account's request layer: logs in lazily (and again, once, when
 // a token is refused with 401), builds URLs, turns error replies into
-// bakthat errors and retries (through storage/retry) those that may pass.
+// bakthat errors and retries (through net/retry) those that may pass.
 // Thread-safe: writers and readers send from several threads.
 #pragma once
 
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "bakthat/errors.hpp"
-#include "storage/http/http.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/http.hpp"
+#include "net/retry.hpp"
 #include "storage/swift/auth.hpp"
 #include "storage/swift/protocol.hpp"
 
@@ -33,29 +33,29 @@ struct SwiftRequest {
 };
 
 // How a failed reply to `method` on container/object is reported.
-retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
+net::retry::Failure classify_failure(long status, const std::string& body, const std::string& method,
                          const std::string& container, const std::string& object);
 
 class Client {
  public:
   // `session`, e.g. from an earlier login, is used until refused.
-  Client(Credentials credentials, retry::Policy policy, std::optional<Session> session = std::nullopt);
+  Client(Credentials credentials, net::retry::Policy policy, std::optional<Session> session = std::nullopt);
 
   // One attempt (plus one after a re-login on 401): throws
-  // retry::TransientError or bakthat::Error on failure.
-  http::Response send_once(const SwiftRequest& request);
+  // net::retry::TransientError or bakthat::Error on failure.
+  net::Response send_once(const SwiftRequest& request);
   // send_once under the retry policy.
-  http::Response send(const SwiftRequest& request);
+  net::Response send(const SwiftRequest& request);
 
   Session session();  // logs in when there is no session yet
-  const retry::Policy& policy() const { return policy_; }
+  const net::retry::Policy& policy() const { return policy_; }
 
  private:
   void forget(const std::string& token);  // drops a refused token
 
   Credentials credentials_;
-  retry::Policy policy_;
-  http::ClientPool pool_;
+  net::retry::Policy policy_;
+  net::ClientPool pool_;
   std::mutex mutex_;
   std::optional<Session> session_;
 };

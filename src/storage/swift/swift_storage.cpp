@@ -5,7 +5,7 @@
 #include <chrono>
 #include <random>
 
-#include "storage/http/http.hpp"
+#include "net/http.hpp"
 #include "storage/transfer/parallel_upload.hpp"
 #include "storage/transfer/ranged_reader.hpp"
 #include "util/bytes.hpp"
@@ -14,10 +14,10 @@
 namespace bakthat::storage::swift {
 namespace {
 
-std::string md5_hex(Bytes data) { return util::hex(http::md5(data)); }
+std::string md5_hex(Bytes data) { return util::hex(net::md5(data)); }
 
 // An object's HEAD response; nullopt when there is no such object.
-std::optional<http::Response> head_object(Client& client, const std::string& container, const std::string& object) {
+std::optional<net::Response> head_object(Client& client, const std::string& container, const std::string& object) {
   SwiftRequest r;
   r.method = "HEAD";
   r.container = container;
@@ -317,7 +317,7 @@ std::unique_ptr<Storage> make_swift_storage(const Profile& profile, const Cancel
   s.credentials.user = profile.access_key;
   s.credentials.key = profile.secret_key;
   s.credentials.region = profile.region_name;
-  s.retry = retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
+  s.retry = net::retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
   s.container = profile.s3_bucket;
   s.segment_size = profile.part_size;
   // Like s3: transfers wait on the network, and few enough segments are in

@@ -21,7 +21,7 @@ namespace bakthat::storage::swift {
 
 struct Settings {
   Credentials credentials;
-  retry::Policy retry;
+  net::retry::Policy retry;
   std::string container;
   std::uint64_t segment_size = 0;  // 0: automatic
   int threads = 4;                 // parallel transfers per object

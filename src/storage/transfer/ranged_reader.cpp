@@ -7,7 +7,7 @@
 
 namespace bakthat::storage::transfer {
 
-RangedReader::RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+RangedReader::RangedReader(Fetch fetch, net::retry::Policy policy, std::string what, std::uint64_t size,
                            std::uint64_t chunk, int window, bool wait_first)
     : fetch_(std::move(fetch)),
       policy_(std::move(policy)),
@@ -76,13 +76,13 @@ void RangedReader::next_chunk() {
 util::LargeBuffer RangedReader::fetch(std::uint64_t start, std::uint64_t len, util::LargeBuffer data) {
   data.clear();
   data.reserve(len);
-  retry::run(policy_, [&] {
+  net::retry::run(policy_, [&] {
     fetch_(start + data.size(), start + len - 1, [&](Bytes b) {
       if (data.size() + b.size() > len)
         throw Error(ErrorKind::Storage, what_ + " sent more bytes than the range asked");
       data.append(b);
     }, cancel_);
-    if (data.size() != len) throw retry::TransientError(what_ + " ended early (changed while being read?)");
+    if (data.size() != len) throw net::retry::TransientError(what_ + " ended early (changed while being read?)");
   });
   return data;
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bakthat/stream.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/retry.hpp"
 #include "util/huge_pages.hpp"
 
 namespace bakthat::storage::transfer {
@@ -30,7 +30,7 @@ class RangedReader : public Source {
                                    const std::atomic<bool>& cancel)>;
   // `what` names the object in errors ("S3: 'key'"). With `wait_first`
   // the constructor waits for the first range, so its errors surface there.
-  RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+  RangedReader(Fetch fetch, net::retry::Policy policy, std::string what, std::uint64_t size,
                std::uint64_t chunk, int window, bool wait_first);
   // The same, with the object's first bytes already read (the GET that
   // told its size): the ranges start after them.
@@ -46,7 +46,7 @@ class RangedReader : public Source {
   util::LargeBuffer fetch(std::uint64_t start, std::uint64_t len, util::LargeBuffer data);
 
   Fetch fetch_;
-  retry::Policy policy_;
+  net::retry::Policy policy_;
   std::string what_;
   std::uint64_t size_, chunk_;
   int window_;

@@ -9,13 +9,13 @@
 #include <map>
 #include <thread>
 
-#include "storage/http/http.hpp"
+#include "net/http.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "test_servers.hpp"
 #include "util/bytes.hpp"
 
 namespace s3 = bakthat::storage::s3;
-namespace http = bakthat::storage::http;
+namespace net = bakthat::net;
 using bakthat::Error;
 using bakthat::ErrorKind;
 using namespace bakthat::test;  // servers, data, put/get, Proxy
@@ -206,8 +206,8 @@ TEST(S3Swift, PresignedUrlsWorkAndExpire) {
   s3::S3Storage st(swift_settings(unique_bucket("presign")));
   auto data = random_bytes(5000, 4);
   put(st, "shared file+.tgz", data);
-  http::Client c(http::default_options("test"));
-  http::Request r;
+  net::Client c(net::default_options("test"));
+  net::Request r;
   r.url = st.presign("shared file+.tgz", "GET", 60);
   auto resp = c.perform(r);
   EXPECT_EQ(resp.status, 200) << resp.body;
@@ -226,12 +226,12 @@ TEST(S3Swift, PresignedUrlsWorkAndExpire) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   EXPECT_EQ(c.perform(r).status, 403);
 
-  http::Request tampered;
+  net::Request tampered;
   tampered.url = st.presign("shared file+.tgz", "GET", 60);
   tampered.url.replace(tampered.url.find("X-Amz-Expires=60"), 16, "X-Amz-Expires=61");
   EXPECT_EQ(c.perform(tampered).status, 403);
 
-  http::Request put_req;
+  net::Request put_req;
   put_req.method = "PUT";
   put_req.url = st.presign("uploaded", "PUT", 60);
   std::string body = "hello";
@@ -240,7 +240,7 @@ TEST(S3Swift, PresignedUrlsWorkAndExpire) {
   EXPECT_EQ(c.perform(put_req).status, 200);
   EXPECT_EQ(get(st, "uploaded").size(), 5u);
 
-  http::Request del;
+  net::Request del;
   del.method = "DELETE";
   del.url = st.presign("uploaded", "DELETE", 60);
   EXPECT_EQ(c.perform(del).status, 204);

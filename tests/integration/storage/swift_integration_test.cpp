@@ -8,13 +8,13 @@
 #include <fstream>
 #include <map>
 
-#include "storage/http/http.hpp"
+#include "net/http.hpp"
 #include "storage/swift/swift_storage.hpp"
 #include "test_servers.hpp"
 #include "util/bytes.hpp"
 
 namespace swift = bakthat::storage::swift;
-namespace http = bakthat::storage::http;
+namespace net = bakthat::net;
 using bakthat::Error;
 using bakthat::ErrorKind;
 using namespace bakthat::test;  // servers, data, put/get, Proxy
@@ -220,8 +220,8 @@ TEST(SwiftIntegration, TempUrlWithContainerKey) {
   client.send(r);
   if (account_has_key) GTEST_SKIP() << "the account has a TempURL key of its own";
   std::string url = s.presign("shared file+1", "GET", 60);
-  http::Client plain(http::default_options("test"));
-  http::Request get;
+  net::Client plain(net::default_options("test"));
+  net::Request get;
   get.url = url;
   auto resp = plain.perform(get);
   ASSERT_EQ(resp.status, 200) << url;

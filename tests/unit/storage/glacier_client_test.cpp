@@ -11,7 +11,7 @@
 namespace bakthat::storage::glacier {
 namespace {
 
-std::string header_of(const http::Request& r, const std::string& name) {
+std::string header_of(const net::Request& r, const std::string& name) {
   for (const auto& [k, v] : r.headers)
     if (k == name) return v;
   return "";
@@ -32,7 +32,7 @@ TEST(GlacierRequest, DocumentedSignature) {
   EXPECT_EQ(e.authority, "glacier.us-east-1.amazonaws.com");
   GlacierRequest r;
   r.method = "PUT";
-  http::Request req = build_request(c, e, r, "20120525T002453Z");
+  net::Request req = build_request(c, e, r, "20120525T002453Z");
   EXPECT_EQ(req.url, "https://glacier.us-east-1.amazonaws.com/-/vaults/examplevault");
   EXPECT_EQ(header_of(req, "x-amz-glacier-version"), "2012-06-01");
   EXPECT_EQ(header_of(req, "Authorization"),
@@ -54,7 +54,7 @@ TEST(GlacierRequest, UploadCarriesBothHashesAndSignsThem) {
   r.body = body;
   r.send_body = true;
   r.upload_hashes = true;
-  http::Request req = build_request(c, e, r, "20240101T000000Z");
+  net::Request req = build_request(c, e, r, "20240101T000000Z");
   EXPECT_EQ(req.url, "http://127.0.0.1:15000/-/vaults/examplevault/archives");
   EXPECT_EQ(header_of(req, "host"), "127.0.0.1:15000");
   EXPECT_EQ(header_of(req, "x-amz-content-sha256"), util::sha256_hex(body));
@@ -120,13 +120,13 @@ TEST(GlacierJobs, ParsesDescribeJob) {
 }
 
 TEST(GlacierErrors, ParsesJsonAndHeader) {
-  http::Response r;
+  net::Response r;
   r.status = 404;
   r.body = R"({"code":"ResourceNotFoundException","message":"Vault not found for ARN: x","type":"Client"})";
   auto e = parse_error(r);
   EXPECT_EQ(e.code, "ResourceNotFoundException");
   EXPECT_EQ(e.message, "Vault not found for ARN: x");
-  http::Response h;
+  net::Response h;
   h.status = 400;
   h.headers["x-amzn-errortype"] = "VaultNotFound:http://internal.amazon.com/";
   h.body = "not json";

@@ -6,14 +6,14 @@
 #include <filesystem>
 #include <fstream>
 
-#include "storage/retry/retry.hpp"
+#include "net/retry.hpp"
 #include "storage/s3/client.hpp"
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/part_size.hpp"
 #include "storage/s3/xml.hpp"
 
 namespace s3 = bakthat::storage::s3;
-namespace retry = bakthat::storage::retry;
+namespace retry = bakthat::net::retry;
 using bakthat::ErrorKind;
 
 TEST(Addressing, AwsAutoIsVirtualHosted) {

@@ -12,7 +12,7 @@ using namespace bakthat::storage::swift;
 using nlohmann::json;
 
 TEST(SwiftAuth, V1ReplyPrefersStorageToken) {
-  storage::http::Response r;
+  net::Response r;
   r.status = 200;
   r.headers = {{"x-storage-url", "http://h:8080/v1/AUTH_test"},
                {"x-auth-token", "AUTH_tka"},
@@ -25,7 +25,7 @@ TEST(SwiftAuth, V1ReplyPrefersStorageToken) {
 }
 
 TEST(SwiftAuth, V1ReplyWithoutStorageUrlIsAuthError) {
-  storage::http::Response r;
+  net::Response r;
   r.status = 200;
   r.headers = {{"x-auth-token", "AUTH_tka"}};
   try {

@@ -136,9 +136,9 @@ TEST(RangedReader, ReadsInOrderAndResumesADroppedRange) {
     }
     std::uint64_t end = drop ? first + 40 : last + 1;  // a drop delivers only part of the range
     on_body(Bytes(data).subspan(first, end - first));
-    if (drop) throw bakthat::storage::retry::TransientError("dropped");
+    if (drop) throw bakthat::net::retry::TransientError("dropped");
   };
-  bakthat::storage::retry::Policy policy;
+  bakthat::net::retry::Policy policy;
   policy.first_delay = std::chrono::milliseconds(1);
   transfer::RangedReader r(fetch, policy, "test: 'x'", data.size(), 150, 3, true);
   std::vector<std::uint8_t> out, buf(97);

@@ -23,7 +23,7 @@
 #include "bakthat/cancel.hpp"
 #include "bakthat/stream.hpp"
 
-namespace bakthat::storage::http {
+namespace bakthat::net {
 
 struct Request {
   std::string method = "GET";
@@ -121,4 +121,4 @@ std::string origin_of(const std::string& url);
 // (S3 Content-MD5, Swift ETag).
 std::array<std::uint8_t, 16> md5(Bytes data);
 
-}  // namespace bakthat::storage::http
+}  // namespace bakthat::net

@@ -5,9 +5,9 @@
 #include <thread>
 
 #include "bakthat/cancel.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/retry.hpp"
 
-namespace retry = bakthat::storage::retry;
+namespace retry = bakthat::net::retry;
 using bakthat::ErrorKind;
 using namespace std::chrono_literals;
 

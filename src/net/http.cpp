@@ -1,4 +1,4 @@
-#include "storage/http/http.hpp"
+#include "net/http.hpp"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -7,9 +7,9 @@
 #include <cstring>
 
 #include "bakthat/errors.hpp"
-#include "storage/retry/retry.hpp"
+#include "net/retry.hpp"
 
-namespace bakthat::storage::http {
+namespace bakthat::net {
 namespace {
 
 // Collected bodies are error documents and listings; anything larger is a
@@ -284,4 +284,4 @@ std::array<std::uint8_t, 16> md5(Bytes data) {
   return md;
 }
 
-}  // namespace bakthat::storage::http
+}  // namespace bakthat::net

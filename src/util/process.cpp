@@ -1,4 +1,4 @@
-#include "events/process.hpp"
+#include "util/process.hpp"
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,7 +12,7 @@
 
 extern char** environ;
 
-namespace bakthat::events {
+namespace bakthat::util {
 namespace {
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
@@ -77,4 +77,4 @@ std::string describe_status(int status) {
   return "wait status " + std::to_string(status);
 }
 
-}  // namespace bakthat::events
+}  // namespace bakthat::util

@@ -1,11 +1,11 @@
-#include "storage/retry/retry.hpp"
+#include "net/retry.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <random>
 #include <thread>
 
-namespace bakthat::storage::retry {
+namespace bakthat::net::retry {
 namespace {
 
 long env_long(const char* name, long fallback) {
@@ -66,4 +66,4 @@ void run_erased(const Policy& policy, const std::function<void()>& attempt) {
 }
 
 }  // namespace detail
-}  // namespace bakthat::storage::retry
+}  // namespace bakthat::net::retry

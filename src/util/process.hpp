@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace bakthat::events {
+namespace bakthat::util {
 
 struct ProcessOptions {
   // The environment as NAME=VALUE strings; nullptr: this process's.
@@ -24,4 +24,4 @@ int run_process(const std::vector<std::string>& argv, const ProcessOptions& opti
 // "exit status 3", "killed by signal 9 (Killed)" for a wait status; "" for success.
 std::string describe_status(int status);
 
-}  // namespace bakthat::events
+}  // namespace bakthat::util

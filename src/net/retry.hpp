@@ -14,7 +14,7 @@
 #include "bakthat/cancel.hpp"
 #include "bakthat/errors.hpp"
 
-namespace bakthat::storage::retry {
+namespace bakthat::net::retry {
 
 // A failure that may go away (HTTP 5xx, 429, throttling, timeouts, dropped
 // connections). If every attempt fails, the last one's message is reported
@@ -86,4 +86,4 @@ auto run(const Policy& policy, F&& attempt) -> decltype(attempt()) {
   }
 }
 
-}  // namespace bakthat::storage::retry
+}  // namespace bakthat::net::retry
