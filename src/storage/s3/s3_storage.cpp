@@ -322,7 +322,7 @@ std::unique_ptr<Source> S3Storage::open(const std::string& name) {
   // row entry, costs this one request.
   util::LargeBuffer first;
   std::uint64_t size = 0;
-  retry::run(client_.config().retry, [&] {
+  net::retry::run(client_.config().retry, [&] {
     first.clear();
     S3Request r;
     r.key = name;
@@ -340,7 +340,7 @@ std::unique_ptr<Source> S3Storage::open(const std::string& name) {
     size = reply.status == 206 && slash != std::string::npos ? std::strtoull(range.c_str() + slash + 1, nullptr, 10)
                                                              : first.size();
     if (first.size() > size || (first.size() < size && first.size() != settings_.read_chunk))
-      throw retry::TransientError("S3: '" + name + "' ended early (changed while being read?)");
+      throw net::retry::TransientError("S3: '" + name + "' ended early (changed while being read?)");
   });
   return std::make_unique<transfer::RangedReader>(
       fetch, client_.config().retry, "S3: '" + name + "'", size, settings_.read_chunk, std::min(settings_.threads, 4),

@@ -19,7 +19,7 @@ RangedReader::RangedReader(Fetch fetch, net::retry::Policy policy, std::string w
   if (wait_first && !in_flight_.empty()) next_chunk();
 }
 
-RangedReader::RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+RangedReader::RangedReader(Fetch fetch, net::retry::Policy policy, std::string what, std::uint64_t size,
                            std::uint64_t chunk, int window, util::LargeBuffer first)
     : fetch_(std::move(fetch)),
       policy_(std::move(policy)),

@@ -34,7 +34,7 @@ class RangedReader : public Source {
                std::uint64_t chunk, int window, bool wait_first);
   // The same, with the object's first bytes already read (the GET that
   // told its size): the ranges start after them.
-  RangedReader(Fetch fetch, retry::Policy policy, std::string what, std::uint64_t size,
+  RangedReader(Fetch fetch, net::retry::Policy policy, std::string what, std::uint64_t size,
                std::uint64_t chunk, int window, util::LargeBuffer first);
   ~RangedReader() override;
 
