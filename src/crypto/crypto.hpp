@@ -23,8 +23,8 @@ struct EncryptOptions {
 // 64 KiB STREAM chunks sealed on `threads` workers (the caller's thread
 // only copies and writes on), and finishes it. Throws Usage for bad options
 // or a bad recipient at once. A password's key derivation runs on a thread
-// of its own meanwhile: up to 16 MiB of sealed payload is held until the
-// header can be written before it.
+// of its own meanwhile: up to 48 MiB of sealed payload (kHeldWhileDeriving,
+// age_format.hpp) is held until the header can be written before it.
 std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
 
 // Which beefish variant to read: Auto picks the one that decrypts the first
