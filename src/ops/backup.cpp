@@ -144,11 +144,16 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   r.filename = plan.filename;
   r.stored_filename = stored;
   for (const auto& t : options.tags) r.tags += (r.tags.empty() ? "" : " ") + t;
-  r.metadata = {{"is_enc", enc.options.has_value()},
-                {"client", ops::host_name()},
-                {"compression", plan.store_as_is ? nlohmann::json(nullptr) : nlohmann::json(codec_name(plan.codec))},
-                {"encryption", enc.scheme.empty() ? nlohmann::json(nullptr) : nlohmann::json(enc.scheme)},
-                {"format", plan.layout == Layout::Tar ? "tar" : "stream"}};
+  // Named nlohmann::json{...}, not a bare {...}: in a template, clang before
+  // 17 never destroys operator='s by-value argument made from a braced list
+  // (https://github.com/llvm/llvm-project/issues/51037): the map it
+  // replaces would leak, once per backup.
+  r.metadata = nlohmann::json{
+      {"is_enc", enc.options.has_value()},
+      {"client", ops::host_name()},
+      {"compression", plan.store_as_is ? nlohmann::json(nullptr) : nlohmann::json(codec_name(plan.codec))},
+      {"encryption", enc.scheme.empty() ? nlohmann::json(nullptr) : nlohmann::json(enc.scheme)},
+      {"format", plan.layout == Layout::Tar ? "tar" : "stream"}};
   // Before the object can appear: a backup killed after it is complete but
   // before its row leaves this note for a sync to follow.
   r.last_updated = std::time(nullptr);
