@@ -2,8 +2,13 @@
 // beefish).
 #include "crypto/crypto.hpp"
 
+#include <iterator>
+#include <optional>
+#include <variant>
+
 #include "bakthat/errors.hpp"
 #include "crypto/age_format.hpp"
+#include "crypto/keys.hpp"
 #include "crypto/stages.hpp"
 #include "util/peek_source.hpp"
 
@@ -39,6 +44,21 @@ Envelope detect(Bytes head) {
   if (s.substr(i).starts_with("-----")) return Envelope::AgeArmored;
   return Envelope::Plain;
 }
+
+std::string encryption_scheme(const EncryptOptions& options) {
+  if (options.recipients.empty()) return "age-scrypt";
+  static constexpr const char* kByKind[] = {"age-x25519", "age-ssh-ed25519", "age-ssh-rsa"};
+  static_assert(std::size(kByKind) == std::variant_size_v<detail::Recipient>);
+  std::optional<std::size_t> kind;
+  for (const auto& r : options.recipients) {
+    const std::size_t k = detail::parse_any_recipient(r).index();
+    if (kind && *kind != k) return "age-recipients";
+    kind = k;
+  }
+  return kByKind[*kind];
+}
+
+bool scheme_takes_identities(std::string_view scheme) { return scheme.starts_with("age-") && scheme != "age-scrypt"; }
 
 std::unique_ptr<Source> make_decryptor(Source& in, const DecryptOptions& options) {
   auto d = std::make_unique<Decryptor>(in);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bakthat/stream.hpp"
@@ -26,6 +27,16 @@ struct EncryptOptions {
 // of its own meanwhile: up to 48 MiB of sealed payload (kHeldWhileDeriving,
 // age_format.hpp) is held until the header can be written before it.
 std::unique_ptr<Sink> make_encryptor(Sink& next, const EncryptOptions& options);
+
+// What the catalog's "encryption" says of a file make_encryptor writes with
+// `options` (docs/formats.md): "age-scrypt" for a password; for recipients
+// "age-x25519", "age-ssh-ed25519" or "age-ssh-rsa" when all are of that
+// kind, else "age-recipients". Throws Usage for a bad recipient.
+std::string encryption_scheme(const EncryptOptions& options);
+// Whether a file of that scheme is read with identities, not a password:
+// every scheme but "age-scrypt" (rows of earlier versions say "age-x25519"
+// of SSH keys too).
+bool scheme_takes_identities(std::string_view scheme);
 
 // Which beefish variant to read: Auto picks the one that decrypts the first
 // block to gzip magic (every bakthat 0.6 .tgz), else the one whose first

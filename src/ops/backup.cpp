@@ -43,7 +43,7 @@ std::string codec_name(codec::Codec c) {
 // How one backup is encrypted, from options and profile.
 struct Encryption {
   std::optional<crypto::EncryptOptions> options;
-  std::string scheme;  // "age-scrypt", "age-x25519" or ""
+  std::string scheme;  // crypto::encryption_scheme, or "" when not encrypted
 };
 
 Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
@@ -58,13 +58,11 @@ Encryption choose_encryption(const ops::Context& ctx, const Options& options) {
   crypto::EncryptOptions o;
   o.scrypt_work_factor = ctx.profile().scrypt_work_factor;
   o.threads = ctx.profile().threads;
-  if (!recipients.empty()) {
+  if (!recipients.empty())
     o.recipients = std::move(recipients);
-    e.scheme = "age-x25519";
-  } else {
+  else
     o.password = password;
-    e.scheme = "age-scrypt";
-  }
+  e.scheme = crypto::encryption_scheme(o);
   e.options = std::move(o);
   return e;
 }

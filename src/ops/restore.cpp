@@ -45,7 +45,7 @@ std::optional<std::string> password_for(const nlohmann::json& metadata, const op
   if (ctx.password() && !ctx.password()->empty()) return ctx.password();
   std::string scheme = metadata.value("encryption", nlohmann::json()).is_string()
                            ? metadata["encryption"].get<std::string>() : "";
-  if (scheme == "age-x25519" || (scheme.empty() && have_identities)) return std::nullopt;
+  if (crypto::scheme_takes_identities(scheme) || (scheme.empty() && have_identities)) return std::nullopt;
   if (options.ask_password && ctx.profile().prompt) {
     auto p = options.ask_password();
     if (p && !p->empty()) return p;

@@ -4,6 +4,7 @@ chunk-boundary sizes, wrong passwords and damaged objects (nothing may be
 written), and archives of the Python bakthat (beefish)."""
 import glob
 import io
+import json
 import os
 import shutil
 import sqlite3
@@ -303,6 +304,7 @@ class SshKeys(EncryptionCase):
         # bakthat -> age: --recipient "ssh-... AAAA... comment"
         self.ok("backup", "tree", "--recipient", public)
         obj = self.stored()
+        self.assertEqual(self.encryption_of_latest(), "age-ssh-" + kind)
         self.assertTrue(read_bytes(obj).startswith(b"age-encryption.org/v1\n-> ssh-%s " %
                                                    (b"ed25519" if kind == "ed25519" else b"rsa")))
         out = self.age_decrypt_untar(obj, identity=key)
@@ -319,6 +321,7 @@ class SshKeys(EncryptionCase):
             f.write("# mine\n%s\n%s\n" % (public, self.recipient))
         self.ok("backup", "tree", "--recipients-file", rfile)
         obj = self.stored()
+        self.assertEqual(self.encryption_of_latest(), "age-recipients")
         for identity in (key, self.key):
             out = self.age_decrypt_untar(obj, identity=identity)
             self.assertEqual(tree_digest(src), tree_digest(os.path.join(out, "tree")))
@@ -339,6 +342,10 @@ class SshKeys(EncryptionCase):
         self.assertEqual(r.code, 5, repr(r))
         self.assert_clean_failure(r, empty)
         self.assertNotIn("PRIVATE", r.errtext)
+
+    def encryption_of_latest(self):
+        rows = json.loads(self.ok("show", "--json").text)
+        return max(rows, key=lambda r: r["backup_date"])["metadata"]["encryption"]
 
     def test_ed25519(self):
         self.check_kind("ed25519")
