@@ -24,6 +24,7 @@
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
 #include "storage/local/local_storage.hpp"
+#include "util/file_tree.hpp"
 
 namespace bakthat {
 namespace {
@@ -216,38 +217,62 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
 
 // The bytes of regular files under root that the archive takes: not those
 // excluded, nor those it leaves out (the local store), for the progress
-// total. `device`: root's file system, when the backup stays on it. Stops
-// early (with what it counted) once `stop` is set.
-std::uint64_t tree_size(const std::string& root, const archive::ExcludeRules& excludes,
-                        const archive::Identities& leave_out, std::optional<dev_t> device,
-                        const std::atomic<bool>& stop) {
-  std::uint64_t total = 0;
-  std::error_code ec;
-  if (fs::is_regular_file(fs::status(root, ec))) return fs::file_size(root, ec);  // a link to one too
-  const bool need_stat = !leave_out.empty() || device;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       it != fs::recursive_directory_iterator() && !stop.load(std::memory_order_relaxed); it.increment(ec)) {
-    if (ec) break;
-    // The iterator holds a descriptor per level, beside the archive's own
-    // walk: below kTotalDepth the total leaves files out rather than take
-    // descriptors a deep tree's walk needs (it is only the bar's total).
-    constexpr int kTotalDepth = 32;
-    if (it.depth() >= kTotalDepth) it.disable_recursion_pending();
-    // Relative to root, as the archive's walk matches patterns.
-    const bool excluded = !excludes.empty() && excludes.excluded_leaf(
-        it->path().string().substr(root.size() + (root == "/" ? 0 : 1)).c_str());
-    struct stat st {};
-    if (excluded || (need_stat && ::lstat(it->path().c_str(), &st) == 0 &&
-                     (leave_out.contains(st) || (device && S_ISDIR(st.st_mode) && st.st_dev != *device)))) {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
-  }
-  return total;
-}
+// total. `device`: root's file system, when the backup stays on it. Walks
+// as deep as the archive's walk, holding as few descriptors
+// (util::HeldDir), and stops early (with what it counted) once `stop` is set.
+class TreeSize {
+ public:
+  TreeSize(const archive::ExcludeRules& excludes, const archive::Identities& leave_out, std::optional<dev_t> device,
+           const std::atomic<bool>& stop)
+      : excludes_(excludes), leave_out_(leave_out), device_(device), stop_(stop) {}
 
-// tree_size() on a thread while the backup already streams (on a cold cache
+  std::uint64_t of(const std::string& root) {
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0) return 0;
+    if (S_ISREG(st.st_mode)) return static_cast<std::uint64_t>(st.st_size);  // a link to one too
+    util::HeldDir dir(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.fd() >= 0) walk(dir, 1);
+    return total_;
+  }
+
+ private:
+  // The entries below `dir`, at `depth` below the root; rel_ names it
+  // relative to the root, as the archive's walk matches patterns.
+  void walk(util::HeldDir& dir, int depth) {
+    std::vector<std::string> names;
+    try {
+      names = util::directory_names(dir.fd(), rel_);
+    } catch (const Error&) {
+      return;  // unreadable: the archive says so, the total leaves it out
+    }
+    const std::size_t rel_len = rel_.size();
+    for (const auto& name : names) {
+      if (stop_.load(std::memory_order_relaxed) || dir.fd() < 0) return;
+      if (!rel_.empty()) rel_.push_back('/');
+      rel_.append(name);
+      struct stat st {};
+      if ((excludes_.empty() || !excludes_.excluded_leaf(rel_.c_str())) &&
+          ::fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !leave_out_.contains(st)) {
+        if (S_ISREG(st.st_mode)) {
+          total_ += static_cast<std::uint64_t>(st.st_size);
+        } else if (S_ISDIR(st.st_mode) && (!device_ || st.st_dev == *device_)) {
+          util::HeldDir child(::openat(dir.fd(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+          if (child.fd() >= 0) dir.descend(child, depth + 1, [&] { walk(child, depth + 1); });
+        }
+      }
+      rel_.resize(rel_len);
+    }
+  }
+
+  const archive::ExcludeRules& excludes_;
+  const archive::Identities& leave_out_;
+  const std::optional<dev_t> device_;
+  const std::atomic<bool>& stop_;
+  std::uint64_t total_ = 0;
+  std::string rel_;
+};
+
+// TreeSize on a thread while the backup already streams (on a cold cache
 // a walk of its own would delay the first byte by a whole metadata pass).
 // The walk ends with the backup, even one that failed or was cancelled at
 // once: a backup of / does not wait for the walk of the whole machine.
@@ -260,7 +285,7 @@ class TreeTotal {
       walker_ = std::thread([this, root = std::move(root), excludes = std::move(excludes),
                              leave_out = std::move(leave_out), device] {
         try {
-          promise_.set_value(tree_size(root, excludes, leave_out, device, stop_));
+          promise_.set_value(TreeSize(excludes, leave_out, device, stop_).of(root));
         } catch (...) {
           promise_.set_exception(std::current_exception());
         }

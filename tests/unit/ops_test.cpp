@@ -204,4 +204,26 @@ TEST_F(OpsOnMemory, DeletionMarksTheRowBeforeRemovingTheObject) {
   EXPECT_EQ(listed_at_removal, std::vector<std::string>{});
 }
 
+// The progress total counts what the archive takes however deep, past the
+// descriptors a walk holds (util::HeldDir::kHeldDirs) too.
+TEST_F(OpsOnMemory, ProgressTotalCountsFilesAtAnyDepth) {
+  fs::path deep = dir / "deep";
+  for (int i = 0; i < 60; ++i) deep /= "d";
+  fs::create_directories(deep);
+  std::ofstream(deep / "f.bin") << std::string(123456, 'x');
+  struct TotalReporter : bakthat::Reporter {
+    std::uint64_t total = 0;
+    void message(const std::string&) override {}
+    void warning(const std::string&) override {}
+    void progress_start(const std::string&, std::uint64_t t) override { total = t; }
+    void progress_total(std::uint64_t t) override { total = t; }
+    void progress(std::uint64_t) override {}
+    void progress_end() override {}
+  } reporter;
+  auto o = options<bakthat::BackupOptions>();
+  o.reporter = &reporter;
+  bakthat::backup((dir / "deep").string(), o);
+  EXPECT_EQ(reporter.total, 123456u);
+}
+
 }  // namespace
