@@ -7,6 +7,7 @@
 
 #include "events/scope.hpp"
 #include "ops/context.hpp"
+#include "ops/incremental.hpp"
 #include "storage/factory.hpp"
 
 namespace bakthat {
@@ -83,6 +84,11 @@ BackupRecord remove(const std::string& name, const Options& options) {
   ops::Context ctx(options);
   events::Scope ev("delete", name, ctx.profile(), ctx.destination(), ctx.reporter());
   BackupRecord rec = ctx.matches_to_delete(name).front();
+  if (auto needing = ops::dependent_of(ctx, rec)) {
+    throw Error(ErrorKind::Usage, "not deleting " + rec.stored_filename + ": the incremental level " +
+                                      needing->stored_filename + " is built on it (delete that first, or let "
+                                      "delete_older_than / rotate_backups remove the whole chain)");
+  }
   ctx.reporter().message("Deleting " + rec.stored_filename);
   ops::delete_backup(ctx, rec);
   ops::sync_if_auto(ctx);

@@ -134,6 +134,14 @@ std::vector<BackupRecord> chain_of(Context& ctx, const BackupRecord& last) {
   return chain;
 }
 
+std::optional<BackupRecord> dependent_of(Context& ctx, const BackupRecord& record) {
+  for (auto& r : ctx.matches(record.filename)) {
+    auto l = level_of(r);
+    if (l && l->parent == record.stored_filename) return std::move(r);
+  }
+  return std::nullopt;
+}
+
 void save_snapshot(Context& ctx, const BackupRecord& record, const archive::Snapshot& snapshot) {
   auto level = level_of(record);
   if (!level) return;

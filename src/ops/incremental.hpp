@@ -48,4 +48,8 @@ std::optional<LevelOf> level_of(const BackupRecord& record);
 // NotFound naming it and what can still be restored.
 std::vector<BackupRecord> chain_of(Context& ctx, const BackupRecord& last);
 
+// The backup of the same name at this destination whose level is built on
+// `record` (its metadata "parent"), if any: what deleting `record` breaks.
+std::optional<BackupRecord> dependent_of(Context& ctx, const BackupRecord& record);
+
 }  // namespace bakthat::ops

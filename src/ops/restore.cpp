@@ -233,6 +233,20 @@ class LevelStream : public Source {
   Source* head_ = nullptr;
 };
 
+// One way to decrypt every level of `chain` (one password), asked before
+// any download.
+std::optional<crypto::DecryptOptions> chain_decryption(ops::Context& ctx, const Options& options,
+                                                       const std::vector<BackupRecord>& chain, const Located& found) {
+  std::optional<crypto::DecryptOptions> decrypt = found.decrypt;
+  for (const auto& level : chain) {
+    if (decrypt || !level.metadata.value("is_enc", false)) continue;
+    auto d = decrypt_options(ctx, options, std::nullopt);
+    d.password = password_for(level.metadata, ctx, options, !d.identity_files.empty());
+    decrypt = d;
+  }
+  return decrypt;
+}
+
 // restore() of a level above 0: the levels from 0 up to it, downloaded one
 // after the other into one staging tree (archive::extract_tar_levels).
 RestoreResult restore_chain(ops::Context& ctx, const Located& found, const RestoreOptions& options) {
@@ -257,14 +271,7 @@ RestoreResult restore_chain(ops::Context& ctx, const Located& found, const Resto
     }
     sleep_unless_cancelled(ctx.cancel(), std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
   }
-  // One password for the chain, asked before any download.
-  std::optional<crypto::DecryptOptions> decrypt = found.decrypt;
-  for (const auto& level : chain) {
-    if (decrypt || !level.metadata.value("is_enc", false)) continue;
-    auto d = decrypt_options(ctx, options, std::nullopt);
-    d.password = password_for(level.metadata, ctx, options, !d.identity_files.empty());
-    decrypt = d;
-  }
+  std::optional<crypto::DecryptOptions> decrypt = chain_decryption(ctx, options, chain, found);
   std::uint64_t total = 0;
   for (const auto& level : chain) total += static_cast<std::uint64_t>(level.size);
   rep.message("Restoring " + found.record.stored_filename + ", level " + std::to_string(chain.size() - 1) +
@@ -378,13 +385,13 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
   return ev.done(std::move(result));
 }
 
-BackupRecord verify(const std::string& name, const Options& options) {
-  ops::Context ctx(options);
+namespace {
+
+// verify() of one object: downloaded, hash-checked, decrypted, decompressed
+// and read whole.
+void verify_one(ops::Context& ctx, const BackupRecord* rec, const ops::NameInfo& info,
+                const std::optional<crypto::DecryptOptions>& decrypt) {
   Reporter& rep = ctx.reporter();
-  Located found = locate(ctx, name, options);
-  const BackupRecord* rec = &found.record;
-  const ops::NameInfo& info = found.info;
-  const auto& decrypt = found.decrypt;
   rep.message("Verifying " + rec->stored_filename);
   auto src = ctx.storage().open(rec->stored_filename);
   ops::HashingSource hashed(*src, rec->metadata.value("sha256", std::string()), ctx.cancel());
@@ -407,7 +414,30 @@ BackupRecord verify(const std::string& name, const Options& options) {
     throw Error(ErrorKind::Corrupt, rec->stored_filename + " has " + std::to_string(hashed.size()) +
                                         " bytes, the catalog says " + std::to_string(rec->size));
   ops::note_checksum(ctx, *rec, hashed.sha256());
-  return *rec;
+}
+
+}  // namespace
+
+BackupRecord verify(const std::string& name, const Options& options) {
+  ops::Context ctx(options);
+  Located found = locate(ctx, name, options);
+  // An incremental level is sound only with every level below it: a
+  // missing one is reported naming it and what can still be restored.
+  std::vector<BackupRecord> chain = ops::chain_of(ctx, found.record);
+  std::optional<crypto::DecryptOptions> decrypt = chain_decryption(ctx, options, chain, found);
+  for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
+    ops::NameInfo info = ops::parse_stored_name(chain[i].stored_filename);
+    if (chain[i].metadata.value("is_enc", false)) info.encrypted = true;
+    try {
+      verify_one(ctx, &chain[i], info, info.encrypted ? decrypt : std::nullopt);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted) throw;
+      throw Error(e.kind(), "level " + std::to_string(i) + " of " + found.record.stored_filename + "'s chain: " +
+                                e.what() + (i > 0 ? "; levels 0-" + std::to_string(i - 1) + " restore" : ""));
+    }
+  }
+  verify_one(ctx, &found.record, found.info, found.decrypt ? found.decrypt : decrypt);
+  return found.record;
 }
 
 }  // namespace bakthat

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <ctime>
 #include <limits>
+#include <map>
 
 #include "events/scope.hpp"
 #include "ops/context.hpp"
+#include "ops/incremental.hpp"
 #include "retention/retention.hpp"
 
 namespace bakthat {
@@ -38,6 +40,27 @@ std::vector<RetentionDecision> candidates(const std::string& name, ops::Context&
     return a.record.id < b.record.id;
   });
   return out;
+}
+
+// An incremental level needs every level below it: a kept one keeps its
+// parent (which keeps its own), saying so; a chain none of whose levels is
+// kept goes whole.
+void keep_bases(std::vector<RetentionDecision>& decisions) {
+  std::map<std::string, std::size_t> by_stored;
+  for (std::size_t i = 0; i < decisions.size(); ++i) by_stored[decisions[i].record.stored_filename] = i;
+  // Newest first: a parent is older than its level, so it is reached after
+  // it and passes the keep on.
+  for (std::size_t i = decisions.size(); i-- > 0;) {
+    if (!decisions[i].keep) continue;
+    auto level = ops::level_of(decisions[i].record);
+    if (!level || level->parent.empty()) continue;
+    auto it = by_stored.find(level->parent);
+    if (it == by_stored.end()) continue;
+    RetentionDecision& parent = decisions[it->second];
+    parent.keep = true;
+    parent.reasons.push_back("base of " + decisions[i].record.stored_filename + " (incremental level " +
+                             std::to_string(level->level) + ")");
+  }
 }
 
 // Deletes every decision not kept (ops::delete_backup). One failure does not
@@ -88,6 +111,7 @@ std::vector<RetentionDecision> delete_older_than(const std::string& name, const 
     decisions.back().keep = true;
     decisions.back().reasons.push_back("newest");
   }
+  keep_bases(decisions);
   carry_out(ctx, decisions, options.dry_run);
   if (!options.dry_run) ops::sync_if_auto(ctx);
   return ev.done(std::move(decisions));
@@ -114,6 +138,7 @@ std::vector<RetentionDecision> rotate_backups(const std::string& name, const Ret
     decisions[i].keep = !reasons[i].empty();
     decisions[i].reasons = std::move(reasons[i]);
   }
+  keep_bases(decisions);
   carry_out(ctx, decisions, options.dry_run);
   if (!options.dry_run) ops::sync_if_auto(ctx);
   return ev.done(std::move(decisions));

@@ -230,6 +230,83 @@ class Chains(BakthatTestCase):
         self.assertIn(rows[1]["stored_filename"], r.errtext)
         self.assertFalse(os.path.exists(os.path.join(out, "tree")))
 
+    def chain(self, levels):
+        """`levels` incremental backups of the tree (level 0 first), the tree
+        changing between them; their rows, oldest first."""
+        for step in range(levels):
+            if step:
+                evolve(self.src, step)
+            self.ok("backup", self.src, "--incremental")
+        return sorted(json.loads(self.ok("show", "--json").text), key=lambda r: r["backup_date"])
+
+    def test_delete_refuses_a_level_another_is_built_on(self):
+        rows = self.chain(2)
+        r = self.fails("delete", rows[0]["stored_filename"])
+        self.assertIn("is built on it", r.errtext)
+        self.assertIn(rows[1]["stored_filename"], r.errtext)
+        self.assertEqual(len(self.store_objects()), 2)
+        self.ok("delete", rows[1]["stored_filename"])
+        self.ok("delete", rows[0]["stored_filename"])
+        self.assertEqual(self.store_objects(), [])
+
+    def test_retention_keeps_the_bases_of_a_kept_level_and_deletes_unkept_chains_whole(self):
+        old = self.chain(3)  # a first chain
+        self.ok("backup", self.src)  # a plain backup between: the next chain is a new one
+        evolve(self.src, 3)
+        self.ok("backup", self.src, "--incremental")
+        evolve(self.src, 4)
+        self.ok("backup", self.src, "--incremental")
+        rows = sorted(json.loads(self.ok("show", "--json").text), key=lambda r: r["backup_date"])
+        self.assertEqual([r["metadata"].get("level") for r in rows], [0, 1, 2, None, 0, 1])
+        # Only the newest within the interval: its level 0 stays, said why.
+        cut = "%ds" % max(1, int(time.time()) - rows[-1]["backup_date"])
+        r = self.ok("delete_older_than", "tree", cut, "--dry-run")
+        [kept] = [l for l in r.text.splitlines() if l.startswith("keep   " + rows[4]["stored_filename"])]
+        self.assertIn("base of %s (incremental level 1)" % rows[5]["stored_filename"], kept)
+        for row in rows[:4]:
+            self.assertIn("would delete " + row["stored_filename"], r.text)
+        self.ok("delete_older_than", "tree", cut)
+        left = sorted(self.store_objects())
+        self.assertEqual(left, sorted(r["stored_filename"] for r in rows[4:]))
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", "tree", "-o", out)
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
+        del old
+
+    def test_verify_checks_the_whole_chain_and_names_a_missing_level(self):
+        rows = self.chain(3)
+        r = self.ok("verify", "tree")
+        for row in rows:
+            self.assertIn("Verifying " + row["stored_filename"], r.errtext)
+        os.unlink(os.path.join(self.store_dir(), rows[1]["stored_filename"]))
+        r = self.fails("verify", "tree")
+        self.assertIn("level 1", r.errtext)
+        self.assertIn("levels 0-0 restore", r.errtext)
+
+    def test_kill_9_during_a_level_leaves_the_chain_usable(self):
+        self.chain(2)
+        big = os.path.join(self.src, "big.bin")
+        with open(big, "wb") as f:
+            for _ in range(64):
+                f.write(os.urandom(1 << 20))
+        proc = subprocess.Popen([self.bin(), "backup", self.src, "--incremental"], cwd=self.work, env=self.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        if proc.poll() is not None:
+            self.skipTest("the backup ended before it could be killed")
+        proc.kill()
+        proc.wait()
+        levels = len(json.loads(self.ok("show", "--json").text))
+        r = self.ok("backup", self.src, "--incremental")
+        self.assertIn("Incremental level %d" % levels, r.errtext)
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", "tree", "-o", out)
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
+
+    def bin(self):
+        from harness import BIN
+        return BIN
+
     def test_restore_does_not_overwrite_without_force(self):
         self.ok("backup", self.src, "--incremental")
         evolve(self.src, 1)
