@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bakthat/archive_entry.hpp"
 #include "bakthat/cancel.hpp"
 #include "bakthat/catalog.hpp"
 #include "bakthat/config.hpp"
@@ -127,6 +128,19 @@ struct RestoreOptions : Options {
   bool to_stdout = false;  // write the (single file or stream) content to `out`
   Sink* out = nullptr;     // with to_stdout
   bool wait = false;       // archive tiers: wait until the retrieval is done
+  // Only part of a tar backup: the entries whose path is one of `paths` or
+  // lies under one (a leading "./" or "/" and a trailing "/" aside), that
+  // match an `include` pattern when there are any and no `exclude` pattern,
+  // with the directories above them, and for a hard link the entry that
+  // holds its data. Patterns are shell globs (fnmatch) matched against the
+  // whole path, or, without a '/', against each of its components. With an
+  // index (docs/formats.md §13), only their bytes are fetched from an
+  // unencrypted backup; the rules of a full restore (staging, no
+  // overwrite without force, nothing outside the target) hold.
+  std::vector<std::string> paths, include, exclude;
+  // Writes the tar backup (or the part selected) as a tar stream to `out`
+  // instead of extracting it.
+  bool as_tar = false;
 };
 
 enum class RestoreState { Restored, RetrievalStarted, RetrievalInProgress };
@@ -140,6 +154,12 @@ struct RestoreResult {
 // Restores the latest backup whose filename or stored name starts with name
 // (an exact stored name picks that version).
 RestoreResult restore(const std::string& name, const RestoreOptions& options);
+
+// The entries of the latest tar backup matching name, in archive order,
+// read from its index (a small object beside the backup's rows) when it
+// has one, else from the whole archive. Throws Corrupt for an index that
+// does not match its catalog row.
+std::vector<ArchiveEntry> list_entries(const std::string& name, const Options& options);
 
 // Restores an archive file that is not in the catalog (downloaded by hand).
 RestoreResult restore_file(const std::string& file, const RestoreOptions& options);

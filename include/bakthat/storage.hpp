@@ -57,6 +57,10 @@ class Storage {
                                                std::optional<std::uint64_t> size_hint) = 0;
   // Opens `name` for reading from its first byte. Throws NotFound.
   virtual std::unique_ptr<Source> open(const std::string& name) = 0;
+  // Opens bytes [offset, offset + length) of `name` (cut at the object's
+  // end): a ranged GET, a pread. Throws NotFound. The default reads from
+  // the first byte and passes over `offset` bytes.
+  virtual std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length);
   // Removes `name`. Throws NotFound when it does not exist.
   virtual void remove(const std::string& name) = 0;
   // Removes every one of `names`; a name that does not exist is no failure

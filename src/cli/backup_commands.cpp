@@ -192,6 +192,11 @@ class RestoreCommand : public Command {
   void declare(CLI::App& sub) override {
     sub.add_option("name", name_, "the backup: its name, the start of it, or a stored name (required unless "
                                    "--from-file)");
+    sub.add_option("paths", paths_, "only these paths of a tar backup (and what is under them)");
+    sub.add_option("--include", include_, "only entries matching this shell pattern (repeatable)");
+    sub.add_option("--exclude", exclude_, "not the entries matching this shell pattern (repeatable)");
+    sub.add_option("--tar", tar_, "- : write the backup (or the paths selected) as a tar stream to standard "
+                                   "output instead of extracting it");
     sub.add_option("-o,--output", output_, "directory to restore into (default: .)");
     sub.add_flag("--force", force_, "replace existing files (files the backup does not hold stay)");
     sub.add_flag("--stdout", to_stdout_, "write a single-file or stream backup to standard output");
@@ -211,8 +216,17 @@ class RestoreCommand : public Command {
     o.identity_files = identities_;
     o.ask_password = Context::restore_password_prompt(prompt_);
     if (!password_file_.empty()) o.password = read_password_file(password_file_);
+    o.paths = paths_;
+    o.include = include_;
+    o.exclude = exclude_;
     StdoutSink out;
     if (to_stdout_) o.out = &out;
+    if (!tar_.empty()) {
+      if (tar_ != "-") throw Error(ErrorKind::Usage, "--tar writes to standard output: give --tar - (and redirect it)");
+      if (to_stdout_ || !from_file_.empty()) throw Error(ErrorKind::Usage, "--tar goes with neither --stdout nor --from-file");
+      o.as_tar = true;
+      o.out = &out;
+    }
     RestoreResult r;
     if (!from_file_.empty()) {
       r = restore_file(from_file_, o);
@@ -220,7 +234,7 @@ class RestoreCommand : public Command {
       if (name_.empty()) throw Error(ErrorKind::Usage, "restore needs a NAME (or --from-file FILE)");
       r = restore(name_, o);
     }
-    if (r.state == RestoreState::Restored && !to_stdout_ && !context.globals.quiet) {
+    if (r.state == RestoreState::Restored && !to_stdout_ && tar_.empty() && !context.globals.quiet) {
       std::error_code ec;
       std::string into = std::filesystem::absolute(output_.empty() ? "." : output_, ec).lexically_normal().string();
       std::string what;
@@ -238,8 +252,8 @@ class RestoreCommand : public Command {
   }
 
  private:
-  std::string name_, output_, from_file_, prompt_ = "yes", password_file_;
-  std::vector<std::string> identities_;
+  std::string name_, output_, from_file_, prompt_ = "yes", password_file_, tar_;
+  std::vector<std::string> identities_, paths_, include_, exclude_;
   bool force_ = false, to_stdout_ = false, wait_ = false;
 };
 
@@ -271,12 +285,45 @@ class VerifyCommand : public Command {
   bool json_ = false;
 };
 
+class ListCommand : public Command {
+ public:
+  ListCommand() : Command("list", "list the files in the latest backup matching NAME (as tar -tv)") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_option("name", name_, "the backup: its name, the start of it, or a stored name")->required();
+    declare_identities(sub, identities_);
+    declare_password_file(sub, password_file_);
+    declare_prompt(sub, prompt_);
+    sub.add_flag("--json", json_, "JSON: path, type, size, mode, mtime, uid, gid, user, group, link of each");
+  }
+
+  int run(Context& context) override {
+    Options o = context.base_options();
+    o.identity_files = identities_;
+    o.ask_password = Context::restore_password_prompt(prompt_);
+    if (!password_file_.empty()) o.password = read_password_file(password_file_);
+    auto entries = list_entries(name_, o);
+    if (json_) {
+      std::printf("%s\n", nlohmann::json(entries).dump(2).c_str());
+      return 0;
+    }
+    for (const auto& e : entries) std::printf("%s\n", listing_line(e).c_str());
+    return 0;
+  }
+
+ private:
+  std::string name_, password_file_, prompt_ = "yes";
+  std::vector<std::string> identities_;
+  bool json_ = false;
+};
+
 }  // namespace
 
 void add_backup_commands(std::vector<std::unique_ptr<Command>>& out) {
   out.push_back(std::make_unique<BackupCommand>());
   out.push_back(std::make_unique<RestoreCommand>());
   out.push_back(std::make_unique<VerifyCommand>());
+  out.push_back(std::make_unique<ListCommand>());
 }
 
 }  // namespace bakthat::cli

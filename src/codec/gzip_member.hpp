@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -88,6 +89,35 @@ std::size_t stored_bound(std::size_t n);
 // If `head` (at least kHeaderSize bytes) starts a member carrying the BT
 // subfield with a plausible size, that total member size.
 std::optional<std::size_t> tagged_member_size(Bytes head);
+
+// Where one member starts in the compressed and in the uncompressed stream.
+struct MemberStart {
+  std::uint64_t compressed = 0;
+  std::uint64_t uncompressed = 0;
+};
+
+// Follows a stream of tagged members as it passes, without inflating it,
+// and reports each whole member's start: the map that lets a reader inflate
+// only the members holding a range of the uncompressed stream. At the first
+// member without the size field it stops following (tagged() turns false).
+class MemberScanner {
+ public:
+  explicit MemberScanner(std::function<void(const MemberStart&)> on_member) : on_member_(std::move(on_member)) {}
+  void feed(Bytes data);
+  bool tagged() const { return tagged_; }
+  // Totals of the whole members seen so far.
+  std::uint64_t compressed() const { return start_.compressed; }
+  std::uint64_t uncompressed() const { return start_.uncompressed; }
+
+ private:
+  std::function<void(const MemberStart&)> on_member_;
+  bool tagged_ = true;
+  MemberStart start_;           // of the member being passed
+  std::uint8_t header_[kHeaderSize];
+  std::uint8_t isize_[4];
+  std::size_t seen_ = 0;        // bytes of the current member passed
+  std::size_t member_size_ = 0; // 0 until its header is read
+};
 
 // Inflates whole tagged members. Holds per-thread decoder state: one
 // instance per worker thread.

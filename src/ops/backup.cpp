@@ -19,6 +19,7 @@
 #include "archive/archive.hpp"
 #include "crypto/crypto.hpp"
 #include "events/scope.hpp"
+#include "ops/backup_index.hpp"
 #include "ops/context.hpp"
 #include "ops/incremental.hpp"
 #include "ops/names.hpp"
@@ -180,17 +181,36 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   // "Uploading" is for what leaves the machine.
   const bool remote = ctx.destination() != "local";
   rep.message((remote ? "Uploading to " : "Writing to ") + store.location() + "...");
+  // A tar archive's index follows its streams as they pass (docs/formats.md §13).
+  std::unique_ptr<ops::IndexWriter> index;
+  if (plan.layout == Layout::Tar && !plan.store_as_is) {
+    index = ops::open_index_writer(ctx, stored, plan.codec, enc.options);
+    if (index) head = &index->compressed_tap(*head);
+  }
   std::unique_ptr<Sink> compressor;
   if (!plan.store_as_is) {
     int threads = ctx.profile().threads;
     compressor = codec::make_compressor(*head, {plan.codec, ctx.profile().compression_level, threads});
     head = compressor.get();
   }
+  if (index) head = &index->tar_tap(*head);
   rep.progress_start(remote ? "Uploading" : "Writing", 0);
   ops::ProgressSink progress(*head, rep, ctx.cancel(), std::move(total));
   nlohmann::json extra = produce(progress);
   rep.progress_end();
 
+  if (index) {
+    // The backup is complete: an index that cannot be stored only costs
+    // list and partial restore a whole read.
+    try {
+      index->finish();
+      r.metadata["index_sha256"] = index->sha256();
+      r.metadata["index_size"] = index->size();
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted) throw;
+      rep.warning(std::string("the backup's index was not stored: ") + e.what());
+    }
+  }
   r.last_updated = std::time(nullptr);
   r.size = static_cast<std::int64_t>(hashed.size());
   r.metadata["sha256"] = hashed.sha256();
@@ -208,6 +228,7 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
     // and its row entry with it (its note goes with `pending`).
     try { store.remove(stored); } catch (...) {}
     ops::drop_entry(ctx, row_entry);
+    ops::remove_index(ctx, stored);
     throw;
   }
   pending.entry.clear();  // the row stands for it now

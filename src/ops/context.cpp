@@ -26,6 +26,7 @@ Context::Context(const Options& options)
     storage_ = options.storage;
     rows_ = storage::make_row_storage(storage_);
     rows_opened_ = true;
+    indexes_opened_ = true;  // a store of the caller's own keeps no indexes
     destination_ = storage_->kind();
     lookup_hashes_ = {util::sha512_hex(util::as_bytes(storage_->location()))};
     return;
@@ -140,6 +141,14 @@ Storage* Context::rows() {
     rows_opened_ = true;
   }
   return rows_.get();
+}
+
+Storage* Context::indexes() {
+  if (!indexes_opened_) {
+    indexes_ = storage::make_index_storage(profile_, destination_);
+    indexes_opened_ = true;
+  }
+  return indexes_.get();
 }
 
 std::string host_name() {

@@ -48,6 +48,9 @@ class Context {
   // The destination's row folder (storage::make_row_storage), opened on
   // first use; nullptr when the destination keeps no rows.
   Storage* rows();
+  // The destination's index folder (storage::make_index_storage), opened
+  // on first use; nullptr where rows() is.
+  Storage* indexes();
   // matches(name) for a command that deletes: NAME that is only the prefix
   // of more than one backup name is refused (Usage, naming them), as restic
   // refuses an ambiguous ID prefix; none at all is no_match(name).
@@ -70,6 +73,8 @@ class Context {
   std::shared_ptr<Storage> storage_;  // Options::storage, or made on first use
   std::unique_ptr<Storage> rows_;
   bool rows_opened_ = false;
+  std::unique_ptr<Storage> indexes_;
+  bool indexes_opened_ = false;
 };
 
 // The machine's host name: the catalog's "client" and the sync server's

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "ops/backup_index.hpp"
 #include "ops/context.hpp"
 #include "ops/names.hpp"
 #include "storage/factory.hpp"
@@ -224,6 +225,7 @@ void delete_backup(Context& ctx, BackupRecord& record) {
   if (present) {
     try {
       store.remove(record.stored_filename);
+      remove_index(ctx, record.stored_filename);
       return;
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Interrupted) throw;
@@ -233,6 +235,7 @@ void delete_backup(Context& ctx, BackupRecord& record) {
                                                            : "it stays in the store)"));
     }
   }
+  remove_index(ctx, record.stored_filename);
   ctx.reporter().warning(record.stored_filename + " was already gone from the store");
 }
 

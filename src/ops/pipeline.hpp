@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <string>
 
@@ -100,6 +101,58 @@ class CancellableSource : public Source {
  private:
   Source& in_;
   const CancelToken* cancel_;
+};
+
+// Passes bytes on after showing them to `observe` (an index following the
+// stream it is built from).
+class TapSink : public Sink {
+ public:
+  TapSink(Sink& next, std::function<void(Bytes)> observe) : next_(next), observe_(std::move(observe)) {}
+  void write(Bytes data) override {
+    observe_(data);
+    next_.write(data);
+  }
+  void finish() override { next_.finish(); }
+
+ private:
+  Sink& next_;
+  std::function<void(Bytes)> observe_;
+};
+
+class TapSource : public Source {
+ public:
+  TapSource(Source& in, std::function<void(Bytes)> observe) : in_(in), observe_(std::move(observe)) {}
+  std::size_t read(MutableBytes out) override {
+    std::size_t n = in_.read(out);
+    observe_(Bytes(out.data(), n));
+    return n;
+  }
+
+ private:
+  Source& in_;
+  std::function<void(Bytes)> observe_;
+};
+
+// The bytes of a string, as a Source.
+class StringSource : public Source {
+ public:
+  explicit StringSource(std::string data) : data_(std::move(data)) {}
+  std::size_t read(MutableBytes out) override;
+
+ private:
+  std::string data_;
+  std::size_t pos_ = 0;
+};
+
+// Collects what is written into a string.
+class StringSink : public Sink {
+ public:
+  void write(Bytes data) override { data_.append(reinterpret_cast<const char*>(data.data()), data.size()); }
+  void finish() override {}
+  std::string& data() { return data_; }
+
+ private:
+  std::string data_;
 };
 
 // Writes everything from `in` into `out` (without finishing out).

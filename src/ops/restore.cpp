@@ -20,6 +20,7 @@
 #include "ops/incremental.hpp"
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
+#include "ops/restore_selection.hpp"
 #include "storage/local/local_storage.hpp"
 #include "util/peek_source.hpp"
 
@@ -170,15 +171,11 @@ RestoreResult deliver(Source& stored, const ops::NameInfo& info, const std::stri
   return result;
 }
 
-// The record `name` picks, how its bytes are wrapped, and how to decrypt
-// them (asking for the password now, before any download).
-struct Located {
-  BackupRecord record;
-  ops::NameInfo info;
-  std::optional<crypto::DecryptOptions> decrypt;
-};
+}  // namespace
 
-Located locate(ops::Context& ctx, const std::string& name, const Options& options, bool one_file = false) {
+namespace ops {
+
+Located locate(ops::Context& ctx, const std::string& name, const Options& options, bool one_file) {
   // Only this profile's store holds the object, so only its rows match.
   auto rec = ctx.latest(name);
   if (!rec) throw ctx.no_match(name);
@@ -201,6 +198,13 @@ Located locate(ops::Context& ctx, const std::string& name, const Options& option
   }
   return l;
 }
+
+}  // namespace ops
+
+namespace {
+
+using ops::Located;
+using ops::locate;
 
 // One level of an incremental chain as its tar stream: downloaded (counted
 // on the chain's one progress display from `already`), hash-checked,
@@ -327,6 +331,13 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
     sleep_unless_cancelled(ctx.cancel(), std::chrono::seconds(std::min(60, 2 << std::min(round, 5))));
   }
 
+  if (ops::selects_part(options) || options.as_tar) {
+    if (options.as_tar) return ev.done(ops::restore_selection(ctx, found, options, ""));
+    TargetDir target(options);
+    RestoreResult part = ops::restore_selection(ctx, found, options, target.path());
+    target.keep();
+    return ev.done(std::move(part));
+  }
   // "Downloading" is for what comes over the network, as backup's "Uploading".
   const bool remote = ctx.destination() != "local";
   rep.message((remote ? "Downloading from " : "Reading from ") + store.location() + "...");

@@ -29,12 +29,16 @@ bool is_reserved(const std::string& name) { return name.starts_with(kReservedPre
 
 namespace {
 
-std::string row_folder(const std::string& destination) { return std::string(kReservedPrefix) + "rows/" + destination + "/"; }
+// A reserved folder of a destination: .bakthat/<what>/<destination>/.
+std::string reserved_folder(const std::string& what, const std::string& destination) {
+  return std::string(kReservedPrefix) + what + "/" + destination + "/";
+}
 
-}  // namespace
-
-std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::string& destination) {
-  const std::string folder = row_folder(destination);
+// The reserved folder `what` (rows, index) of the profile's destination, kept
+// as make_row_storage says.
+std::unique_ptr<Storage> reserved_storage(const Profile& profile, const std::string& destination,
+                                          const std::string& what) {
+  const std::string folder = reserved_folder(what, destination);
   if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path + "/" + folder);
   if (destination == "swift") return std::make_unique<PrefixedStorage>(swift::make_swift_storage(profile), folder);
   if (destination == "glacier" && !profile.glacier_vault.empty() && profile.s3_bucket.empty()) return nullptr;
@@ -43,9 +47,19 @@ std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::str
   throw Error(ErrorKind::Usage, "unknown destination '" + destination + "' (choose local, s3, glacier or swift)");
 }
 
+}  // namespace
+
+std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::string& destination) {
+  return reserved_storage(profile, destination, "rows");
+}
+
+std::unique_ptr<Storage> make_index_storage(const Profile& profile, const std::string& destination) {
+  return reserved_storage(profile, destination, "index");
+}
+
 std::unique_ptr<Storage> make_row_storage(const std::shared_ptr<Storage>& store) {
   if (store->kind() == "glacier") return nullptr;
-  const std::string folder = row_folder(store->kind());
+  const std::string folder = reserved_folder("rows", store->kind());
   // A directory store's names are file names: its rows are a directory of their own.
   if (auto* local = dynamic_cast<LocalStorage*>(store.get())) return std::make_unique<LocalStorage>(local->location() + "/" + folder);
   return std::make_unique<PrefixedStorage>(store, folder);

@@ -41,6 +41,11 @@ std::unique_ptr<Storage> make_row_storage(const Profile& profile, const std::str
 // objects in an archive class are not readable without a retrieval.
 std::unique_ptr<Storage> make_row_storage(const std::shared_ptr<Storage>& store);
 
+// Where the destination keeps its backups' indexes (docs/formats.md §13):
+// .bakthat/index/<destination>/, beside the rows and as they are kept;
+// nullptr where there are no rows.
+std::unique_ptr<Storage> make_index_storage(const Profile& profile, const std::string& destination);
+
 // The catalog's backend_hash for this profile and destination, new rows are
 // written with: hex SHA-512 of the access key the store is reached with
 // (s3, glacier: the signing key, from the profile, the environment or

@@ -22,6 +22,9 @@ class PrefixedStorage : public Storage {
     return inner_->create(prefix_ + name, size_hint);
   }
   std::unique_ptr<Source> open(const std::string& name) override { return inner_->open(prefix_ + name); }
+  std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) override {
+    return inner_->open_range(prefix_ + name, offset, length);
+  }
   void remove(const std::string& name) override { inner_->remove(prefix_ + name); }
   void remove_many(const std::vector<std::string>& names) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;

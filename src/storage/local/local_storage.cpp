@@ -131,10 +131,19 @@ class FileSource : public Source {
   }
   ~FileSource() override { ::close(fd_); }
 
+  // Only bytes [offset, offset + length), read with pread.
+  FileSource(const std::string& path, std::uint64_t offset, std::uint64_t length) : FileSource(path) {
+    offset_ = offset;
+    left_ = length;
+  }
+
   std::size_t read(MutableBytes out) override {
+    if (left_ < out.size()) out = out.first(static_cast<std::size_t>(left_));
+    if (out.empty()) return 0;
     for (;;) {
-      ssize_t n = ::read(fd_, out.data(), out.size());
+      ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset_));
       if (n >= 0) {
+        left_ -= static_cast<std::uint64_t>(n);
         offset_ += static_cast<std::uint64_t>(n);
         cache_->read(offset_);
         return static_cast<std::size_t>(n);
@@ -147,6 +156,7 @@ class FileSource : public Source {
   std::string path_;
   int fd_ = -1;
   std::uint64_t offset_ = 0;
+  std::uint64_t left_ = UINT64_MAX;
   std::optional<util::DropBehind> cache_;  // set once fd_ is open
 };
 
@@ -225,10 +235,12 @@ std::unique_ptr<ObjectWriter> LocalStorage::create(const std::string& name,
   return std::make_unique<FileWriter>(root_, name, final_path, reserve);
 }
 
-std::unique_ptr<Source> LocalStorage::open(const std::string& name) {
+std::unique_ptr<Source> LocalStorage::open(const std::string& name) { return open_range(name, 0, UINT64_MAX); }
+
+std::unique_ptr<Source> LocalStorage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {
   std::string path = path_of(name);
   try {
-    return std::make_unique<FileSource>(path);
+    return std::make_unique<FileSource>(path, offset, length);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound)
       throw Error(ErrorKind::NotFound, "local: no object named " + name + " in " + root_);

@@ -23,6 +23,7 @@ class LocalStorage : public Storage {
   std::unique_ptr<ObjectWriter> create(const std::string& name,
                                        std::optional<std::uint64_t> size_hint) override;
   std::unique_ptr<Source> open(const std::string& name) override;
+  std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) override;
   void remove(const std::string& name) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   std::optional<ObjectInfo> stat(const std::string& name) override;

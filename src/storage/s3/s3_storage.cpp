@@ -347,6 +347,25 @@ std::unique_ptr<Source> S3Storage::open(const std::string& name) {
       std::move(first));
 }
 
+std::unique_ptr<Source> S3Storage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {
+  auto info = stat(name);
+  if (!info) throw Error(ErrorKind::NotFound, "S3: no object '" + name + "' in bucket '" + client_.bucket() + "'");
+  Client& client = client_;
+  auto fetch = [&client, name, offset](std::uint64_t first, std::uint64_t last, const std::function<void(Bytes)>& on_body,
+                                       const std::atomic<bool>& cancel) {
+    S3Request r;
+    r.key = name;
+    r.headers = {{"range", "bytes=" + std::to_string(offset + first) + "-" + std::to_string(offset + last)}};
+    r.cancel = &cancel;
+    r.on_body = on_body;
+    client.send_once(r);
+  };
+  const std::uint64_t size = offset >= info->size ? 0 : std::min(length, info->size - offset);
+  return std::make_unique<transfer::RangedReader>(fetch, client_.config().retry, "S3: '" + name + "'", size,
+                                                  settings_.read_chunk, std::min(settings_.threads, 4),
+                                                  /*wait_first=*/true);
+}
+
 void S3Storage::remove(const std::string& name) {
   if (!stat(name))
     throw Error(ErrorKind::NotFound, "S3: no object '" + name + "' in bucket '" + client_.bucket() + "'");

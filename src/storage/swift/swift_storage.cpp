@@ -192,21 +192,25 @@ std::unique_ptr<ObjectWriter> SwiftStorage::create(const std::string& name,
 }
 
 std::unique_ptr<Source> SwiftStorage::open(const std::string& name) {
+  return open_range(name, 0, UINT64_MAX);
+}
+
+std::unique_ptr<Source> SwiftStorage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {
   auto info = stat(name);
   if (!info) not_found(name);
   Client& client = client_;
-  auto fetch = [&client, container = settings_.container, name](std::uint64_t first, std::uint64_t last,
+  auto fetch = [&client, container = settings_.container, name, offset](std::uint64_t first, std::uint64_t last,
                                                                const std::function<void(Bytes)>& on_body,
                                                                const std::atomic<bool>& cancel) {
     SwiftRequest r;
     r.container = container;
     r.object = name;
-    r.headers = {{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}};
+    r.headers = {{"Range", "bytes=" + std::to_string(offset + first) + "-" + std::to_string(offset + last)}};
     r.cancel = &cancel;
     r.on_body = on_body;
     client.send_once(r);
   };
-  return std::make_unique<transfer::RangedReader>(fetch, client_.policy(), "Swift: '" + name + "'", info->size,
+  return std::make_unique<transfer::RangedReader>(fetch, client_.policy(), "Swift: '" + name + "'", offset >= info->size ? 0 : std::min(length, info->size - offset),
                                                   settings_.read_chunk, std::min(settings_.threads, 4),
                                                   /*wait_first=*/false);
 }

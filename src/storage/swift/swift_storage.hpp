@@ -38,6 +38,7 @@ class SwiftStorage : public Storage {
   std::unique_ptr<ObjectWriter> create(const std::string& name,
                                        std::optional<std::uint64_t> size_hint) override;
   std::unique_ptr<Source> open(const std::string& name) override;
+  std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) override;
   void remove(const std::string& name) override;
   // remove() of several names at once: each is a HEAD and a DELETE.
   void remove_many(const std::vector<std::string>& names) override;

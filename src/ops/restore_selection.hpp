@@ -1,0 +1,41 @@
+// Restoring part of a tar backup, listing it, and writing it as a tar
+// stream, by its index (backup_index.hpp) and ranged reads of its object.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "bakthat/bakthat.hpp"
+#include "crypto/crypto.hpp"
+#include "ops/backup_index.hpp"
+#include "ops/context.hpp"
+#include "ops/names.hpp"
+
+namespace bakthat::ops {
+
+// The record `name` picks, how its bytes are wrapped, and how to decrypt
+// them (asking for the password now, before any download). `one_file`:
+// refuse a backup of several files (restore --stdout).
+struct Located {
+  BackupRecord record;
+  NameInfo info;
+  std::optional<crypto::DecryptOptions> decrypt;
+};
+Located locate(Context& ctx, const std::string& name, const Options& options, bool one_file = false);
+
+// The index of a located tar backup: its stored index, checked against the
+// row's index_sha256 before a byte of it is used (Corrupt when it differs),
+// or, for a backup without one, made by reading the whole archive.
+BackupIndex load_index(Context& ctx, const Located& found);
+
+// Whether RestoreOptions select part of a backup (paths, include, exclude).
+bool selects_part(const RestoreOptions& options);
+
+// Restores the entries `options` select into target_dir (which exists), or,
+// with as_tar, writes them as a tar stream to options.out, fetching only
+// their bytes where the backup allows (an unencrypted gzip or plain tar
+// with an index).
+RestoreResult restore_selection(Context& ctx, const Located& found, const RestoreOptions& options,
+                                const std::string& target_dir);
+
+}  // namespace bakthat::ops
