@@ -131,19 +131,10 @@ class FileSource : public Source {
   }
   ~FileSource() override { ::close(fd_); }
 
-  // Only bytes [offset, offset + length), read with pread.
-  FileSource(const std::string& path, std::uint64_t offset, std::uint64_t length) : FileSource(path) {
-    offset_ = offset;
-    left_ = length;
-  }
-
   std::size_t read(MutableBytes out) override {
-    if (left_ < out.size()) out = out.first(static_cast<std::size_t>(left_));
-    if (out.empty()) return 0;
     for (;;) {
-      ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset_));
+      ssize_t n = ::read(fd_, out.data(), out.size());
       if (n >= 0) {
-        left_ -= static_cast<std::uint64_t>(n);
         offset_ += static_cast<std::uint64_t>(n);
         cache_->read(offset_);
         return static_cast<std::size_t>(n);
@@ -156,8 +147,41 @@ class FileSource : public Source {
   std::string path_;
   int fd_ = -1;
   std::uint64_t offset_ = 0;
-  std::uint64_t left_ = UINT64_MAX;
   std::optional<util::DropBehind> cache_;  // set once fd_ is open
+};
+
+// Bytes [offset, offset + length) of a file, by pread: a partial restore
+// reads a few members out of a large archive.
+class FileRangeSource : public Source {
+ public:
+  FileRangeSource(const std::string& path, std::uint64_t offset, std::uint64_t length)
+      : path_(path), offset_(offset), left_(length) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      if (errno == ENOENT) throw Error(ErrorKind::NotFound, "no such file: " + path);
+      throw io_error("cannot open", path);
+    }
+  }
+  ~FileRangeSource() override { ::close(fd_); }
+
+  std::size_t read(MutableBytes out) override {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left_, out.size()));
+    if (want == 0) return 0;
+    for (;;) {
+      ssize_t n = ::pread(fd_, out.data(), want, static_cast<off_t>(offset_));
+      if (n >= 0) {
+        offset_ += static_cast<std::uint64_t>(n);
+        left_ -= static_cast<std::uint64_t>(n);
+        return static_cast<std::size_t>(n);
+      }
+      if (errno != EINTR) throw io_error("cannot read", path_);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t offset_, left_;
 };
 
 bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
@@ -235,12 +259,21 @@ std::unique_ptr<ObjectWriter> LocalStorage::create(const std::string& name,
   return std::make_unique<FileWriter>(root_, name, final_path, reserve);
 }
 
-std::unique_ptr<Source> LocalStorage::open(const std::string& name) { return open_range(name, 0, UINT64_MAX); }
+std::unique_ptr<Source> LocalStorage::open(const std::string& name) {
+  std::string path = path_of(name);
+  try {
+    return std::make_unique<FileSource>(path);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::NotFound)
+      throw Error(ErrorKind::NotFound, "local: no object named " + name + " in " + root_);
+    throw;
+  }
+}
 
 std::unique_ptr<Source> LocalStorage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {
   std::string path = path_of(name);
   try {
-    return std::make_unique<FileSource>(path, offset, length);
+    return std::make_unique<FileRangeSource>(path, offset, length);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound)
       throw Error(ErrorKind::NotFound, "local: no object named " + name + " in " + root_);
