@@ -1,5 +1,8 @@
 // The storage interface every destination implements (local, s3, glacier,
-// swift), and that wrappers (retries, progress) decorate.
+// swift, and memory for tests). A Storage may wrap another: the folder of
+// a destination that holds its catalog rows is one (PrefixedStorage). A
+// network destination retries each request it sends, not whole operations
+// on the Storage (src/net: retry::run around one attempt).
 //
 // Objects are flat names inside one container (a directory, bucket, vault).
 // An object becomes visible under its name only when its writer's finish()

@@ -1,5 +1,6 @@
-// Builds the Storage for a destination name from a profile, wrapped in the
-// retry layer where the destination talks to a network.
+// Builds the Storage for a destination name from a profile. A network
+// destination (s3, glacier, swift) retries each of its requests under the
+// profile's retry policy (retry_time; net/retry.hpp, net/send.hpp).
 #pragma once
 
 #include <memory>

@@ -2,6 +2,7 @@
 
 #include "bakthat/errors.hpp"
 #include "crypto/primitives.hpp"
+#include "net/send.hpp"
 #include "util/bytes.hpp"
 #include "util/json_depth.hpp"
 
@@ -31,21 +32,17 @@ json SyncClient::post(const std::string& resource, const std::string& body) {
   req.body = util::as_bytes(body);
   req.send_body = true;
   const std::string where = "sync server " + settings_.url + ": POST /" + resource;
-  net::Response resp = retry::run(policy_, [&] {
-    net::Response r = http_.perform(req);
+  auto judge = [&](const net::Response& r) -> retry::Failure {
     const std::string tag = " (" + std::to_string(r.status) + ")";
     if (r.status >= 500 || r.status == 429 || r.status == 408)
-      throw retry::TransientError(where + " failed, server busy or failing" + tag);
-    return r;
-  });
-  const std::string tag = " (" + std::to_string(resp.status) + ")";
-  if (resp.status == 401 || resp.status == 403)
-    throw Error(ErrorKind::Auth, "sync server " + settings_.url + " refused username '" + settings_.username +
-                                     "' and its password" + tag);
-  if (resp.status < 200 || resp.status > 299) {
-    std::string detail = net::error_gist(resp.body);
-    throw Error(ErrorKind::Storage, where + " failed" + (detail.empty() ? "" : ": " + detail) + tag);
-  }
+      return {ErrorKind::Storage, where + " failed, server busy or failing" + tag, true};
+    if (r.status == 401 || r.status == 403)
+      return {ErrorKind::Auth, "sync server " + settings_.url + " refused username '" + settings_.username +
+                                   "' and its password" + tag, false};
+    std::string detail = net::error_gist(r.body);
+    return {ErrorKind::Storage, where + " failed" + (detail.empty() ? "" : ": " + detail) + tag, false};
+  };
+  net::Response resp = retry::run(policy_, [&] { return net::accept_or_raise(http_.perform(req), {}, judge); });
   json reply = json::parse(resp.body, nullptr, false);
   if (reply.is_discarded() || !reply.is_object())
     throw Error(ErrorKind::Corrupt, where + ": the reply is not a JSON object");

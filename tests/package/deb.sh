@@ -77,6 +77,9 @@ library)
   for f in usr/include/bakthat/bakthat.hpp usr/lib/libbakthat.a usr/lib/cmake/bakthat/bakthatConfig.cmake; do
     [[ -f $root/$f ]] || fail "no $f"
   done
+  # Stripped of debug information (CPACK_STRIP_FILES), its symbols kept for linking.
+  ! objdump -h "$root/usr/lib/libbakthat.a" | grep -q '\.debug_' || fail "libbakthat.a carries debug information"
+  nm "$root/usr/lib/libbakthat.a" 2>/dev/null | grep -q ' T .*bakthat.*backup' || fail "libbakthat.a has no symbols"
   same "bakthat.pc's version" \
        "$(PKG_CONFIG_PATH=$root/usr/lib/pkgconfig pkg-config --modversion bakthat)" "$version"
   grep -q "set(PACKAGE_VERSION \"$version\")" "$root/usr/lib/cmake/bakthat/bakthatConfigVersion.cmake" ||

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "net/send.hpp"
 #include "storage/glacier/tree_hash.hpp"
 #include "util/bytes.hpp"
 
@@ -164,10 +165,11 @@ Client::Client(ClientConfig config)
       pool_(net::default_options("Glacier", config_.retry.cancel)) {}
 
 net::Response Client::send_once(const GlacierRequest& r) {
-  net::Response resp = pool_.perform(build_request(config_, endpoint_, r, s3::amz_date(now_seconds())));
-  if (resp.status >= 200 && resp.status < 300) return resp;
-  if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
-  classify_failure(resp.status, parse_error(resp), config_.vault, r.subject, r.method).raise();
+  return net::accept_or_raise(
+      pool_.perform(build_request(config_, endpoint_, r, s3::amz_date(now_seconds()))), r.accept,
+      [&](const net::Response& resp) {
+        return classify_failure(resp.status, parse_error(resp), config_.vault, r.subject, r.method);
+      });
 }
 
 net::Response Client::send(const GlacierRequest& request) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "net/send.hpp"
 #include "util/bytes.hpp"
 
 namespace bakthat::storage::s3 {
@@ -132,20 +133,14 @@ net::Response Client::send_once(const S3Request& r) {
   req.cancel = r.cancel;
   req.cleanup = r.cleanup;
 
-  net::Response resp = pool_.perform(req);
-  if (resp.status >= 200 && resp.status < 300) return resp;
-  if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
-  classify_failure(resp.status, parse_error(resp.body), config_.bucket, r.key, r.method).raise();
+  return net::accept_or_raise(pool_.perform(req), r.accept, [&](const net::Response& resp) {
+    return classify_failure(resp.status, parse_error(resp.body), config_.bucket, r.key, r.method);
+  });
 }
 
 net::Response Client::send(const S3Request& request) {
-  if (request.cleanup && config_.retry.cancel) {
-    net::retry::Policy policy = config_.retry;
-    if (policy.cancel->cancelled()) policy.max_attempts = 1;
-    policy.cancel = nullptr;
-    return net::retry::run(policy, [&] { return send_once(request); });
-  }
-  return net::retry::run(config_.retry, [&] { return send_once(request); });
+  return net::retry::run(request.cleanup ? net::cleanup_policy(config_.retry) : config_.retry,
+                         [&] { return send_once(request); });
 }
 
 std::string Client::presign(const std::string& method, const std::string& key,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/send.hpp"
+
 namespace bakthat::storage::swift {
 namespace {
 
@@ -72,9 +74,9 @@ net::Response Client::send_once(const SwiftRequest& r) {
     if (resp.status != 401) break;
     forget(s.token);  // expired or revoked: log in again, once
   }
-  if (resp.status >= 200 && resp.status < 300) return resp;
-  if (std::find(r.accept.begin(), r.accept.end(), resp.status) != r.accept.end()) return resp;
-  classify_failure(resp.status, resp.body, r.method, r.container, r.object).raise();
+  return net::accept_or_raise(std::move(resp), r.accept, [&](const net::Response& reply) {
+    return classify_failure(reply.status, reply.body, r.method, r.container, r.object);
+  });
 }
 
 net::Response Client::send(const SwiftRequest& request) {
