@@ -14,6 +14,8 @@ import subprocess
 import tarfile
 import unittest
 
+import pexpect
+
 from harness import BakthatTestCase, profile_text, tree_digest
 from s3util import new_bucket, swift_profile
 
@@ -233,7 +235,8 @@ class PartialRestoreZstd(PartialRestoreLocal):
 
 
 class PartialRestorePassword(PartialRestoreLocal):
-    env_extra = {"BAKTHAT_PASSWORD": "correct horse battery"}
+    PASSWORD = "correct horse battery"
+    env_extra = {"BAKTHAT_PASSWORD": PASSWORD}
     profile = {"scrypt_work_factor": 10}
 
     def test_listing_equals_tar_tvf(self):
@@ -244,8 +247,32 @@ class PartialRestorePassword(PartialRestoreLocal):
                              env={"TZ": "UTC", "PATH": os.environ["PATH"]}).stdout
         self.assertEqual(mine, [l.split() for l in out.decode().splitlines()])
 
+    def age_decrypt(self, obj, plain):
+        """`age -d` with the backup's password; age reads it only from a terminal."""
+        child = pexpect.spawn("age", ["-d", "-o", plain, obj], timeout=120)
+        child.expect("passphrase")
+        child.sendline(self.PASSWORD)
+        child.expect(pexpect.EOF)
+        child.close()
+        self.assertEqual(child.exitstatus, 0, child.before)
+
+    @unittest.skipUnless(AGE, "age is not installed")
     def test_archive_opens_with_stock_tools(self):
-        self.skipTest("age asks for a passphrase only on a terminal; test_encryption covers age -d of password backups")
+        self.bk("backup", self.src)
+        plain = os.path.join(self.work, "plain.tgz")
+        self.age_decrypt(self.stored_object(), plain)
+        out = os.path.join(self.work, "tarx")
+        os.makedirs(out)
+        subprocess.run(["tar", "-xzf", plain, "-C", out], check=True)
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
+
+    @unittest.skipUnless(AGE, "age is not installed")
+    def test_index_opens_with_age_and_the_same_password(self):
+        self.bk("backup", self.src)
+        plain = os.path.join(self.work, "index.gz")
+        self.age_decrypt(self.index_object(), plain)
+        text = subprocess.run(["gzip", "-dc", plain], check=True, stdout=subprocess.PIPE).stdout
+        self.assertIn(b"mid.txt", text)
 
     def test_index_is_encrypted(self):
         self.bk("backup", self.src)
