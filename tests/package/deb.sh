@@ -78,8 +78,12 @@ library)
     [[ -f $root/$f ]] || fail "no $f"
   done
   # Stripped of debug information (CPACK_STRIP_FILES), its symbols kept for linking.
-  ! objdump -h "$root/usr/lib/libbakthat.a" | grep -q '\.debug_' || fail "libbakthat.a carries debug information"
-  nm "$root/usr/lib/libbakthat.a" 2>/dev/null | grep -q ' T .*bakthat.*backup' || fail "libbakthat.a has no symbols"
+  # Whole outputs taken first: under pipefail, grep -q closing the pipe early
+  # would fail the listing command with SIGPIPE.
+  sections=$(objdump -h "$root/usr/lib/libbakthat.a")
+  ! grep -q '\.debug_' <<<"$sections" || fail "libbakthat.a carries debug information"
+  symbols=$(nm "$root/usr/lib/libbakthat.a" 2>/dev/null)
+  grep -q ' T .*bakthat.*backup' <<<"$symbols" || fail "libbakthat.a has no symbols"
   same "bakthat.pc's version" \
        "$(PKG_CONFIG_PATH=$root/usr/lib/pkgconfig pkg-config --modversion bakthat)" "$version"
   grep -q "set(PACKAGE_VERSION \"$version\")" "$root/usr/lib/cmake/bakthat/bakthatConfigVersion.cmake" ||
