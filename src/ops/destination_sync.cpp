@@ -300,9 +300,12 @@ SyncReport sync_with_destination(Context& ctx, const DestinationScan& scan) {
       ctx.reporter().message("Deleted " + stored + ": a deletion that was not finished");
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Interrupted) throw;
-      if (e.kind() != ErrorKind::NotFound)
+      if (e.kind() != ErrorKind::NotFound) {
         ctx.reporter().warning("could not finish the deletion of " + stored + ": " + e.what());
+        continue;  // the index stays while its backup does
+      }
     }
+    remove_index(ctx, stored);
   }
 
   std::vector<std::string> written;  // entries this sync appended

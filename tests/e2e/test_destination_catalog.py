@@ -6,6 +6,7 @@ catalog; deletions travel; a lost catalog is rebuilt; objects without a row
 (put by hand, left by a killed backup) get one. On the local store (a
 directory both HOMEs name), on S3 (Swift's S3 API and moto, also the
 Glacier storage class and the Glacier vault), and on Swift itself."""
+import glob
 import hashlib
 import json
 import os
@@ -315,9 +316,12 @@ class KilledOnTheLocalStore(LocalStore, BakthatTestCase):
         p.kill()
         p.wait()
         self.assertEqual(self.show_json(), [])
+        index = glob.glob(os.path.join(self.store, ".bakthat", "index", "*", stored))
+        self.assertEqual(len(index), 1, "a backup of a tree has an index")
         r = self.ok("sync")
         self.assertIn("Deleted " + stored + ": a deletion that was not finished", r.errtext)
         self.assertEqual(self.objects(), [])
+        self.assertFalse(os.path.exists(index[0]), "the sync that finishes the deletion removes the index too")
         self.on_b("sync")
         self.assertEqual(self.show_json(self.env_b), [])
 
