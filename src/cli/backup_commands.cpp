@@ -89,6 +89,15 @@ void declare_identities(CLI::App& sub, std::vector<std::string>& identities) {
       ->allow_extra_args(false);
 }
 
+// What reading an encrypted backup takes, from the flags declared by
+// declare_identities, declare_password_file and declare_prompt.
+void set_decryption(Options& o, const std::vector<std::string>& identities, const std::string& password_file,
+                    const std::string& prompt) {
+  o.identity_files = identities;
+  o.ask_password = Context::restore_password_prompt(prompt);
+  if (!password_file.empty()) o.password = read_password_file(password_file);
+}
+
 class BackupCommand : public Command {
  public:
   BackupCommand() : Command("backup", "back up a file, a directory, or standard input (-)") {}
@@ -213,9 +222,7 @@ class RestoreCommand : public Command {
     o.force = force_;
     o.to_stdout = to_stdout_;
     o.wait = wait_;
-    o.identity_files = identities_;
-    o.ask_password = Context::restore_password_prompt(prompt_);
-    if (!password_file_.empty()) o.password = read_password_file(password_file_);
+    set_decryption(o, identities_, password_file_, prompt_);
     o.paths = paths_;
     o.include = include_;
     o.exclude = exclude_;
@@ -270,9 +277,7 @@ class VerifyCommand : public Command {
 
   int run(Context& context) override {
     Options o = context.base_options();
-    o.identity_files = identities_;
-    o.ask_password = Context::restore_password_prompt("yes");
-    if (!password_file_.empty()) o.password = read_password_file(password_file_);
+    set_decryption(o, identities_, password_file_, "yes");
     auto r = verify(name_, o);
     if (json_) std::printf("%s\n", nlohmann::json(r).dump(2).c_str());
     if (!context.globals.quiet) std::fprintf(stderr, "%s is intact\n", r.stored_filename.c_str());
@@ -299,9 +304,7 @@ class ListCommand : public Command {
 
   int run(Context& context) override {
     Options o = context.base_options();
-    o.identity_files = identities_;
-    o.ask_password = Context::restore_password_prompt(prompt_);
-    if (!password_file_.empty()) o.password = read_password_file(password_file_);
+    set_decryption(o, identities_, password_file_, prompt_);
     auto entries = list_entries(name_, o);
     if (json_) {
       std::printf("%s\n", nlohmann::json(entries).dump(2).c_str());
