@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "bakthat/errors.hpp"
 #include "net/retry.hpp"
@@ -27,7 +29,16 @@ struct Transfer {
   std::exception_ptr error;
   bool stream = false;  // decided at the first body byte, from the status
   bool status_known = false;
+  std::optional<std::chrono::steady_clock::time_point> cancel_seen;
 };
+
+// Whether a cancelled transfer has used up its Request::grace_after_cancel.
+bool past_grace(Transfer& t) {
+  if (t.request->grace_after_cancel.count() == 0) return true;
+  auto now = std::chrono::steady_clock::now();
+  if (!t.cancel_seen) t.cancel_seen = now;
+  return now - *t.cancel_seen >= t.request->grace_after_cancel;
+}
 
 size_t on_header(char* data, size_t size, size_t n, void* arg) {
   auto* t = static_cast<Transfer*>(arg);
@@ -85,7 +96,7 @@ size_t on_read(char* out, size_t size, size_t n, void* arg) {
 int on_progress(void* arg, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(arg);
   const bool cancelled = (t->request->cancel && t->request->cancel->load()) ||
-                         (!t->request->cleanup && t->cancel && t->cancel->cancelled());
+                         (!t->request->cleanup && t->cancel && t->cancel->cancelled() && past_grace(*t));
   return cancelled ? 1 : 0;
 }
 

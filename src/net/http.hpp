@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +39,11 @@ struct Request {
   // A clean-up after a failure (aborting an upload): not stopped by the
   // client's Options::cancel, which may be what it cleans up after.
   bool cleanup = false;
+  // How long a request already sent may run on after Options::cancel fires,
+  // to get its reply: a short request whose effect must be known to be
+  // undone (creating a multipart upload: cut off, the server may still make
+  // it after a listing looked for it). Retries still stop at a cancellation.
+  std::chrono::milliseconds grace_after_cancel{0};
 };
 
 struct Response {

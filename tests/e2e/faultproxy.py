@@ -6,8 +6,11 @@ middle of its body). A throttled request (slow_drop, a regex on the request
 line; the first match only) has its body read slowly, as over a slow uplink,
 for slow_seconds, and then its connection dropped. A held request (hold, a regex
 on the request line) reaches the server, and its reply is held back for
-stall_seconds, as a reply that is slow to come. Requests are forwarded byte for byte (only the
-Connection header is set to close), so signatures stay valid.
+stall_seconds, as a reply that is slow to come. A delayed request (delay, a
+regex on the request line) waits delay_seconds before it reaches the server,
+and reaches it even if its client has gone meanwhile, as a request the server
+is slow to act on. Requests are forwarded byte for byte (only the Connection
+header is set to close), so signatures stay valid.
 
 As a module:  with FaultProxy("127.0.0.1:18080", seed=1, fail=0.1) as p: p.port
 As a script:  python3 faultproxy.py --target 127.0.0.1:18080 --seed 1 --fail 0.1
@@ -67,9 +70,11 @@ class FaultProxy(LoopbackListener):
 
     def __init__(self, target, seed=0, fail=0.0, stall=0.0, stall_seconds=2.0, drop=0.0,
                  drop_body=0.0, max_faults=None, always_fail=None, stats_path=None,
-                 slow_drop=None, slow_seconds=10.0, slow_rate=65536, hold=None):
+                 slow_drop=None, slow_seconds=10.0, slow_rate=65536, hold=None, delay=None, delay_seconds=1.0):
         super().__init__(target)
         self.hold = re.compile(hold.encode()) if hold else None
+        self.delay = re.compile(delay.encode()) if delay else None
+        self.delay_seconds = delay_seconds
         self.slow_drop = re.compile(slow_drop.encode()) if slow_drop else None
         self.slow_seconds = slow_seconds
         self.slow_rate = slow_rate
@@ -81,7 +86,7 @@ class FaultProxy(LoopbackListener):
         self.lock = threading.Lock()
         self.stats_path = stats_path
         self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0,
-                      "slow_drop": 0, "hold": 0}
+                      "slow_drop": 0, "hold": 0, "delay": 0}
         self.request_lines = []  # every request's first line ("GET /b/k HTTP/1.1"), as text
 
     def faults(self):
@@ -106,6 +111,9 @@ class FaultProxy(LoopbackListener):
         if self.hold and self.hold.search(request_line):
             self.stats["hold"] += 1
             return "stall"
+        if self.delay and self.delay.search(request_line):
+            self.stats["delay"] += 1
+            return "delay"
         r = self.rng.random()
         if self.max_faults is not None and self.faults_unlocked() >= self.max_faults:
             return None
@@ -165,6 +173,8 @@ class FaultProxy(LoopbackListener):
                     continue  # the connection stays usable
                 if fault == "drop":
                     return
+                if fault == "delay":
+                    time.sleep(self.delay_seconds)
                 response = self._forward(head, body)
                 if response is None:
                     return

@@ -79,6 +79,32 @@ class S3FaultsTest(BakthatTestCase):
         self.assertEqual(open_uploads("swift", self.bucket), [])
         self.assertEqual(self.ok("show").text.strip(), "")
 
+    def test_ctrl_c_before_the_server_makes_the_upload_leaves_none_open(self):
+        # CreateMultipartUpload reaches the server 1 s late: Ctrl-C comes
+        # before the upload exists, so no listing can find it yet; bakthat
+        # waits for the reply (a short grace) and aborts the upload it names.
+        with FaultProxy(self.target, delay=r"^POST [^ ]*\?uploads", delay_seconds=1.0) as proxy:
+            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
+                                            part_size=5242880, compress="false"))
+            proc = subprocess.Popen([BIN, "backup", self.data, "-d", "s3", "--prompt", "no"], cwd=self.work,
+                                    env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + 60
+                while not proxy.stats["delay"]:
+                    self.assertIsNone(proc.poll(), "the backup ended before it created its upload")
+                    self.assertLess(time.monotonic(), deadline, "no multipart upload was asked for")
+                    time.sleep(0.01)
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+            time.sleep(1.5)  # the delayed request has reached the server by now
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(open_uploads("swift", self.bucket), [])
+        self.assertEqual(self.ok("show").text.strip(), "")
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

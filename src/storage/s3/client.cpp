@@ -132,6 +132,7 @@ net::Response Client::send_once(const S3Request& r) {
   req.on_body = r.on_body;
   req.cancel = r.cancel;
   req.cleanup = r.cleanup;
+  req.grace_after_cancel = r.grace_after_cancel;
 
   return net::accept_or_raise(pool_.perform(req), r.accept, [&](const net::Response& resp) {
     return classify_failure(resp.status, parse_error(resp.body), config_.bucket, r.key, r.method);

@@ -53,6 +53,7 @@ struct S3Request {
   // Aborting an upload: sent even once the operation is cancelled (then
   // tried once, so that Ctrl-C still ends the process at once).
   bool cleanup = false;
+  std::chrono::milliseconds grace_after_cancel{0};  // as net::Request's
 };
 
 // How a failed reply is reported.

@@ -100,6 +100,8 @@ class S3Upload : public transfer::PartUpload {
     r.query = {{"uploads", ""}};
     r.headers = object_headers_;
     r.send_body = true;
+    // Its id is what abort() needs: a Ctrl-C lets it finish if it can soon.
+    r.grace_after_cancel = std::chrono::seconds(2);
     try {
       upload_id_ = parse_upload_id(client_.send(r).body);
     } catch (const Error& e) {
