@@ -19,7 +19,9 @@
 #           from `gzip`, or is measured here if gzip is not run)
 #   crypto  bench/crypto_bench: the age encryptor alone, one core, and
 #           scrypt 2^18 (age's password KDF), bakthat's next to OpenSSL's
-#   s3      bakthat to the Swift S3 API (tests/servers/up.sh) vs aws s3 cp
+#   s3      bakthat backup/restore to the Swift S3 API (tests/servers/up.sh)
+#           vs tar | pigz -6 -p 2 | aws s3 cp - (streaming; restore aws s3 cp -
+#           | pigz -d | tar -x) and restic with a repository on the same server
 #   python  bakthat.backup() from Python (the package in BUILD/python, run by
 #           /usr/bin/python3) vs the CLI's backup, alternating in each run
 #
@@ -34,8 +36,7 @@
 # On a journal-less ext4 (the project's box) files created within minutes of
 # thousands being deleted cost seconds of kernel time in inode allocation:
 # leave ~5 minutes after a previous run's cleanup (or any large rm -rf), or
-# its restores come out slow (tar -x's too, but bakthat's S3 restore is set
-# against one file written by aws).
+# its restores come out slow (tar -x's and restic's too).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -268,8 +269,16 @@ fi
 
 if has s3; then
   # The Swift S3 API of tests/servers (loopback): bakthat backup/restore next
-  # to aws s3 cp up and down of the same data set's .tgz (made by tar|pigz).
-  need aws
+  # to what a user would run instead against the same server: a streaming
+  # tar | pigz -6 -p 2 | aws s3 cp - (and back: aws s3 cp - | pigz -d | tar -x),
+  # and restic with an S3 repository. Each run starts restic from an empty
+  # repository (init untimed), as the restic section does: a second backup
+  # into the same one would only measure its deduplication.
+  # restic reaches Swift through a TLS relay (socat, loopback): over plain
+  # HTTP its S3 client signs uploads in aws-chunked streaming form, which
+  # Swift's S3 API rejects ("aws-chunked is not supported"); over TLS it
+  # sends them UNSIGNED-PAYLOAD. The relay's CPU is logged per run.
+  need aws; need restic; need socat; need openssl
   "$ROOT/tests/servers/up.sh" >"$O/logs/servers.log" 2>&1 || { echo "run.sh: test servers did not start" >&2; exit 1; }
   # shellcheck source=/dev/null
   . "${BAKTHAT_SERVERS_ENV:-/tmp/bakthat-servers.env}"
@@ -281,10 +290,25 @@ if has s3; then
   access_key: $S3_ACCESS_KEY
   secret_key: $S3_SECRET_KEY")
   chmod 600 "$H/.bakthat.yml"
-  AWS=(env AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" AWS_DEFAULT_REGION="$S3_REGION"
-       AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$S3_ENDPOINT")
+  S3ENV=(env AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" AWS_DEFAULT_REGION="$S3_REGION"
+         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null)
+  AWS=("${S3ENV[@]}" aws --endpoint-url "$S3_ENDPOINT")
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$W/tls.key" -out "$W/tls.crt" >"$O/logs/s3-tls.log" 2>&1 ||
+    { echo "run.sh: openssl could not make the relay's certificate" >&2; exit 1; }
+  TLSPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  socat "OPENSSL-LISTEN:$TLSPORT,bind=127.0.0.1,reuseaddr,fork,cert=$W/tls.crt,key=$W/tls.key,verify=0" \
+    "TCP:${S3_ENDPOINT#http://}" 2>"$O/logs/s3-tls-relay.log" &
+  RELAY=$!
+  trap 'kill "$RELAY" 2>/dev/null; rm -rf "$W"' EXIT
+  # relay_cpu: CPU seconds of the relay and its reaped connections so far
+  relay_cpu() { awk '{printf "%.2f", ($14 + $15 + $16 + $17) / 100}' "/proc/$RELAY/stat"; }
+  RESTIC=("${S3ENV[@]}" restic -r "s3:https://127.0.0.1:$TLSPORT/$BUCKET-restic" --cacert "$W/tls.crt" --cache-dir "$W/restic-cache")
   "${AWS[@]}" s3 mb "s3://$BUCKET" >"$O/logs/s3-mb.log" 2>&1 || { echo "run.sh: cannot create bucket $BUCKET" >&2; cat "$O/logs/s3-mb.log" >&2; exit 1; }
-  tar -C "$DPARENT" -cf - "$DNAME" | pigz -6 -p 2 >"$W/s3.tgz"
+  # aws reads a stream in 8 MiB parts (10,000 at most: 80 GB), without
+  # --expected-size, which it needs only beyond that.
+  TARUP="tar -C '$DPARENT' -cf - '$DNAME' | pigz -6 -p 2 | aws --endpoint-url $S3_ENDPOINT s3 cp --quiet - 's3://$BUCKET/x.tgz'"
+  TARDOWN="aws --endpoint-url $S3_ENDPOINT s3 cp --quiet 's3://$BUCKET/x.tgz' - | pigz -d | tar -x -C '$W/restore'"
   for RUN in $(seq "$RUNS"); do
     echo "== s3 run $RUN of $RUNS"
     rm -f "$H/.bakthat.sqlite"*; mkdir -p "$W/restore"
@@ -293,13 +317,25 @@ if has s3; then
     bakcmd "$H" - restore "$DNAME" -o "$W/restore" --prompt no
     measure "bakthat s3" restore "$MB" "${BAKCMD[@]}"
     verify "bakthat s3" restore "$W/restore/$DNAME"
-    measure "aws s3 cp" upload "$MB" "${AWS[@]}" s3 cp --quiet "$W/s3.tgz" "s3://$BUCKET/aws.tgz"
-    rm -f "$W/s3.down.tgz"
-    measure "aws s3 cp" download "$MB" "${AWS[@]}" s3 cp --quiet "s3://$BUCKET/aws.tgz" "$W/s3.down.tgz"
-    cmp -s "$W/s3.tgz" "$W/s3.down.tgz" && printf 'aws s3 cp\tdownload\tyes\n' >>"$O/verify.tsv"
-    rm -f "$W/s3.down.tgz"
+    mkdir -p "$W/restore"
+    measure "tar+pigz+aws" backup "$MB" "${S3ENV[@]}" bash -o pipefail -c "$TARUP"
+    measure "tar+pigz+aws" restore "$MB" "${S3ENV[@]}" bash -o pipefail -c "$TARDOWN"
+    verify "tar+pigz+aws" restore "$W/restore/$DNAME"
+    "${AWS[@]}" s3 rb --force "s3://$BUCKET-restic" >"$O/logs/s3-restic-rb.log" 2>&1
+    rm -rf "$W/restic-cache"
+    "${RESTIC[@]}" init >"$O/logs/s3-restic-init.log" 2>&1 || { echo "run.sh: restic init on S3 failed" >&2; cat "$O/logs/s3-restic-init.log" >&2; exit 1; }
+    c0=$(relay_cpu)
+    measure "restic s3" backup "$MB" "${RESTIC[@]}" backup "$DATA"
+    c1=$(relay_cpu)
+    mkdir -p "$W/restore"
+    measure "restic s3" restore "$MB" "${RESTIC[@]}" restore latest --target "$W/restore"
+    c2=$(relay_cpu)
+    printf '    TLS relay CPU: backup %ss, restore %ss\n' "$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b - a}')" "$(awk -v a="$c1" -v b="$c2" 'BEGIN{print b - a}')"
+    verify "restic s3" restore "$W/restore$DATA"; rm -rf "$W/restore"   # the empty parents of $DATA
   done
   "${AWS[@]}" s3 rb --force "s3://$BUCKET" >"$O/logs/s3-rb.log" 2>&1
+  "${AWS[@]}" s3 rb --force "s3://$BUCKET-restic" >"$O/logs/s3-restic-rb.log" 2>&1
+  kill "$RELAY"; wait "$RELAY" 2>/dev/null; trap 'rm -rf "$W"' EXIT
 fi
 
 # Deleted before the summary, so that a next run does not start while this

@@ -19,7 +19,7 @@ if [[ "${1:-}" == "--test" ]]; then
   PKGS+=(clang libclang-rt-14-dev llvm)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  PKGS+=(restic time)
+  PKGS+=(restic time socat)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
