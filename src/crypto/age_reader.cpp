@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "bakthat/errors.hpp"
@@ -16,7 +18,37 @@
 #include "util/bytes.hpp"
 #include "util/ordered_pool.hpp"
 
-namespace bakthat::crypto::detail {
+namespace bakthat::crypto {
+namespace detail {
+using FileKey = std::array<std::uint8_t, kFileKey>;
+}
+
+class FileKeyCache {
+ public:
+  FileKeyCache() = default;
+  FileKeyCache(const FileKeyCache&) = delete;
+  FileKeyCache& operator=(const FileKeyCache&) = delete;
+  ~FileKeyCache() {
+    for (auto& [header, key] : keys_) detail::wipe(key.data(), key.size());
+  }
+  std::optional<detail::FileKey> find(const std::string& header) {
+    std::lock_guard lock(mutex_);
+    auto it = keys_.find(header);
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+  void add(const std::string& header, const detail::FileKey& key) {
+    std::lock_guard lock(mutex_);
+    keys_.emplace(header, key);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, detail::FileKey> keys_;
+};
+
+
+namespace detail {
 namespace {
 
 const char* const kWrongKey = "wrong password or not encrypted for this identity";
@@ -28,8 +60,6 @@ const char* const kWrongKey = "wrong password or not encrypted for this identity
 [[noreturn]] void damaged(std::uint64_t at, const char* why) {
   throw Error(ErrorKind::Corrupt, "archive is damaged at byte " + std::to_string(at) + " (" + why + ")");
 }
-
-using FileKey = std::array<std::uint8_t, kFileKey>;
 
 // Opens a 32-byte stanza body; nullopt when the key is not the right one.
 std::optional<FileKey> unwrap_body(const Key32& wrap, const std::vector<std::uint8_t>& body, const char* type) {
@@ -144,6 +174,35 @@ FileKey unwrap(const Header& h, const DecryptOptions& options) {
   throw Error(ErrorKind::Crypto, kWrongKey);
 }
 
+// Reads the header and the payload nonce from `in`; returns the payload
+// key. The file key comes from `options.file_keys` when this very header
+// was opened before (its MAC is checked again all the same).
+Key32 read_payload_key(ByteReader& in, const DecryptOptions& options) {
+  Header h = parse_header(in);
+  const std::string whole = h.mac_input + std::string(h.mac.begin(), h.mac.end());
+  std::optional<FileKey> cached = options.file_keys ? options.file_keys->find(whole) : std::nullopt;
+  FileKey file_key = cached ? *cached : unwrap(h, options);
+  if (cached) wipe(cached->data(), cached->size());
+  Key32 mac_key = hkdf_sha256(file_key, {}, "header");
+  Key32 mac = hmac_sha256(mac_key, util::as_bytes(h.mac_input));
+  wipe(mac_key.data(), mac_key.size());
+  if (CRYPTO_memcmp(mac.data(), h.mac.data(), mac.size()) != 0) {
+    wipe(file_key.data(), file_key.size());
+    damaged(0, "header MAC mismatch");
+  }
+  if (options.file_keys && !cached) options.file_keys->add(whole, file_key);
+  std::uint8_t nonce[kPayloadNonce];
+  std::uint64_t at = in.offset();
+  if (in.read(MutableBytes(nonce, sizeof nonce)) != sizeof nonce) {
+    wipe(file_key.data(), file_key.size());
+    damaged(at, "truncated before the payload");
+  }
+  Key32 payload_key = hkdf_sha256(file_key, nonce, "payload");
+  wipe(file_key.data(), file_key.size());
+  return payload_key;
+}
+
+
 constexpr std::size_t kJobSealed = kJobChunks * kSealedChunk;
 
 struct OpenJob {
@@ -210,16 +269,35 @@ void open_job(ChaChaPoly& aead, OpenJob& job) {
 // Reads the sealed payload in jobs of kJobChunks chunks, opened on worker
 // threads (each with its own cipher context) and handed back in order; a
 // job's plaintext is released only after its chunks authenticated, and the
-// first damage is reported once the plaintext before it was read. One byte
-// is read past each job to learn whether the object ends there.
+// first damage is reported once the plaintext before it was read. Reading
+// a whole file, one byte is read past each job to learn whether the object
+// ends there; reading a range of chunks (AgeRanges), the number of the
+// last chunk says it.
 class AgeReader : public Source {
  public:
   AgeReader(Source& in, const DecryptOptions& options)
       : in_(in),
-        payload_key_(start(in_, options)),
+        payload_key_(read_payload_key(in_, options)),
         pool_(chunk_workers(options.threads), job_slots(chunk_workers(options.threads)),
               [this] { return std::make_unique<ChaChaPoly>(payload_key_.get()); },
               [](std::unique_ptr<ChaChaPoly>& aead, OpenJob& job) { open_job(*aead, job); }) {}
+
+  // The chunks from `first_counter` on, `length` sealed bytes read from
+  // `in`, which start at byte `base` of the object; `last_counter` is the
+  // payload's last chunk.
+  struct Range {
+    std::uint64_t first_counter, base, length, last_counter;
+  };
+  AgeReader(Source& in, Key32 payload_key, int threads, const Range& range)
+      : in_(in),
+        payload_key_(std::move(payload_key)),
+        pool_(chunk_workers(threads), job_slots(chunk_workers(threads)),
+              [this] { return std::make_unique<ChaChaPoly>(payload_key_.get()); },
+              [](std::unique_ptr<ChaChaPoly>& aead, OpenJob& job) { open_job(*aead, job); }),
+        counter_(range.first_counter),
+        base_(range.base),
+        left_(range.length),
+        last_counter_(range.last_counter) {}
 
   std::size_t read(MutableBytes out) override {
     if (out.empty()) return 0;
@@ -246,31 +324,13 @@ class AgeReader : public Source {
   }
 
  private:
-  // Reads the header and the payload nonce; returns the payload key.
-  static Key32 start(ByteReader& in, const DecryptOptions& options) {
-    Header h = parse_header(in);
-    FileKey file_key = unwrap(h, options);
-    Key32 mac_key = hkdf_sha256(file_key, {}, "header");
-    Key32 mac = hmac_sha256(mac_key, util::as_bytes(h.mac_input));
-    wipe(mac_key.data(), mac_key.size());
-    if (CRYPTO_memcmp(mac.data(), h.mac.data(), mac.size()) != 0) {
-      wipe(file_key.data(), file_key.size());
-      damaged(0, "header MAC mismatch");
-    }
-    std::uint8_t nonce[kPayloadNonce];
-    std::uint64_t at = in.offset();
-    if (in.read(MutableBytes(nonce, sizeof nonce)) != sizeof nonce) {
-      wipe(file_key.data(), file_key.size());
-      damaged(at, "truncated before the payload");
-    }
-    Key32 payload_key = hkdf_sha256(file_key, nonce, "payload");
-    wipe(file_key.data(), file_key.size());
-    return payload_key;
-  }
-
   // Reads ahead into free job slots until the object's end.
   void schedule() {
     while (!ended_ && !pool_.full()) {
+      if (left_) {
+        schedule_range();
+        continue;
+      }
       OpenJob& job = pool_.back();
       job.sealed.resize(kJobSealed);
       job.offset = in_.offset() - (carry_ ? 1 : 0);
@@ -289,11 +349,38 @@ class AgeReader : public Source {
     }
   }
 
+  // The next job of a range: the chunk that ends the range is the object's
+  // last one only when its number is last_counter_; a range cut short (an
+  // object shorter than its index says) ends in a chunk that cannot open.
+  void schedule_range() {
+    OpenJob& job = pool_.back();
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kJobSealed, *left_));
+    job.sealed.resize(want);
+    job.offset = base_ + in_.offset();
+    const std::size_t n = in_.read(MutableBytes(job.sealed.data(), want));
+    job.sealed.resize(n);
+    *left_ -= n;
+    job.first_counter = counter_;
+    const std::uint64_t chunks = (n + kSealedChunk - 1) / kSealedChunk;
+    counter_ += chunks;
+    job.at_end = chunks > 0 && counter_ - 1 >= last_counter_;
+    ended_ = *left_ == 0 || n < want;
+    if (n < want && !job.at_end) {
+      // The object ends before the range: the chunk there is missing.
+      job.sealed.clear();
+      job.at_end = false;
+    }
+    pool_.submit();
+  }
+
   ByteReader in_;
   WipedKey32 payload_key_;  // read by workers as they start; outlives pool_
   util::OrderedPool<OpenJob, std::unique_ptr<ChaChaPoly>> pool_;
   std::optional<std::uint8_t> carry_;  // the byte read past the last job
   std::uint64_t counter_ = 0;
+  std::uint64_t base_ = 0;                 // the object's offset of in_'s first byte
+  std::optional<std::uint64_t> left_;      // a range: sealed bytes still to read
+  std::uint64_t last_counter_ = 0;         // a range: the payload's last chunk
   bool ended_ = false;
   bool current_ = false;  // pool_.front() is the job being read
   std::size_t pos_ = 0;
@@ -305,4 +392,52 @@ std::unique_ptr<Source> make_age_reader(Source& in, const DecryptOptions& option
   return std::make_unique<AgeReader>(in, options);
 }
 
-}  // namespace bakthat::crypto::detail
+}  // namespace detail
+
+std::shared_ptr<FileKeyCache> make_file_key_cache() { return std::make_shared<FileKeyCache>(); }
+
+
+struct AgeRanges::PayloadKey {
+  explicit PayloadKey(detail::Key32&& k) : key(std::move(k)) {}
+  detail::WipedKey32 key;
+};
+
+AgeRanges::AgeRanges(Source& head, const DecryptOptions& options, std::uint64_t payload_size)
+    : payload_size_(payload_size), threads_(options.threads) {
+  detail::ByteReader in(head);
+  key_ = std::make_unique<PayloadKey>(detail::read_payload_key(in, options));
+  payload_start_ = in.offset();
+}
+
+AgeRanges::~AgeRanges() = default;
+
+namespace {
+// Chunks of a payload of `size` bytes: an empty one is one empty chunk.
+std::uint64_t chunk_count(std::uint64_t size) {
+  return size == 0 ? 1 : (size + AgeRanges::kChunk - 1) / AgeRanges::kChunk;
+}
+}  // namespace
+
+std::uint64_t AgeRanges::object_size() const {
+  return payload_start_ + payload_size_ + chunk_count(payload_size_) * detail::ChaChaPoly::kTag;
+}
+
+AgeRanges::Span AgeRanges::span(std::uint64_t begin, std::uint64_t end) const {
+  const std::uint64_t last = chunk_count(payload_size_) - 1;
+  const std::uint64_t first = std::min(begin / kChunk, last);
+  const std::uint64_t through = end > begin ? std::min((end - 1) / kChunk, last) : first;
+  Span s;
+  s.offset = payload_start_ + first * kSealedChunk;
+  s.length = std::min(object_size(), payload_start_ + (through + 1) * kSealedChunk) - s.offset;
+  s.plain_begin = first * kChunk;
+  return s;
+}
+
+std::unique_ptr<Source> AgeRanges::open(Source& sealed, const Span& span) const {
+  detail::Key32 key = key_->key.get();
+  const detail::AgeReader::Range range{(span.offset - payload_start_) / kSealedChunk, span.offset, span.length,
+                                       chunk_count(payload_size_) - 1};
+  return std::make_unique<detail::AgeReader>(sealed, std::move(key), threads_, range);
+}
+
+}  // namespace bakthat::crypto

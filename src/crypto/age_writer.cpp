@@ -109,6 +109,53 @@ std::string finish_header(const std::vector<Stanza>& stanzas, Bytes file_key) {
 
 using FileKey = std::array<std::uint8_t, kFileKey>;
 
+// The header thread's own copies of the secrets, wiped when it is done.
+struct PasswordSecrets {
+  PasswordSecrets(std::string p, const FileKey& k) : password(std::move(p)), file_key(k) {}
+  ~PasswordSecrets() {
+    wipe(password.data(), password.size());
+    wipe(file_key.data(), file_key.size());
+  }
+  std::string password;
+  FileKey file_key;
+};
+
+}  // namespace
+
+class SharedHeader {
+ public:
+  SharedHeader() = default;
+  SharedHeader(const SharedHeader&) = delete;
+  SharedHeader& operator=(const SharedHeader&) = delete;
+  ~SharedHeader() { wipe(file_key.data(), file_key.size()); }
+  FileKey file_key{};
+  std::shared_future<std::string> header;
+};
+
+std::shared_ptr<const SharedHeader> make_shared_header(const EncryptOptions& options) {
+  check_options(options);
+  std::vector<Recipient> recipients;
+  for (const auto& r : options.recipients) recipients.push_back(parse_any_recipient(r));
+  auto shared = std::make_shared<SharedHeader>();
+  random_bytes(shared->file_key);
+  if (options.password) {
+    auto secrets = std::make_unique<PasswordSecrets>(*options.password, shared->file_key);
+    shared->header = std::async(std::launch::async, [secrets = std::move(secrets), log_n = options.scrypt_work_factor] {
+                       return finish_header({scrypt_stanza(secrets->password, log_n, secrets->file_key)},
+                                            secrets->file_key);
+                     }).share();
+  } else {
+    std::vector<Stanza> stanzas;
+    for (const auto& r : recipients) stanzas.push_back(recipient_stanza(r, shared->file_key));
+    std::promise<std::string> ready;
+    ready.set_value(finish_header(stanzas, shared->file_key));
+    shared->header = ready.get_future().share();
+  }
+  return shared;
+}
+
+namespace {
+
 constexpr std::size_t kJobBytes = kJobChunks * kChunk;
 
 struct SealJob {
@@ -170,58 +217,25 @@ class AgeEncryptor : public Sink {
     current();
     submit(true);
     while (!pool_.empty()) retire();
-    if (header_.valid()) write_header();
+    if (!header_written_) write_header();
     next_.finish();
   }
 
  private:
-  // Draws the file key and nonce, starts the header (on a thread for a
-  // password) and returns the payload key.
+  // Draws the nonce, takes the header (its own, or the shared one) and
+  // returns the payload key.
   Key32 start(const EncryptOptions& options) {
-    check_options(options);
-    std::vector<Recipient> recipients;
-    for (const auto& r : options.recipients) recipients.push_back(parse_any_recipient(r));
-    FileKey file_key{};
-    random_bytes(file_key);
+    shared_ = options.shared_header ? options.shared_header : make_shared_header(options);
+    header_ = shared_->header;
     random_bytes(nonce_);
-    Key32 payload_key = hkdf_sha256(file_key, nonce_, "payload");
-    try {
-      if (options.password) {
-        auto secrets = std::make_unique<PasswordSecrets>(*options.password, file_key);
-        header_ = std::async(std::launch::async, [secrets = std::move(secrets), log_n = options.scrypt_work_factor] {
-          return finish_header({scrypt_stanza(secrets->password, log_n, secrets->file_key)}, secrets->file_key);
-        });
-      } else {
-        std::vector<Stanza> stanzas;
-        for (const auto& r : recipients) stanzas.push_back(recipient_stanza(r, file_key));
-        std::promise<std::string> ready;
-        ready.set_value(finish_header(stanzas, file_key));
-        header_ = ready.get_future();
-      }
-    } catch (...) {
-      wipe(file_key.data(), file_key.size());
-      wipe(payload_key.data(), payload_key.size());
-      throw;
-    }
-    wipe(file_key.data(), file_key.size());
-    return payload_key;
+    return hkdf_sha256(shared_->file_key, nonce_, "payload");
   }
-
-  // The header thread's own copies of the secrets, wiped when it is done.
-  struct PasswordSecrets {
-    PasswordSecrets(std::string p, const FileKey& k) : password(std::move(p)), file_key(k) {}
-    ~PasswordSecrets() {
-      wipe(password.data(), password.size());
-      wipe(file_key.data(), file_key.size());
-    }
-    std::string password;
-    FileKey file_key;
-  };
 
   // Writes the header and the payload held back for it; waits for the key
   // derivation if it still runs.
   void write_header() {
     std::string header = header_.get();
+    header_written_ = true;
     header.append(reinterpret_cast<const char*>(nonce_.data()), nonce_.size());
     next_.write(util::as_bytes(header));
     for (const auto& sealed : held_) next_.write(sealed);
@@ -252,7 +266,7 @@ class AgeEncryptor : public Sink {
 
   void retire() {
     SealJob& job = pool_.front();
-    if (header_.valid()) {  // not written yet
+    if (!header_written_) {
       const bool derived = header_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
       if (!derived && held_bytes_ + job.sealed.size() <= kHeldWhileDeriving) {
         held_bytes_ += job.sealed.size();
@@ -268,9 +282,10 @@ class AgeEncryptor : public Sink {
 
   Sink& next_;
   std::array<std::uint8_t, kPayloadNonce> nonce_{};
-  // The header (a password's still being derived); taken, and so no longer
-  // valid(), once written.
-  std::future<std::string> header_;
+  std::shared_ptr<const SharedHeader> shared_;
+  // The header (a password's still being derived).
+  std::shared_future<std::string> header_;
+  bool header_written_ = false;
   std::vector<std::vector<std::uint8_t>> held_;
   std::size_t held_bytes_ = 0;
   WipedKey32 payload_key_;  // read by workers as they start; outlives pool_

@@ -168,6 +168,9 @@ BackupRecord store_and_record(ops::Context& ctx, const BackupOptions& options, c
   std::unique_ptr<Sink> encryptor;
   Sink* head = &hashed;
   if (enc.options) {
+    // The backup and its index share one header: a reader unwraps it (a
+    // password's scrypt) once for both.
+    enc.options->shared_header = crypto::make_shared_header(*enc.options);
     encryptor = crypto::make_encryptor(*head, *enc.options);
     head = encryptor.get();
   }

@@ -36,6 +36,8 @@ crypto::DecryptOptions decrypt_options(const ops::Context& ctx, const Options& o
   d.identity_files = options.identity_files;
   if (!ctx.profile().identity_file.empty()) d.identity_files.push_back(ctx.profile().identity_file);
   d.threads = ctx.profile().threads;
+  // A backup's index shares its header: one unwrap (one scrypt) opens both.
+  d.file_keys = crypto::make_file_key_cache();
   return d;
 }
 

@@ -13,6 +13,8 @@
 #include "archive/archive.hpp"
 #include "events/scope.hpp"
 #include "ops/restore_selection.hpp"
+#include "util/peek_source.hpp"
+#include "util/window_source.hpp"
 
 namespace bakthat {
 namespace {
@@ -118,8 +120,44 @@ struct Span {
   std::uint64_t begin, end;
 };
 
+// The object from its first byte, fetched by ranged reads of kHeadRead
+// bytes as they are needed: an age header (a few hundred bytes; more with
+// many recipients) costs one small read, not the object.
+class RangedHead : public Source {
+ public:
+  static constexpr std::uint64_t kHeadRead = 16 * 1024;
+  RangedHead(Storage& store, const std::string& name, std::uint64_t& fetched)
+      : store_(store), name_(name), fetched_(fetched) {}
+  std::size_t read(MutableBytes out) override {
+    for (;;) {
+      if (!part_) {
+        if (ended_) return 0;
+        part_ = store_.open_range(name_, at_, kHeadRead);
+        part_left_ = kHeadRead;
+      }
+      const std::size_t n = part_->read(out);
+      at_ += n;
+      fetched_ += n;
+      part_left_ -= n;
+      if (n > 0 || out.empty()) return n;
+      ended_ = part_left_ > 0;  // a short range: the object's end
+      part_.reset();
+    }
+  }
+
+ private:
+  Storage& store_;
+  const std::string& name_;
+  std::uint64_t& fetched_;
+  std::unique_ptr<Source> part_;
+  std::uint64_t at_ = 0, part_left_ = 0;
+  bool ended_ = false;
+};
+
 // Opens the uncompressed tar stream of a backup from offset `from` on (at
 // or before it: the stream returned starts at the offset it returns).
+// This is the one reader of a backup's bytes by ranges: list, partial
+// restore and tar export go through it.
 class TarOpener {
  public:
   TarOpener(Storage& store, const ops::Located& found, const BackupIndex& index)
@@ -143,12 +181,12 @@ class TarOpener {
       o.head = s.get();
       o.chain.push_back(std::move(s));
     };
-    // An encrypted backup is read as one stream from its first byte (its
-    // age chunks are not fetched one by one yet); so is a zstd one (one
-    // frame) and a gzip stream without the member map.
-    const bool ranged = !found_.decrypt && (index_.codec == codec::Codec::None ||
-                                            (index_.codec == codec::Codec::Gzip && !index_.members.empty()));
-    if (!ranged) {
+    // A zstd backup (one frame) and a gzip stream without the member map
+    // are read as one stream from the object's first byte; so is an
+    // encrypted object that is not binary age (armored, beefish).
+    const bool seekable = index_.codec == codec::Codec::None ||
+                          (index_.codec == codec::Codec::Gzip && !index_.members.empty());
+    if (!seekable || (found_.decrypt && !age_ranges())) {
       push(store_.open(stored));
       if (found_.decrypt) push(crypto::make_decryptor(*o.head, *found_.decrypt));
       if (index_.codec != codec::Codec::None) push(codec::make_decompressor(*o.head, index_.codec, 2));
@@ -157,31 +195,58 @@ class TarOpener {
       o.drain = index_.codec == codec::Codec::Zstd;
       return o;
     }
-    if (index_.codec == codec::Codec::None) {
-      push(store_.open_range(stored, begin, end - begin));
-      o.start = begin;
-      return o;
+    // [c0, c1): the bytes of the compressed stream (the age payload's
+    // plaintext, encrypted) holding tar bytes [begin, end), and u0, the tar
+    // offset of c0.
+    std::uint64_t c0 = begin, c1 = end, u0 = begin;
+    if (index_.codec == codec::Codec::Gzip) {
+      const auto& m = index_.members;
+      auto first = std::upper_bound(m.begin(), m.end(), begin,
+                                    [](std::uint64_t v, const codec::gzip::MemberStart& s) { return v < s.uncompressed; });
+      if (first != m.begin()) --first;
+      auto last = std::lower_bound(first, m.end(), end,
+                                   [](const codec::gzip::MemberStart& s, std::uint64_t v) { return s.uncompressed < v; });
+      c0 = first->compressed;
+      c1 = last == m.end() ? index_.compressed_size : last->compressed;
+      u0 = first->uncompressed;
     }
-    const auto& m = index_.members;
-    auto first = std::upper_bound(m.begin(), m.end(), begin,
-                                  [](std::uint64_t v, const codec::gzip::MemberStart& s) { return v < s.uncompressed; });
-    if (first != m.begin()) --first;
-    auto last = std::lower_bound(first, m.end(), end,
-                                 [](const codec::gzip::MemberStart& s, std::uint64_t v) { return s.uncompressed < v; });
-    const std::uint64_t c0 = first->compressed;
-    const std::uint64_t c1 = last == m.end() ? index_.compressed_size : last->compressed;
-    fetched_ += c1 - c0;
-    push(store_.open_range(stored, c0, c1 - c0));
-    push(codec::make_decompressor(*o.head, codec::Codec::Gzip, 2));
-    o.start = first->uncompressed;
+    if (age_) {
+      // Whole age chunks, opened one by one, cut to [c0, c1).
+      const crypto::AgeRanges::Span span = age_->span(c0, c1);
+      fetched_ += span.length;
+      push(store_.open_range(stored, span.offset, span.length));
+      push(age_->open(*o.head, span));
+      push(std::make_unique<util::WindowSource>(*o.head, c0 - span.plain_begin, c1 - c0));
+    } else {
+      fetched_ += c1 - c0;
+      push(store_.open_range(stored, c0, c1 - c0));
+    }
+    if (index_.codec == codec::Codec::Gzip) push(codec::make_decompressor(*o.head, codec::Codec::Gzip, 2));
+    o.start = u0;
     return o;
   }
+  // Bytes of the object read by ranges so far (an age header included).
   std::uint64_t fetched() const { return fetched_; }
 
  private:
+  // The age file opened for ranged reads (its header read by a small
+  // ranged read, the file key unwrapped once), or nullptr when the object
+  // is not binary age.
+  crypto::AgeRanges* age_ranges() {
+    if (age_ || age_tried_) return age_.get();
+    age_tried_ = true;
+    RangedHead head_reader(store_, found_.record.stored_filename, fetched_);
+    util::PeekSource head(head_reader);
+    if (crypto::detect(head.peek(64)) != crypto::Envelope::Age) return nullptr;
+    age_ = std::make_unique<crypto::AgeRanges>(head, *found_.decrypt, index_.compressed_size);
+    return age_.get();
+  }
+
   Storage& store_;
   const ops::Located& found_;
   const BackupIndex& index_;
+  std::unique_ptr<crypto::AgeRanges> age_;
+  bool age_tried_ = false;
   std::uint64_t fetched_ = 0;
 };
 

@@ -33,8 +33,9 @@ bool selects_part(const RestoreOptions& options);
 
 // Restores the entries `options` select into target_dir (which exists), or,
 // with as_tar, writes them as a tar stream to options.out, fetching only
-// their bytes where the backup allows (an unencrypted gzip or plain tar
-// with an index).
+// their bytes where the backup allows (a gzip or plain tar with an index,
+// encrypted or not: only the age chunks holding them are fetched and
+// opened, docs/formats.md §13).
 RestoreResult restore_selection(Context& ctx, const Located& found, const RestoreOptions& options,
                                 const std::string& target_dir);
 

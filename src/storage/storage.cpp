@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bakthat/errors.hpp"
+#include "util/window_source.hpp"
 
 namespace bakthat {
 
@@ -21,36 +22,8 @@ void Storage::remove_many(const std::vector<std::string>& names) {
   }
 }
 
-namespace {
-
-// At most `length` bytes of `in`, after passing over `offset` of them.
-class WindowSource : public Source {
- public:
-  WindowSource(std::unique_ptr<Source> in, std::uint64_t offset, std::uint64_t length)
-      : in_(std::move(in)), skip_(offset), left_(length) {}
-  std::size_t read(MutableBytes out) override {
-    std::vector<std::uint8_t> scratch;
-    while (skip_ > 0) {
-      scratch.resize(static_cast<std::size_t>(std::min<std::uint64_t>(skip_, 1 << 20)));
-      std::size_t n = in_->read(scratch);
-      if (n == 0) return 0;
-      skip_ -= n;
-    }
-    if (left_ == 0 || out.empty()) return 0;
-    std::size_t n = in_->read(out.first(static_cast<std::size_t>(std::min<std::uint64_t>(left_, out.size()))));
-    left_ -= n;
-    return n;
-  }
-
- private:
-  std::unique_ptr<Source> in_;
-  std::uint64_t skip_, left_;
-};
-
-}  // namespace
-
 std::unique_ptr<Source> Storage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {
-  return std::make_unique<WindowSource>(open(name), offset, length);
+  return std::make_unique<util::WindowSource>(open(name), offset, length);
 }
 
 Readiness Storage::prepare_read(const std::string&) { return Readiness::Ready; }

@@ -88,6 +88,14 @@ class FaultProxy(LoopbackListener):
         self.stats = {"requests": 0, "fail": 0, "stall": 0, "drop": 0, "drop_body": 0, "always_fail": 0,
                       "slow_drop": 0, "hold": 0, "delay": 0}
         self.request_lines = []  # every request's first line ("GET /b/k HTTP/1.1"), as text
+        self.replies = []  # (request line, bytes of the reply's body) of every reply forwarded
+
+    def body_bytes(self, pattern):
+        """Bytes of the reply bodies to requests whose line matches `pattern`
+        (a regex): what a client fetched."""
+        rx = re.compile(pattern)
+        with self.lock:
+            return sum(n for line, n in self.replies if rx.search(line))
 
     def faults(self):
         with self.lock:
@@ -180,6 +188,8 @@ class FaultProxy(LoopbackListener):
                     return
                 rhead, _, rbody = response.partition(b"\r\n\r\n")
                 rhead = _set_header(rhead, b"Connection", b"close")
+                with self.lock:
+                    self.replies.append((request_line.decode("latin-1"), len(rbody)))
                 if fault == "stall":
                     time.sleep(self.stall_seconds)
                 if fault == "drop_body" and len(rbody) > 1:

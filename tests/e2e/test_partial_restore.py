@@ -9,6 +9,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -16,8 +17,9 @@ import unittest
 
 import pexpect
 
-from harness import BakthatTestCase, profile_text, tree_digest
-from s3util import new_bucket, swift_profile
+from faultproxy import FaultProxy
+from harness import BakthatTestCase, profile_text, servers, tree_digest
+from s3util import aws, backup_objects, new_bucket, swift_profile
 
 AGE = shutil.which("age")
 AGE_KEYGEN = shutil.which("age-keygen")
@@ -281,6 +283,17 @@ class PartialRestorePassword(PartialRestoreLocal):
         self.assertTrue(head.startswith(b"age-encryption.org/v1\n"))
         self.assertNotIn(b"mid.txt", head)
 
+    def test_index_shares_the_archive_header(self):
+        """One header (one scrypt to open both), each file its own payload nonce."""
+        self.bk("backup", self.src)
+        with open(self.index_object(), "rb") as f:
+            index = f.read()
+        with open(self.stored_object(), "rb") as f:
+            archive = f.read(len(index))
+        end = index.index(b"\n--- ") + 5 + 43 + 1
+        self.assertEqual(index[:end], archive[:end])
+        self.assertNotEqual(index[end:end + 16], archive[end:end + 16])
+
 
 @unittest.skipUnless(AGE and AGE_KEYGEN, "age and age-keygen are not installed")
 class PartialRestoreRecipient(PartialRestoreLocal):
@@ -327,6 +340,56 @@ class PartialRestoreS3(BakthatTestCase):
             self.ok("restore", "tree", path, "-d", "s3", "-o", out)
             rel = os.path.relpath(path, "tree")
             self.assertEqual(tree_digest(os.path.join(out, "tree"))[rel][:4], want[rel][:4])
+
+
+class PartialRestoreS3Fetched(BakthatTestCase):
+    """A one-file restore from a multi-MB encrypted backup on Swift's S3 API
+    fetches only the age chunks (and gzip members) that hold it: the bytes
+    of the replies, counted by a proxy in front of the server."""
+    PASSWORD = "correct horse battery"
+    profile = {}
+
+    def setUp(self):
+        super().setUp()
+        self.bucket = new_bucket("swift")
+        self.target = servers()["S3_ENDPOINT"].split("://", 1)[1]
+        self.src = os.path.join(self.work, "tree")
+        make_tree(self.src)
+        # Tens of MB of incompressible files around the small one restored:
+        # it and the directories above it lie in three 1 MiB gzip members.
+        with open(os.path.join(self.src, "m_middle", "deep", "note.txt"), "w") as f:
+            f.write("a small file in the middle\n" * 400)
+        for i in range(40):
+            with open(os.path.join(self.src, "m_middle", "more%02d.bin" % i), "wb") as f:
+                f.write(os.urandom(1 << 20))
+
+    def run_case(self, **profile):
+        env = {"BAKTHAT_PASSWORD": self.PASSWORD}
+        self.write_config(swift_profile(self.bucket, scrypt_work_factor=10, **profile))
+        self.ok("backup", self.src, "-d", "s3", env=env)
+        # The reads only go through the proxy (it forwards requests with a
+        # Content-Length, not an upload's).
+        with FaultProxy(self.target) as proxy:
+            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint, scrypt_work_factor=10,
+                                            **profile))
+            [obj] = [o for o in backup_objects(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket))
+                     if o["Key"].startswith("tree.")]
+            size = obj["Size"]
+            self.assertGreater(size, 40 << 20)
+            key_rx = r"^GET /%s/%s" % (self.bucket, re.escape(obj["Key"]))
+            before = proxy.body_bytes(key_rx)
+            out = os.path.join(self.work, "one")
+            self.ok("restore", "tree", "tree/m_middle/deep/note.txt", "-d", "s3", "-o", out, env=env)
+            fetched = proxy.body_bytes(key_rx) - before
+            full = os.path.join(self.work, "full")
+            self.ok("restore", "tree", "-d", "s3", "-o", full, env=env)
+        self.assertEqual(tree_digest(os.path.join(out, "tree"))["m_middle/deep/note.txt"][:4],
+                         tree_digest(os.path.join(full, "tree"))["m_middle/deep/note.txt"][:4])
+        self.assertGreater(fetched, 0)
+        self.assertLess(fetched, size // 10, "fetched %d of %d bytes" % (fetched, size))
+
+    def test_one_file_of_an_encrypted_gzip_backup(self):
+        self.run_case()
 
 
 if __name__ == "__main__":
