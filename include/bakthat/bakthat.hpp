@@ -161,6 +161,40 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options);
 // does not match its catalog row.
 std::vector<ArchiveEntry> list_entries(const std::string& name, const Options& options);
 
+// A tar backup opened to read its files one at a time: its entries (from
+// its index, as list_entries gives them) and the content of any regular
+// file, for which only the bytes that hold it are fetched where the backup
+// allows (RestoreOptions::paths says which backups do; the others are read
+// from their start up to the file's end). Each file's content is checked
+// as a restore checks it (gzip CRCs, age tags; the first read of a file
+// checks its tar header against the index). Not thread-safe: one thread
+// at a time uses a reader and the Sources it made; each Source keeps what
+// it needs of the reader alive.
+class BackupReader {
+ public:
+  virtual ~BackupReader() = default;
+  virtual const BackupRecord& record() const = 0;
+  // In archive order.
+  virtual const std::vector<ArchiveEntry>& entries() const = 0;
+  // The content of the regular file `path` (as entries() names it, a
+  // leading "./" or "/" and a trailing "/" aside; a hard link reads as the
+  // file it links to) from byte `offset` on (past the end: nothing).
+  // Throws NotFound for a path the backup does not hold, Usage for one
+  // that is not a regular file, Corrupt when the archive does not hold
+  // what the index says.
+  virtual std::unique_ptr<Source> open(const std::string& path, std::uint64_t offset = 0) = 0;
+};
+
+// The latest tar backup matching name (as restore picks it), opened: its
+// index is read now (or made, for a backup without one, by reading it
+// whole once), and its password asked for now when it needs one. The
+// reader keeps options.reporter and options.cancel, which must outlive it.
+// Throws as list_entries does.
+std::unique_ptr<BackupReader> open_backup(const std::string& name, const Options& options);
+
+// One file of a backup as a Source: open_backup(name, options)->open(path).
+std::unique_ptr<Source> open_entry(const std::string& name, const std::string& path, const Options& options);
+
 // Restores an archive file that is not in the catalog (downloaded by hand).
 RestoreResult restore_file(const std::string& file, const RestoreOptions& options);
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -154,5 +155,25 @@ ExtractStats read_tar(Source& in);
 // first entry that is not a regular file, before writing, and at a second
 // file (restore --stdout of a file backup).
 void extract_single_to(Source& in, Sink& out);
+
+// The content of the first entry of the tar stream `tar`, a regular file
+// (holes of a sparse file as zeros), from byte `offset` of it on: what one
+// file of a backup reads as (BackupReader). The header is read, and the
+// bytes before `offset` passed over, when it is made. Throws Usage when
+// that entry is not a regular file, Corrupt when the stream is not a tar.
+// `tar` must outlive it.
+class EntryContent : public Source {
+ public:
+  EntryContent(Source& tar, std::uint64_t offset);
+  ~EntryContent() override;
+  const std::string& path() const;  // as stored
+  std::uint64_t size() const;       // the file's whole size (holes included)
+  bool sparse() const;              // stored as data regions and holes
+  std::size_t read(MutableBytes out) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace bakthat::archive

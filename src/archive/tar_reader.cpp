@@ -731,4 +731,73 @@ void extract_single_to(Source& in, Sink& out) {
   stream.drain();
 }
 
+struct EntryContent::State {
+  explicit State(Source& tar) : stream(tar) {}
+  TarStream stream;
+  std::string path;
+  std::uint64_t size = 0;
+  bool sparse = false;
+  std::uint64_t pos = 0;  // the next byte of the file to give
+  // The data block in hand: [block_at, block_at + block_size) of the file.
+  const std::uint8_t* block = nullptr;
+  std::size_t block_size = 0;
+  std::uint64_t block_at = 0;
+  bool blocks_done = false;
+
+  // Holds a block that ends after pos, unless none is left (holes to the
+  // end of the file are zeros).
+  void next_block() {
+    while (!blocks_done && (block == nullptr || block_at + block_size <= pos)) {
+      const void* buf = nullptr;
+      la_int64_t offset = 0;
+      if (!stream.data(&buf, &block_size, &offset)) {
+        blocks_done = true;
+        block = nullptr;
+        break;
+      }
+      if (offset < 0 || static_cast<std::uint64_t>(offset) + block_size > size) stream.corrupt();
+      block = static_cast<const std::uint8_t*>(buf);
+      block_at = static_cast<std::uint64_t>(offset);
+    }
+  }
+};
+
+EntryContent::EntryContent(Source& tar, std::uint64_t offset) : state_(std::make_unique<State>(tar)) {
+  detail::Utf8LocaleScope utf8;
+  archive_entry* e = state_->stream.next();
+  if (e == nullptr) throw Error(ErrorKind::Corrupt, "archive is damaged: the entry is missing");
+  state_->path = entry_name(e);
+  if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr)
+    throw Error(ErrorKind::Usage, "'" + state_->path + "' is not a regular file");
+  const la_int64_t size = archive_entry_size(e);
+  state_->size = size > 0 ? static_cast<std::uint64_t>(size) : 0;
+  state_->sparse = archive_entry_sparse_count(e) > 0;
+  state_->pos = std::min(offset, state_->size);
+}
+
+EntryContent::~EntryContent() = default;
+
+const std::string& EntryContent::path() const { return state_->path; }
+std::uint64_t EntryContent::size() const { return state_->size; }
+bool EntryContent::sparse() const { return state_->sparse; }
+
+std::size_t EntryContent::read(MutableBytes out) {
+  State& s = *state_;
+  if (s.pos >= s.size || out.empty()) return 0;
+  s.next_block();
+  std::size_t n;
+  if (s.block == nullptr || s.pos < s.block_at) {
+    // A hole (or the zeros after the last block).
+    const std::uint64_t hole_end = s.block == nullptr ? s.size : s.block_at;
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), hole_end - s.pos));
+    std::memset(out.data(), 0, n);
+  } else {
+    const std::size_t from = static_cast<std::size_t>(s.pos - s.block_at);
+    n = std::min(out.size(), s.block_size - from);
+    std::memcpy(out.data(), s.block + from, n);
+  }
+  s.pos += n;
+  return n;
+}
+
 }  // namespace bakthat::archive

@@ -21,17 +21,11 @@ namespace {
 
 using archive::TarEntry;
 using ops::BackupIndex;
+using ops::normalized_path;
 
 // An index far beyond any real one (a few bytes per entry) is refused
 // rather than held in memory.
 constexpr std::uint64_t kMaxIndex = std::uint64_t{1} << 30;
-
-std::string normalized(std::string p) {
-  while (p.starts_with("./")) p.erase(0, 2);
-  while (p.starts_with("/")) p.erase(0, 1);
-  while (p.size() > 1 && p.back() == '/') p.pop_back();
-  return p;
-}
 
 // The object's whole bytes (an index), at most `limit` of them.
 std::string read_all(Source& in, std::uint64_t limit, const std::string& what) {
@@ -52,11 +46,11 @@ std::string read_all(Source& in, std::uint64_t limit, const std::string& what) {
 class Selector {
  public:
   explicit Selector(const RestoreOptions& o) : include_(o.include), exclude_(o.exclude) {
-    for (const auto& p : o.paths) paths_.push_back(normalized(p));
+    for (const auto& p : o.paths) paths_.push_back(normalized_path(p));
   }
 
   bool wants(const std::string& entry_path) const {
-    const std::string p = normalized(entry_path);
+    const std::string p = normalized_path(entry_path);
     bool named = paths_.empty(), included = include_.empty();
     // The path itself and each directory above it.
     for (std::size_t end = p.size();; end = p.rfind('/', end - 1)) {
@@ -89,20 +83,20 @@ class Selector {
 std::vector<const TarEntry*> select_entries(const BackupIndex& index, const RestoreOptions& options) {
   Selector selector(options);
   std::map<std::string, std::size_t> by_path;
-  for (std::size_t i = 0; i < index.entries.size(); ++i) by_path.emplace(normalized(index.entries[i].path), i);
+  for (std::size_t i = 0; i < index.entries.size(); ++i) by_path.emplace(normalized_path(index.entries[i].path), i);
   std::set<std::size_t> chosen;
   for (std::size_t i = 0; i < index.entries.size(); ++i) {
     const TarEntry& e = index.entries[i];
     if (!selector.wants(e.path)) continue;
     chosen.insert(i);
     if (e.type == TarEntry::Type::Hardlink) {
-      auto t = by_path.find(normalized(e.link));
+      auto t = by_path.find(normalized_path(e.link));
       if (t != by_path.end()) chosen.insert(t->second);
     }
   }
   std::set<std::size_t> parents;
   for (std::size_t i : chosen) {
-    std::string p = normalized(index.entries[i].path);
+    std::string p = normalized_path(index.entries[i].path);
     for (std::size_t slash = p.rfind('/'); slash != std::string::npos && slash > 0; slash = p.rfind('/', slash - 1)) {
       auto d = by_path.find(p.substr(0, slash));
       if (d != by_path.end()) parents.insert(d->second);
@@ -325,9 +319,7 @@ class SelectionSource : public Source {
         seen.end - seen.data != want.end - want.data)
       mismatch("'" + want.path + "' is not where the index says");
   }
-  [[noreturn]] static void mismatch(const std::string& what) {
-    throw Error(ErrorKind::Corrupt, "the backup's index does not match its archive: " + what);
-  }
+  [[noreturn]] static void mismatch(const std::string& what) { ops::index_mismatch(what); }
 
   TarOpener& opener_;
   std::vector<const TarEntry*> entries_;
@@ -344,6 +336,17 @@ class SelectionSource : public Source {
 }  // namespace
 
 namespace ops {
+
+std::string normalized_path(std::string p) {
+  while (p.starts_with("./")) p.erase(0, 2);
+  while (p.starts_with("/")) p.erase(0, 1);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+void index_mismatch(const std::string& what) {
+  throw Error(ErrorKind::Corrupt, "the backup's index does not match its archive: " + what);
+}
 
 bool selects_part(const RestoreOptions& options) {
   return !options.paths.empty() || !options.include.empty() || !options.exclude.empty();
@@ -421,6 +424,46 @@ RestoreResult restore_selection(Context& ctx, const Located& found, const Restor
   for (const auto& w : s.warnings) ctx.reporter().warning("restored without all its metadata: " + w);
   result.restored = s.top_entries;
   return result;
+}
+
+namespace {
+
+class TarRange : public Source {
+ public:
+  TarRange(Storage& store, const Located& found, const BackupIndex& index, std::uint64_t begin,
+           std::uint64_t end, const CancelToken* cancel)
+      : opener_(store, found, index), opened_(opener_.open(begin, end)), at_(opened_.start), begin_(begin),
+        end_(end), cancel_(cancel) {}
+
+  std::size_t read(MutableBytes out) override {
+    check_cancel(cancel_);
+    while (at_ < begin_) {
+      std::vector<std::uint8_t> scratch(static_cast<std::size_t>(std::min<std::uint64_t>(begin_ - at_, 1 << 20)));
+      std::size_t n = opened_.head->read(scratch);
+      if (n == 0) ended_early();
+      at_ += n;
+      check_cancel(cancel_);
+    }
+    if (at_ >= end_ || out.empty()) return 0;
+    std::size_t n = opened_.head->read(out.first(static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), end_ - at_))));
+    if (n == 0) ended_early();
+    at_ += n;
+    return n;
+  }
+
+ private:
+  [[noreturn]] static void ended_early() { index_mismatch("the archive ends before an entry the index names"); }
+  TarOpener opener_;
+  TarOpener::Opened opened_;
+  std::uint64_t at_, begin_, end_;
+  const CancelToken* cancel_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> open_tar_range(Storage& store, const Located& found, const BackupIndex& index,
+                                       std::uint64_t begin, std::uint64_t end, const CancelToken* cancel) {
+  return std::make_unique<TarRange>(store, found, index, begin, end, cancel);
 }
 
 }  // namespace ops

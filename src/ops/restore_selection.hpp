@@ -2,6 +2,8 @@
 // stream, by its index (backup_index.hpp) and ranged reads of its object.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -28,6 +30,13 @@ Located locate(Context& ctx, const std::string& name, const Options& options, bo
 // or, for a backup without one, made by reading the whole archive.
 BackupIndex load_index(Context& ctx, const Located& found);
 
+// An entry's path as a selection names it: without a leading "./" or "/"
+// and a trailing "/".
+std::string normalized_path(std::string path);
+
+// Throws Corrupt: "the backup's index does not match its archive: WHAT".
+[[noreturn]] void index_mismatch(const std::string& what);
+
 // Whether RestoreOptions select part of a backup (paths, include, exclude).
 bool selects_part(const RestoreOptions& options);
 
@@ -38,5 +47,12 @@ bool selects_part(const RestoreOptions& options);
 // opened, docs/formats.md §13).
 RestoreResult restore_selection(Context& ctx, const Located& found, const RestoreOptions& options,
                                 const std::string& target_dir);
+
+// Bytes [begin, end) of the uncompressed tar stream of a located backup,
+// fetched as restore_selection fetches them (only the members holding
+// them, where the backup allows). Throws Corrupt when the archive ends
+// before `end`. `store`, `found` and `index` must outlive it.
+std::unique_ptr<Source> open_tar_range(Storage& store, const Located& found, const BackupIndex& index,
+                                       std::uint64_t begin, std::uint64_t end, const CancelToken* cancel);
 
 }  // namespace bakthat::ops
