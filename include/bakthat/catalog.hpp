@@ -11,7 +11,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -106,17 +105,6 @@ class Catalog {
   // The `config` table (key UNIQUE, value JSON).
   std::optional<nlohmann::json> config_value(const std::string& key) const;
   void set_config_value(const std::string& key, const nlohmann::json& value);
-
-  // The Glacier `inventory` (archive_id UNIQUE, filename) and `jobs` tables.
-  void put_inventory(const std::string& filename, const std::string& archive_id);
-  std::optional<std::string> archive_id(const std::string& filename) const;
-  void remove_inventory(const std::string& filename);
-  // (filename, archive_id) of every inventory row whose filename starts with
-  // prefix, in filename order.
-  std::vector<std::pair<std::string, std::string>> inventory(const std::string& prefix) const;
-  void put_job(const std::string& filename, const std::string& job_id);
-  std::optional<std::string> job_id(const std::string& filename) const;
-  void remove_job(const std::string& filename);
 
  private:
   struct Impl;

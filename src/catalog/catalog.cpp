@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "bakthat/errors.hpp"
+#include "catalog/glacier_tables.hpp"
 #include "catalog/schema.hpp"
 #include "catalog/sqlite.hpp"
 
@@ -98,8 +99,10 @@ struct Catalog::Impl {
   std::mutex lock;
 };
 
-Catalog::Catalog(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
-  Db& db = impl_->db;
+namespace {
+
+// Makes the file a catalog: its tables and indexes, in WAL mode.
+void create_schema(Db& db) {
   // WAL lets readers and one writer work at once, across processes. It is a
   // property of the file, kept once set; a file system without shared memory
   // keeps the rollback journal, which still works, only with less overlap.
@@ -108,6 +111,10 @@ Catalog::Catalog(const std::string& path) : impl_(std::make_unique<Impl>(path)) 
   for (const char* sql : catalog::kSchema) db.exec(sql);
   tx.commit();
 }
+
+}  // namespace
+
+Catalog::Catalog(const std::string& path) : impl_(std::make_unique<Impl>(path)) { create_schema(impl_->db); }
 
 Catalog::~Catalog() = default;
 
@@ -346,22 +353,34 @@ void Catalog::set_config_value(const std::string& key, const nlohmann::json& val
       value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
 }
 
-void Catalog::put_inventory(const std::string& filename, const std::string& archive_id) {
+namespace catalog {
+
+struct GlacierTables::Impl {
+  explicit Impl(const std::string& path) : db(path) { create_schema(db); }
+  Db db;
+  std::mutex lock;
+};
+
+GlacierTables::GlacierTables(const std::string& path) : impl_(std::make_unique<Impl>(path)) {}
+
+GlacierTables::~GlacierTables() = default;
+
+void GlacierTables::put_inventory(const std::string& filename, const std::string& archive_id) {
   std::lock_guard guard(impl_->lock);
   put(impl_->db, kInventoryById, archive_id, filename);
 }
 
-std::optional<std::string> Catalog::archive_id(const std::string& filename) const {
+std::optional<std::string> GlacierTables::archive_id(const std::string& filename) const {
   std::lock_guard guard(impl_->lock);
   return newest(impl_->db, kInventoryByName, filename);
 }
 
-void Catalog::remove_inventory(const std::string& filename) {
+void GlacierTables::remove_inventory(const std::string& filename) {
   std::lock_guard guard(impl_->lock);
   remove_all(impl_->db, kInventoryByName, filename);
 }
 
-std::vector<std::pair<std::string, std::string>> Catalog::inventory(const std::string& prefix) const {
+std::vector<std::pair<std::string, std::string>> GlacierTables::inventory(const std::string& prefix) const {
   std::lock_guard guard(impl_->lock);
   // substr, not LIKE: names may hold % and _.
   Statement s(impl_->db,
@@ -373,19 +392,21 @@ std::vector<std::pair<std::string, std::string>> Catalog::inventory(const std::s
   return out;
 }
 
-void Catalog::put_job(const std::string& filename, const std::string& job_id) {
+void GlacierTables::put_job(const std::string& filename, const std::string& job_id) {
   std::lock_guard guard(impl_->lock);
   put(impl_->db, kJobs, filename, job_id);
 }
 
-std::optional<std::string> Catalog::job_id(const std::string& filename) const {
+std::optional<std::string> GlacierTables::job_id(const std::string& filename) const {
   std::lock_guard guard(impl_->lock);
   return newest(impl_->db, kJobs, filename);
 }
 
-void Catalog::remove_job(const std::string& filename) {
+void GlacierTables::remove_job(const std::string& filename) {
   std::lock_guard guard(impl_->lock);
   remove_all(impl_->db, kJobs, filename);
 }
+
+}  // namespace catalog
 
 }  // namespace bakthat

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "ops/glacier_inventory.hpp"
 #include "storage/factory.hpp"
 #include "util/bytes.hpp"
 
@@ -131,7 +132,8 @@ Catalog& Context::catalog() {
 Storage& Context::storage() {
   if (!storage_)
     storage_ = storage::make_storage(
-        profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); }, cancel_);
+        profile_, destination_, [r = reporter_](const std::string& w) { r->warning(w); }, cancel_,
+        destination_ == "glacier" ? catalog_inventory(profile_.database) : nullptr);
   return *storage_;
 }
 

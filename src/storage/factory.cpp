@@ -12,14 +12,16 @@
 namespace bakthat::storage {
 
 std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn,
-                                      const CancelToken* cancel) {
+                                      const CancelToken* cancel,
+                                      std::shared_ptr<glacier::InventoryStore> glacier_inventory) {
   if (destination == "local") return std::make_unique<LocalStorage>(profile.local_path);
   if (destination == "s3") return s3::make_s3_storage(profile, "s3", profile.s3_storage_class, cancel, warn);
   // AWS takes no new Glacier vault customers since 2025-12-15: without a
   // vault, `glacier` is the S3 bucket in an archive storage class.
   if (destination == "glacier" && profile.glacier_vault.empty())
     return s3::make_s3_storage(profile, "glacier", profile.glacier_storage_class, cancel, warn);
-  if (destination == "glacier") return glacier::make_glacier_storage(profile, std::move(warn), cancel);
+  if (destination == "glacier")
+    return glacier::make_glacier_storage(profile, std::move(glacier_inventory), std::move(warn), cancel);
   if (destination == "swift") return swift::make_swift_storage(profile, cancel);
   throw Error(ErrorKind::Usage, "unknown destination '" + destination +
                                     "' (choose local, s3, glacier or swift)");

@@ -10,6 +10,7 @@
 #include "bakthat/cancel.hpp"
 #include "bakthat/config.hpp"
 #include "bakthat/storage.hpp"
+#include "storage/glacier/inventory_store.hpp"
 #include "storage/warn.hpp"
 
 namespace bakthat::storage {
@@ -17,9 +18,11 @@ namespace bakthat::storage {
 // destination: "local", "s3", "glacier" or "swift". Throws Config when the
 // profile lacks what the destination needs, Usage for an unknown name.
 // Its requests and the waits between retries stop (Interrupted) once
-// `cancel` is cancelled.
+// `cancel` is cancelled. A glacier vault keeps its names and retrieval jobs
+// in `glacier_inventory` (required for it, unused by the others).
 std::unique_ptr<Storage> make_storage(const Profile& profile, const std::string& destination, Warn warn = {},
-                                      const CancelToken* cancel = nullptr);
+                                      const CancelToken* cancel = nullptr,
+                                      std::shared_ptr<glacier::InventoryStore> glacier_inventory = nullptr);
 
 // The folder of a destination that holds bakthat's own objects (the
 // catalog rows, docs/destination-catalog.md): never a backup, so `ls` and

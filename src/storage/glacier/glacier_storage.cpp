@@ -4,6 +4,8 @@
 #include <deque>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "storage/s3/credentials.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "util/huge_pages.hpp"
@@ -145,9 +147,9 @@ class GlacierWriter : public ObjectWriter {
 // whether they honor Range (moto ignores it).
 class JobOutputReader : public Source {
  public:
-  JobOutputReader(Client& client, Catalog& catalog, std::string name, JobStatus job,
+  JobOutputReader(Client& client, InventoryStore& inventory, std::string name, JobStatus job,
                   std::uint64_t buffer_bytes)
-      : client_(client), catalog_(catalog), name_(std::move(name)), job_(std::move(job)),
+      : client_(client), inventory_(inventory), name_(std::move(name)), job_(std::move(job)),
         limit_(std::max<std::uint64_t>(buffer_bytes, 1)) {
     thread_ = std::thread([this] { produce(); });
   }
@@ -226,7 +228,7 @@ class JobOutputReader : public Source {
                                             " arrived damaged (tree hash differs from the vault's)");
       // The job's output stays for 24 hours, but once read the next restore
       // should start afresh rather than find an expired job.
-      catalog_.remove_job(name_);
+      inventory_.remove_job(name_);
     } catch (...) {
       error = std::current_exception();
     }
@@ -237,7 +239,7 @@ class JobOutputReader : public Source {
   }
 
   Client& client_;
-  Catalog& catalog_;
+  InventoryStore& inventory_;
   std::string name_;
   JobStatus job_;
   std::uint64_t limit_;
@@ -256,7 +258,9 @@ class JobOutputReader : public Source {
 }  // namespace
 
 GlacierStorage::GlacierStorage(Settings settings)
-    : settings_(std::move(settings)), client_(settings_.client), catalog_(settings_.catalog_path) {}
+    : settings_(std::move(settings)), client_(settings_.client), inventory_(settings_.inventory) {
+  if (!inventory_) throw Error(ErrorKind::Config, "Glacier: vault '" + client_.vault() + "' needs an inventory store");
+}
 
 GlacierStorage::~GlacierStorage() = default;
 
@@ -271,20 +275,18 @@ void GlacierStorage::ensure_vault() {
 }
 
 std::optional<std::string> GlacierStorage::known_archive(const std::string& name) {
-  if (auto id = catalog_.archive_id(name)) return id;
-  auto row = catalog_.by_stored_filename(name);
-  if (!row || row->is_deleted || row->backend != "glacier") return std::nullopt;
-  auto id = row->metadata.find("provider_id");
-  if (id == row->metadata.end() || !id->is_string() || id->get<std::string>().empty()) return std::nullopt;
-  catalog_.put_inventory(name, id->get<std::string>());
-  return id->get<std::string>();
+  if (auto id = inventory_->archive_id(name)) return id;
+  auto rec = inventory_->recorded(name);
+  if (!rec || rec->archive_id.empty()) return std::nullopt;
+  inventory_->put_archive(name, rec->archive_id);
+  return rec->archive_id;
 }
 
 std::string GlacierStorage::archive_of(const std::string& name) {
   auto id = known_archive(name);
   if (!id)
     throw Error(ErrorKind::NotFound, "Glacier: no archive " + in_quotes(name) + " in vault '" + client_.vault() +
-                                         "' (not in the catalog's inventory)");
+                                         "' (not in the inventory)");
   return *id;
 }
 
@@ -299,27 +301,27 @@ std::unique_ptr<ObjectWriter> GlacierStorage::create(const std::string& name,
 }
 
 void GlacierStorage::add_archive(const std::string& name, const std::string& archive_id) {
-  catalog_.put_inventory(name, archive_id);
+  inventory_->put_archive(name, archive_id);
   copy_inventory();
 }
 
 std::unique_ptr<Source> GlacierStorage::open(const std::string& name) {
   archive_of(name);
-  auto job = catalog_.job_id(name);
+  auto job = inventory_->job_id(name);
   const std::string again = "; run restore to start a retrieval";
   if (!job)
     throw Error(ErrorKind::Storage, "Glacier: " + in_quotes(name) + " has not been retrieved from vault '" +
                                         client_.vault() + "'" + again);
   auto status = describe_job(name, *job);
   if (!status) {
-    catalog_.remove_job(name);
+    inventory_->remove_job(name);
     throw Error(ErrorKind::Storage, "Glacier: the retrieval job for " + in_quotes(name) + " has expired" + again);
   }
   if (status->status_code != "Succeeded")
     throw Error(ErrorKind::Storage, "Glacier: the retrieval of " + in_quotes(name) + " is " +
                                         (status->status_code == "InProgress" ? "still in progress; run restore again later"
                                                                              : "not usable (" + status->status_code + ")" + again));
-  return std::make_unique<JobOutputReader>(client_, catalog_, name, std::move(*status), settings_.read_buffer);
+  return std::make_unique<JobOutputReader>(client_, *inventory_, name, std::move(*status), settings_.read_buffer);
 }
 
 std::optional<JobStatus> GlacierStorage::describe_job(const std::string& name, const std::string& job_id) {
@@ -338,10 +340,10 @@ void GlacierStorage::remove(const std::string& name) {
   r.method = "DELETE";
   r.path = "/archives/" + s3::uri_encode(id, false);
   r.subject = "archive " + in_quotes(name);
-  r.accept = {404};  // already gone: the catalog catches up below
+  r.accept = {404};  // already gone: the inventory catches up below
   client_.send(r);
-  catalog_.remove_inventory(name);
-  catalog_.remove_job(name);
+  inventory_->remove_archive(name);
+  inventory_->remove_job(name);
   copy_inventory();
 }
 
@@ -349,17 +351,17 @@ ObjectInfo GlacierStorage::info_of(const std::string& name) {
   ObjectInfo info;
   info.name = name;
   info.storage_class = "GLACIER";
-  // The inventory has no sizes; the backup's own row has.
-  if (auto rec = catalog_.by_stored_filename(name)) {
-    info.size = static_cast<std::uint64_t>(std::max<std::int64_t>(rec->size, 0));
-    info.modified = rec->backup_date;
+  // The inventory has no sizes; the backup's own record has.
+  if (auto rec = inventory_->recorded(name)) {
+    info.size = rec->size;
+    info.modified = rec->modified;
   }
   return info;
 }
 
 std::vector<ObjectInfo> GlacierStorage::list(const std::string& prefix) {
   std::vector<ObjectInfo> out;
-  for (const auto& [name, id] : catalog_.inventory(prefix)) {
+  for (const auto& [name, id] : inventory_->archives(prefix)) {
     if (!out.empty() && out.back().name == name) continue;
     out.push_back(info_of(name));
   }
@@ -381,23 +383,23 @@ Readiness GlacierStorage::start_retrieval(const std::string& name, const std::st
   r.subject = "archive " + in_quotes(name);
   std::string job = client_.send(r).header("x-amz-job-id");
   if (job.empty()) throw Error(ErrorKind::Storage, "Glacier: no job id for the retrieval of " + in_quotes(name));
-  catalog_.put_job(name, job);
+  inventory_->put_job(name, job);
   return Readiness::RetrievalStarted;
 }
 
 Readiness GlacierStorage::prepare_read(const std::string& name) {
   std::string archive_id = archive_of(name);
-  if (auto job = catalog_.job_id(name)) {
+  if (auto job = inventory_->job_id(name)) {
     if (auto s = describe_job(name, *job)) {
       if (s->status_code == "Succeeded") return Readiness::Ready;
       if (s->status_code == "InProgress") return Readiness::RetrievalInProgress;
-      catalog_.remove_job(name);
+      inventory_->remove_job(name);
       throw Error(ErrorKind::Storage, "Glacier: the retrieval of " + in_quotes(name) + " failed" +
                                           (s->status_message.empty() ? "" : ": " + s->status_message) +
                                           "; run restore again to retry");
     }
     // Jobs expire a day after they complete: start another.
-    catalog_.remove_job(name);
+    inventory_->remove_job(name);
   }
   return start_retrieval(name, archive_id);
 }
@@ -407,7 +409,7 @@ void GlacierStorage::copy_inventory() {
   if (!profile || profile->s3_bucket.empty()) return;
   try {
     nlohmann::json map = nlohmann::json::object();
-    for (const auto& [name, id] : catalog_.inventory("")) map[name] = id;
+    for (const auto& [name, id] : inventory_->archives("")) map[name] = id;
     std::string text = map.dump(2);
     auto s3 = s3::make_s3_storage(*profile, "s3", "STANDARD", client_.config().retry.cancel);
     if (s3->stat(kInventoryKey)) s3->remove(kInventoryKey);
@@ -421,8 +423,8 @@ void GlacierStorage::copy_inventory() {
   }
 }
 
-std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, Warn warn,
-                                              const CancelToken* cancel) {
+std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, std::shared_ptr<InventoryStore> inventory,
+                                              Warn warn, const CancelToken* cancel) {
   if (profile.glacier_vault.empty())
     throw Error(ErrorKind::Config, "the glacier destination needs glacier_vault in the profile");
   const std::string& tier = profile.glacier_tier.empty() ? "Standard" : profile.glacier_tier;
@@ -438,7 +440,7 @@ std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, Warn warn,
   }
   s.client.vault = profile.glacier_vault;
   s.client.retry = net::retry::default_policy(cancel, std::chrono::seconds(profile.retry_time));
-  s.catalog_path = profile.database;
+  s.inventory = std::move(inventory);
   s.tier = tier;
   s.part_size = profile.part_size;
   if (!profile.s3_bucket.empty()) s.inventory_profile = std::make_shared<const Profile>(profile);

@@ -2,9 +2,9 @@
 // vault through the vault API (docs/formats.md §4).
 //
 // Glacier names archives by ids it chooses, and its own inventory lags by a
-// day, so the catalog's `inventory` table maps names to archive ids and is
-// what list() and stat() read; its `jobs` table keeps the retrieval job of
-// each name between runs. Reading takes two steps: prepare_read() starts a
+// day, so an InventoryStore (inventory_store.hpp; the command line's is in
+// the catalog file) maps names to archive ids and is what list() and stat()
+// read, and keeps the retrieval job of each name between runs. Reading takes two steps: prepare_read() starts a
 // retrieval job (hours on AWS) and reports its progress; open() streams the
 // finished job's output, checked against Glacier's tree hash when given.
 //
@@ -20,10 +20,10 @@
 #include <mutex>
 #include <string>
 
-#include "bakthat/catalog.hpp"
 #include "bakthat/config.hpp"
 #include "bakthat/storage.hpp"
 #include "storage/glacier/client.hpp"
+#include "storage/glacier/inventory_store.hpp"
 #include "storage/glacier/tree_hash.hpp"
 #include "storage/warn.hpp"
 
@@ -33,7 +33,7 @@ inline constexpr const char* kInventoryKey = "bakthat_glacier_inventory";
 
 struct Settings {
   ClientConfig client;
-  std::string catalog_path;        // the catalog holding `inventory` and `jobs`
+  std::shared_ptr<InventoryStore> inventory;  // required
   std::string tier = "Standard";   // Expedited, Standard or Bulk
   std::uint64_t part_size = 0;     // 0: automatic (32 MiB)
   std::uint64_t read_buffer = 16 * kMiB;  // bytes of job output read ahead
@@ -64,9 +64,9 @@ class GlacierStorage : public Storage {
  private:
   void ensure_vault();
   std::string archive_of(const std::string& name);  // throws NotFound
-  // The archive id of `name`: the inventory's, else the one recorded in the
-  // backup's catalog row (a row another machine's backup wrote and `bakthat
-  // sync` brought here; then added to the inventory).
+  // The archive id of `name`: the inventory's, else the one in the backup's
+  // record (a row another machine's backup wrote and `bakthat sync` brought
+  // here; then added to the inventory).
   std::optional<std::string> known_archive(const std::string& name);
   // nullopt when Glacier no longer knows the job (expired).
   std::optional<JobStatus> describe_job(const std::string& name, const std::string& job_id);
@@ -76,14 +76,14 @@ class GlacierStorage : public Storage {
 
   Settings settings_;
   Client client_;
-  Catalog catalog_;
+  std::shared_ptr<InventoryStore> inventory_;
   std::once_flag vault_checked_;
 };
 
 // The destination for a profile with glacier_vault set: credentials,
-// endpoint (glacier_endpoint), region, tier and part size from it; `warn`
-// as Settings::warn.
-std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, Warn warn = {},
-                                              const CancelToken* cancel = nullptr);
+// endpoint (glacier_endpoint), region, tier and part size from it; the
+// names and jobs kept in `inventory`; `warn` as Settings::warn.
+std::unique_ptr<Storage> make_glacier_storage(const Profile& profile, std::shared_ptr<InventoryStore> inventory,
+                                              Warn warn = {}, const CancelToken* cancel = nullptr);
 
 }  // namespace bakthat::storage::glacier

@@ -13,13 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bakthat/catalog.hpp"
+#include "catalog/glacier_tables.hpp"
+#include "ops/glacier_inventory.hpp"
 #include "storage/glacier/glacier_storage.hpp"
 #include "storage/s3/s3_storage.hpp"
 #include "test_servers.hpp"
 
 namespace glacier = bakthat::storage::glacier;
-using bakthat::Catalog;
 using bakthat::Error;
 using bakthat::ErrorKind;
 using bakthat::Readiness;
@@ -47,10 +47,14 @@ class GlacierVault : public ::testing::Test {
     s.client.endpoint = servers()["MOTO_ENDPOINT"];
     s.client.vault = vault_;
     s.client.retry.first_delay = std::chrono::milliseconds(50);
-    s.catalog_path = (dir_ / "catalog.sqlite").string();
+    s.inventory = bakthat::ops::catalog_inventory(catalog_path());
     s.tier = "Expedited";
     return s;
   }
+
+  // The catalog file that keeps the vault's inventory and jobs, as the
+  // command line's does.
+  std::string catalog_path() const { return (dir_ / "catalog.sqlite").string(); }
 
   static void write_all(bakthat::ObjectWriter& w, const std::vector<std::uint8_t>& data) {
     std::size_t pos = 0, step = 1000;
@@ -84,7 +88,7 @@ TEST_F(GlacierVault, UploadRetrieveDownloadDelete) {
   EXPECT_FALSE(archive_id.empty());
   w.reset();
 
-  Catalog catalog(settings().catalog_path);
+  bakthat::catalog::GlacierTables catalog(catalog_path());
   EXPECT_EQ(catalog.archive_id("home.tgz"), archive_id);
   auto listed = store.list("ho");
   ASSERT_EQ(listed.size(), 1u);
@@ -164,7 +168,7 @@ TEST_F(GlacierVault, AbandonedReaderStopsCleanly) {
     std::uint8_t buf[1000];
     EXPECT_GT(src->read(buf), 0u);
   }  // destroyed mid-stream: must not hang
-  Catalog catalog(s.catalog_path);
+  bakthat::catalog::GlacierTables catalog(catalog_path());
   EXPECT_TRUE(catalog.job_id("big.bin")) << "an unfinished read keeps the job";
 }
 
@@ -216,7 +220,7 @@ TEST_F(GlacierVault, InventoryCopiedToS3) {
   auto src = s3->open(glacier::kInventoryKey);
   auto bytes = read_all(*src);
   auto j = nlohmann::json::parse(std::string(bytes.begin(), bytes.end()));
-  Catalog catalog(s.catalog_path);
+  bakthat::catalog::GlacierTables catalog(catalog_path());
   EXPECT_EQ(j, nlohmann::json({{"b.tgz", *catalog.archive_id("b.tgz")}}));
 }
 

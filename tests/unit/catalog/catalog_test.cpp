@@ -11,6 +11,7 @@
 
 #include "bakthat/catalog.hpp"
 #include "bakthat/errors.hpp"
+#include "catalog/glacier_tables.hpp"
 
 namespace fs = std::filesystem;
 using namespace bakthat;
@@ -487,17 +488,24 @@ TEST_F(CatalogTest, MarkDeleted) {
   }
 }
 
-TEST_F(CatalogTest, ConfigInventoryJobs) {
+TEST_F(CatalogTest, Config) {
   Catalog c(path_);
   EXPECT_FALSE(c.config_value("k"));
   c.set_config_value("k", {{"a", 1}});
   c.set_config_value("k", 5);
   EXPECT_EQ(*c.config_value("k"), 5);
   EXPECT_EQ(sql("SELECT count(*) FROM config")[0][0], "1");
+}
 
+TEST_F(CatalogTest, GlacierInventoryAndJobs) {
+  bakthat::catalog::GlacierTables c(path_);
   EXPECT_FALSE(c.archive_id("f.tgz"));
   c.put_inventory("f.tgz", "ARCH1");
   EXPECT_EQ(c.archive_id("f.tgz"), "ARCH1");
+  // The catalog file's own table, beside the backups (open at the same time).
+  Catalog backups(path_);
+  EXPECT_EQ(sql("SELECT filename, archive_id FROM inventory"),
+            (std::vector<std::vector<std::string>>{{"f.tgz", "ARCH1"}}));
   c.put_inventory("g.tgz", "ARCH1");  // archive_id is unique
   EXPECT_FALSE(c.archive_id("f.tgz"));
   EXPECT_EQ(c.archive_id("g.tgz"), "ARCH1");
@@ -553,7 +561,7 @@ INSERT INTO "inventory" ("archive_id", "filename") VALUES ('ARCH', 'mydir.201309
   EXPECT_TRUE(broken->metadata.empty());
   EXPECT_EQ(c.search({}).size(), 2u);
   EXPECT_EQ(*c.config_value("sync_ts"), 1380000000);
-  EXPECT_EQ(c.archive_id("mydir.20130924051320.tgz"), "ARCH");
+  EXPECT_EQ(bakthat::catalog::GlacierTables(path_).archive_id("mydir.20130924051320.tgz"), "ARCH");
   // The missing history table is added; the old tables are left as they were.
   EXPECT_EQ(sql("SELECT count(*) FROM sqlite_master WHERE name = 'history'")[0][0], "1");
   c.insert(record("new", "new.1.tgz", 1700000000));
