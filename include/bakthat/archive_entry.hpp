@@ -20,6 +20,10 @@ struct ArchiveEntry {
   std::string user, group;  // names, when the archive has them
   std::string link;         // symlink or hard link target
   std::uint32_t dev_major = 0, dev_minor = 0;
+  // A directory of an incremental level: its GNU.dumpdir record as stored,
+  // one "<flag><name>\0" per entry (D a directory, Y in this archive, N
+  // not) and a final "\0"; empty for anything else.
+  std::string dumpdir;
   // Where it lies in the uncompressed tar stream: [header, end) holds its
   // headers (pax extended ones included), data and padding; data is where
   // its data starts.
@@ -32,7 +36,8 @@ std::string listing_line(const ArchiveEntry& entry);
 
 // JSON: path, type ("file", "directory", "symlink", "hardlink", "char",
 // "block", "fifo", "other"), size, mode, mtime, uid, gid, user, group, link
-// (when set), dev_major and dev_minor (devices), header, data, end.
+// (when set), dev_major and dev_minor (devices), dumpdir (when set: a list
+// of "<flag><name>" strings), header, data, end.
 // from_json throws Error(Corrupt) when a field is missing or mistyped.
 void to_json(nlohmann::json& out, const ArchiveEntry& entry);
 void from_json(const nlohmann::json& in, ArchiveEntry& entry);

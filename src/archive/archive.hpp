@@ -62,8 +62,17 @@ class Identities {
 struct FileState {
   std::uint64_t dev = 0, ino = 0;
   std::int64_t mtime_ns = 0, ctime_ns = 0, size = 0;
+  // Rebuilt from a level's index (a machine without the snapshot file),
+  // which records no device, inode or ctime: such a state stands for a
+  // regular file and compares its size, mtime to the second, permission
+  // bits and owner only.
+  bool from_index = false;
+  std::uint32_t mode = 0;
+  std::int64_t uid = 0, gid = 0;
   bool operator==(const FileState&) const = default;
   static FileState of(const struct stat& st);
+  // Whether `st` (an lstat) is unchanged since this state was taken.
+  bool matches(const struct stat& st) const;
 };
 using Snapshot = std::unordered_map<std::string, FileState>;
 

@@ -201,6 +201,7 @@ void TarScanner::on_header() {
     else if (k == "gname") e.group = v;
     else if (k == "mtime") e.mtime = pax_number(v, at);
     else if (k == "GNU.sparse.name") sparse_name = v;
+    else if (k == "GNU.dumpdir") e.dumpdir = v;
     else if (k == "GNU.sparse.realsize" || k == "GNU.sparse.size") e.size = static_cast<std::uint64_t>(pax_number(v, at));
   }
   if (!sparse_name.empty()) e.path = sparse_name;
@@ -218,6 +219,17 @@ void TarScanner::on_header() {
   skip_ = padded(stored);
   state_ = skip_ > 0 ? State::Data : State::Header;
   on_entry_(std::move(e));
+}
+
+std::vector<std::string> dumpdir_records(const std::string& dumpdir) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < dumpdir.size() && dumpdir[at] != '\0';) {
+    std::size_t end = dumpdir.find('\0', at);
+    if (end == std::string::npos) end = dumpdir.size();
+    out.push_back(dumpdir.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
 }
 
 void TarScanner::on_extension() {
@@ -296,6 +308,7 @@ void to_json(nlohmann::json& j, const TarEntry& e) {
                       {"mtime", e.mtime}, {"uid", e.uid}, {"gid", e.gid}, {"user", e.user},
                       {"group", e.group}, {"header", e.header}, {"data", e.data}, {"end", e.end}};
   if (!e.link.empty()) j["link"] = e.link;
+  if (!e.dumpdir.empty()) j["dumpdir"] = archive::dumpdir_records(e.dumpdir);
   if (e.type == TarEntry::Type::CharDevice || e.type == TarEntry::Type::BlockDevice) {
     j["dev_major"] = e.dev_major;
     j["dev_minor"] = e.dev_minor;
@@ -322,6 +335,11 @@ void from_json(const nlohmann::json& j, TarEntry& e) {
     e.link = j.value("link", std::string());
     e.dev_major = j.value("dev_major", 0u);
     e.dev_minor = j.value("dev_minor", 0u);
+    e.dumpdir.clear();
+    if (auto d = j.find("dumpdir"); d != j.end()) {
+      for (const auto& one : *d) e.dumpdir.append(one.get<std::string>()).push_back('\0');
+      e.dumpdir.push_back('\0');
+    }
     e.header = j.at("header").get<std::uint64_t>();
     e.data = j.at("data").get<std::uint64_t>();
     e.end = j.at("end").get<std::uint64_t>();

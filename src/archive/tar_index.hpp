@@ -48,4 +48,7 @@ class TarScanner {
   bool ended_ = false;
 };
 
+// The records of a GNU.dumpdir (TarEntry::dumpdir), each "<flag><name>".
+std::vector<std::string> dumpdir_records(const std::string& dumpdir);
+
 }  // namespace bakthat::archive

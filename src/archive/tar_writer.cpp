@@ -353,7 +353,7 @@ class TreeWriter {
       return c;
     }
     auto it = options_.incremental_base->find(path_);
-    c.unchanged = it != options_.incremental_base->end() && it->second == FileState::of(c.st);
+    c.unchanged = it != options_.incremental_base->end() && it->second.matches(c.st);
     c.flag = c.unchanged ? 'N' : 'Y';
     return c;
   }
@@ -609,6 +609,13 @@ FileState FileState::of(const struct stat& st) {
   auto ns = [](const struct timespec& t) { return std::int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
   return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), ns(st.st_mtim),
           ns(st.st_ctim), static_cast<std::int64_t>(st.st_size)};
+}
+
+bool FileState::matches(const struct stat& st) const {
+  if (!from_index) return *this == of(st);
+  return S_ISREG(st.st_mode) && size == static_cast<std::int64_t>(st.st_size) &&
+         mtime_ns / 1000000000 == std::int64_t{st.st_mtim.tv_sec} && mode == (st.st_mode & 07777) &&
+         uid == static_cast<std::int64_t>(st.st_uid) && gid == static_cast<std::int64_t>(st.st_gid);
 }
 
 Identities::Identities(const std::vector<std::string>& paths) {

@@ -422,7 +422,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
   std::optional<ops::Level> level;
   archive::Snapshot snapshot;
   if (S_ISDIR(st.st_mode) && (options.incremental || ctx.profile().incremental > 0)) {
-    level = ops::next_level(ctx, plan.filename, ctx.profile().incremental);
+    level = ops::next_level(ctx, plan.filename, ctx.profile().incremental, options);
     ctx.reporter().message(level->why);
   }
   // A level above 0 reads only what changed: a walk of the whole tree for

@@ -14,7 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
+#include "ops/restore_selection.hpp"
 #include "util/bytes.hpp"
 
 namespace bakthat::ops {
@@ -75,15 +77,58 @@ std::optional<LevelOf> level_of(const BackupRecord& record) {
   return l;
 }
 
-Level next_level(Context& ctx, const std::string& filename, int max_levels) {
-  Level next;
-  std::optional<BackupRecord> newest;
-  for (auto& r : ctx.matches(filename)) {
-    if (r.filename == filename) {
-      newest = std::move(r);
-      break;
+archive::Snapshot rebuild_snapshot(Context& ctx, const std::vector<BackupRecord>& chain, const Options& options) {
+  archive::Snapshot state;
+  for (const auto& level : chain) {
+    if (!level.metadata.contains("index_sha256"))
+      throw Error(ErrorKind::NotFound, level.stored_filename + " has no index");
+    Located found{level, parse_stored_name(level.stored_filename), std::nullopt};
+    if (level.metadata.value("is_enc", false)) found.info.encrypted = true;
+    if (found.info.encrypted) found.decrypt = decrypt_options(ctx, options, ctx.password());
+    BackupIndex index = load_index(ctx, found);
+    std::unordered_map<std::string, const archive::TarEntry*> files;
+    for (const auto& e : index.entries)
+      if (e.type == archive::TarEntry::Type::File) files.emplace(e.path, &e);
+    archive::Snapshot next;
+    for (const auto& dir : index.entries) {
+      if (dir.type != archive::TarEntry::Type::Directory) continue;
+      if (dir.dumpdir.empty())
+        throw Error(ErrorKind::NotFound, "the index of " + level.stored_filename + " does not list " + dir.path +
+                                             "'s entries");
+      for (const auto& record : archive::dumpdir_records(dir.dumpdir)) {
+        const std::string name = dir.path + record.substr(1);
+        if (record[0] == 'Y') {
+          auto it = files.find(name);
+          if (it == files.end()) continue;
+          archive::FileState s;
+          s.from_index = true;
+          s.size = static_cast<std::int64_t>(it->second->size);
+          s.mtime_ns = it->second->mtime * 1000000000;
+          s.mode = it->second->mode;
+          s.uid = it->second->uid;
+          s.gid = it->second->gid;
+          next.emplace(name, s);
+        } else if (record[0] == 'N') {
+          if (auto it = state.find(name); it != state.end()) next.insert(*it);
+        }
+      }
     }
+    state = std::move(next);
   }
+  return state;
+}
+
+Level next_level(Context& ctx, const std::string& filename, int max_levels, const Options& options) {
+  Level next;
+  auto newest_of = [&]() -> std::optional<BackupRecord> {
+    for (auto& r : ctx.matches(filename))
+      if (r.filename == filename) return std::move(r);
+    return std::nullopt;
+  };
+  std::optional<BackupRecord> newest = newest_of();
+  // A machine that never backed up this name may continue another's chain:
+  // the destination's rows first.
+  if (!newest && ctx.latest(filename)) newest = newest_of();
   const std::string full = "Incremental level 0 (full) of " + filename;
   if (!newest) {
     next.why = full + ": its first backup here";
@@ -99,16 +144,28 @@ Level next_level(Context& ctx, const std::string& filename, int max_levels) {
                std::to_string(max_levels) + ")";
     return next;
   }
-  auto loaded = load(snapshot_path(ctx, filename));
-  if (!loaded || loaded->stored != newest->stored_filename) {
-    next.why = full + ": this machine has no snapshot of its latest level, " + newest->stored_filename +
-               " (made elsewhere, or its snapshot was lost); a new chain starts";
-    return next;
-  }
   next.level = prev->level + 1;
   next.parent = newest->stored_filename;
-  next.base = std::move(loaded->snapshot);
   next.why = "Incremental level " + std::to_string(next.level) + " of " + filename + ", after " + next.parent;
+  auto loaded = load(snapshot_path(ctx, filename));
+  if (loaded && loaded->stored == newest->stored_filename) {
+    next.base = std::move(loaded->snapshot);
+    return next;
+  }
+  // Made elsewhere, or the snapshot lost: the chain as the destination
+  // keeps it.
+  try {
+    next.base = rebuild_snapshot(ctx, chain_of(ctx, *newest), options);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::Interrupted) throw;
+    Level fresh;
+    fresh.why = full + ": a new full, as this machine has no snapshot of its latest level, " +
+                newest->stored_filename + ", and cannot rebuild it from the destination (" + e.what() + ")";
+    return fresh;
+  }
+  next.why += ": continuing the chain of " + next.parent + " from the destination (this machine has no snapshot "
+              "of it: a file counts as changed unless its size, mtime, mode and owner are as the levels' indexes "
+              "record them)";
   return next;
 }
 

@@ -25,12 +25,9 @@
 #include "util/peek_source.hpp"
 
 namespace bakthat {
-namespace {
 
-namespace fs = std::filesystem;
-
-crypto::DecryptOptions decrypt_options(const ops::Context& ctx, const Options& options,
-                                       const std::optional<std::string>& password) {
+crypto::DecryptOptions ops::decrypt_options(const Context& ctx, const Options& options,
+                                            const std::optional<std::string>& password) {
   crypto::DecryptOptions d;
   d.password = password;
   d.identity_files = options.identity_files;
@@ -40,6 +37,11 @@ crypto::DecryptOptions decrypt_options(const ops::Context& ctx, const Options& o
   d.file_keys = crypto::make_file_key_cache();
   return d;
 }
+
+namespace {
+
+namespace fs = std::filesystem;
+using ops::decrypt_options;
 
 // The password for an encrypted object, asked before any download. Objects
 // encrypted to age recipients need an identity instead.

@@ -25,6 +25,11 @@ struct Located {
 };
 Located locate(Context& ctx, const std::string& name, const Options& options, bool one_file = false);
 
+// Decryption with `password` and the identities `options` and the profile
+// name.
+crypto::DecryptOptions decrypt_options(const Context& ctx, const Options& options,
+                                       const std::optional<std::string>& password);
+
 // The index of a located tar backup: its stored index, checked against the
 // row's index_sha256 before a byte of it is used (Corrupt when it differs),
 // or, for a backup without one, made by reading the whole archive.

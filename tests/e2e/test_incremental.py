@@ -188,13 +188,22 @@ class Chains(BakthatTestCase):
         rows = json.loads(self.ok("show", "--json").text)
         return max(rows, key=lambda r: r["backup_date"])["metadata"].get("level")
 
-    def test_a_lost_snapshot_starts_a_new_chain_and_says_so(self):
+    def test_a_lost_snapshot_is_rebuilt_from_the_destination_and_the_chain_goes_on(self):
+        self.ok("backup", self.src, "--incremental")
+        evolve(self.src, 1)
         self.ok("backup", self.src, "--incremental")
         shutil.rmtree(os.path.join(self.home, ".bakthat.sqlite.incremental"))
+        evolve(self.src, 3)  # not 2: a rewrite keeping size and mtime is what a rebuilt snapshot misses
         r = self.ok("backup", self.src, "--incremental")
-        self.assertIn("level 0 (full)", r.errtext)
-        self.assertIn("no snapshot", r.errtext)
-        self.assertEqual(self.level(), 0)
+        rows = sorted(json.loads(self.ok("show", "--json").text), key=lambda r: r["backup_date"])
+        self.assertIn("Incremental level 2 of tree, after %s: continuing the chain of %s from the destination"
+                      % (rows[1]["stored_filename"], rows[1]["stored_filename"]), r.errtext)
+        self.assertEqual(self.level(), 2)
+        # What was unchanged stays out: b.bin (300 kB of noise) is not in it.
+        self.assertLess(rows[2]["size"], rows[0]["size"] / 10)
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", "tree", "-o", out)
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
 
     def test_snapshot_is_private(self):
         self.ok("backup", self.src, "--incremental")
@@ -370,6 +379,49 @@ class TwoMachines(BakthatTestCase):
         r = self.on_b("restore", "tree", "-o", out)
         self.assertIn("3 levels", r.errtext)
         self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
+
+    def test_machine_b_continues_the_chain_of_a_from_the_destination(self):
+        a = self.chain_on_a(3)
+        # B: its own copy of the tree, restored from A's chain, then changed.
+        copy = os.path.join(self.tmp, "b")
+        self.on_b("restore", "tree", "-o", copy)
+        tree_b = os.path.join(copy, "tree")
+        evolve(tree_b, 3)
+        expected = tree_digest(tree_b)
+        r = self.on_b("backup", tree_b, "--incremental")
+        self.assertIn("Incremental level 3 of tree, after %s: continuing the chain of %s from the destination"
+                      % (a[-1]["stored_filename"], a[-1]["stored_filename"]), r.errtext)
+        b = self.show(self.env_b)
+        self.assertEqual((b[-1]["metadata"]["level"], b[-1]["metadata"]["parent"]), (3, a[-1]["stored_filename"]))
+        # Only the truncated b.bin and the directories: nothing B restored
+        # unchanged is stored again.
+        self.assertLess(b[-1]["size"], a[0]["size"] / 10)
+        self.assertEqual(b[-1]["metadata"]["files"], 1)
+        # B's next level goes on from the snapshot B now keeps.
+        evolve(tree_b, 4)
+        r = self.on_b("backup", tree_b, "--incremental")
+        self.assertNotIn("from the destination", r.errtext)
+        self.assertEqual(self.show(self.env_b)[-1]["metadata"]["level"], 4)
+        expected = tree_digest(tree_b)
+        # A takes the chain in and restores it whole.
+        self.ok("sync")
+        out = os.path.join(self.tmp, "out-a")
+        r = self.ok("restore", "tree", "-o", out)
+        self.assertIn("5 levels", r.errtext)
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), expected)
+
+    def test_machine_b_without_the_identity_starts_a_new_full_and_says_why(self):
+        key = os.path.join(self.tmp, "key.txt")
+        recipient = age_keygen(key)
+        for step in range(2):
+            evolve(self.src, step)
+            self.ok("backup", self.src, "--incremental", "--recipient", recipient)
+        a = self.show()
+        r = self.on_b("backup", self.src, "--incremental", "--recipient", recipient)
+        self.assertIn("Incremental level 0 (full) of tree: a new full, as this machine has no snapshot of its "
+                      "latest level, %s, and cannot rebuild it from the destination" % a[-1]["stored_filename"],
+                      r.errtext)
+        self.assertEqual(self.show(self.env_b)[-1]["metadata"]["level"], 0)
 
 
 if __name__ == "__main__":
