@@ -15,7 +15,8 @@ std::unique_ptr<Sink> make_gzip_sink(Sink& next, std::optional<int> level, int t
 // by a streaming decoder.
 std::unique_ptr<Source> make_gzip_source(Source& in, int threads);
 
-// One zstd frame, compressed by libzstd's own workers.
+// zstd frames of zstd::kFrameInput bytes of input each, compressed on
+// `threads` workers and written in order (zstd_frames.hpp).
 std::unique_ptr<Sink> make_zstd_sink(Sink& next, std::optional<int> level, int threads);
 // Any sequence of zstd frames.
 std::unique_ptr<Source> make_zstd_source(Source& in);

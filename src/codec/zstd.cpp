@@ -6,45 +6,34 @@
 #include <vector>
 
 #include "bakthat/errors.hpp"
+#include "codec/block_sink.hpp"
 #include "codec/stages.hpp"
+#include "codec/zstd_frames.hpp"
 
 namespace bakthat::codec {
 namespace {
 
 constexpr int kDefaultLevel = 3;
-constexpr int kJobSize = 2 << 20;
 
 [[noreturn]] void fail(ErrorKind kind, const char* what, std::size_t code) {
   throw Error(kind, std::string("zstd: ") + what + ": " + ZSTD_getErrorName(code));
 }
 
-// Compresses into one zstd frame with a content checksum. libzstd's own
-// workers (ZSTD_c_nbWorkers) compress in the background, so write() returns
-// while earlier input is still being compressed; memory stays bounded by
-// libzstd's job size.
-class ZstdSink : public Sink {
+// One frame's compressor, on one worker: level, content checksum, and the
+// content size in the frame header (what lets an index find frames).
+class FrameCompressor {
  public:
-  ZstdSink(Sink& next, int level, int threads) : next_(next), ctx_(ZSTD_createCCtx()) {
+  explicit FrameCompressor(int level) : ctx_(ZSTD_createCCtx()) {
     if (!ctx_) throw Error(ErrorKind::Io, "zstd: cannot allocate a compressor");
     set(ZSTD_c_compressionLevel, level);
     set(ZSTD_c_checksumFlag, 1);
-    // A build without threads support refuses nbWorkers; it then runs inline.
-    if (!ZSTD_isError(ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_nbWorkers, threads))) {
-      // libzstd's default job (4x the window, 8 MiB at level 3) costs ~25 MiB
-      // per worker; 2 MiB jobs bound it to a few MiB for a <1% larger output.
-      ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_jobSize, kJobSize);
-    }
-    out_.resize(ZSTD_CStreamOutSize());
+    set(ZSTD_c_contentSizeFlag, 1);
   }
-  void write(Bytes data) override {
-    ZSTD_inBuffer in{data.data(), data.size(), 0};
-    while (in.pos < in.size) step(in, ZSTD_e_continue);
-  }
-  void finish() override {
-    ZSTD_inBuffer in{nullptr, 0, 0};
-    while (step(in, ZSTD_e_end) != 0) {
-    }
-    next_.finish();
+  void compress(Block& f) {
+    f.out.resize(ZSTD_compressBound(f.in.size()));
+    const std::size_t r = ZSTD_compress2(ctx_.get(), f.out.data(), f.out.size(), f.in.data(), f.in.size());
+    if (ZSTD_isError(r)) fail(ErrorKind::Io, "compression failed", r);
+    f.out_size = r;
   }
 
  private:
@@ -52,20 +41,12 @@ class ZstdSink : public Sink {
     const std::size_t r = ZSTD_CCtx_setParameter(ctx_.get(), p, v);
     if (ZSTD_isError(r)) fail(ErrorKind::Usage, "bad parameter", r);
   }
-  std::size_t step(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
-    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-    const std::size_t r = ZSTD_compressStream2(ctx_.get(), &out, &in, mode);
-    if (ZSTD_isError(r)) fail(ErrorKind::Io, "compression failed", r);
-    if (out.pos) next_.write(Bytes(out_.data(), out.pos));
-    return r;
-  }
   struct Free {
     void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
   };
-  Sink& next_;
   std::unique_ptr<ZSTD_CCtx, Free> ctx_;
-  std::vector<std::uint8_t> out_;
 };
+using Worker = std::unique_ptr<FrameCompressor>;
 
 // Decompresses every frame of `in` in turn (checksums verified when present).
 class ZstdSource : public Source {
@@ -110,8 +91,17 @@ class ZstdSource : public Source {
 
 }  // namespace
 
+// Cuts the stream into zstd::kFrameInput pieces, each one complete frame
+// compressed on a worker, as the gzip sink does with members: every zstd
+// reader reads the frames as one stream, and an index can fetch only the
+// frames that hold a range. threads + 1 frames in flight, about twice
+// kFrameInput each.
 std::unique_ptr<Sink> make_zstd_sink(Sink& next, std::optional<int> level, int threads) {
-  return std::make_unique<ZstdSink>(next, level.value_or(kDefaultLevel), std::max(1, threads));
+  threads = std::max(1, threads);
+  const int lvl = level.value_or(kDefaultLevel);
+  return std::make_unique<BlockSink<Worker>>(
+      next, zstd::kFrameInput, threads, static_cast<std::size_t>(threads) + 1,
+      [lvl] { return std::make_unique<FrameCompressor>(lvl); }, [](Worker& w, Block& f) { w->compress(f); });
 }
 
 std::unique_ptr<Source> make_zstd_source(Source& in) { return std::make_unique<ZstdSource>(in); }

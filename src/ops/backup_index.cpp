@@ -37,6 +37,7 @@ IndexWriter::IndexWriter(std::unique_ptr<ObjectWriter> object, codec::Codec code
       head_(&hashed_),
       tar_([this](archive::TarEntry&& e) { line(nlohmann::json(e)); }),
       members_([this](const codec::gzip::MemberStart& m) { line(member_line(m)); }),
+      frames_([this](const codec::zstd::FrameStart& f) { line(member_line(f)); }),
       codec_(codec) {
   if (encryption) {
     crypto::EncryptOptions one = *encryption;
@@ -58,6 +59,7 @@ Sink& IndexWriter::compressed_tap(Sink& next) {
   compressed_tap_.emplace(next, [this](Bytes b) {
     compressed_ += b.size();
     if (codec_ == codec::Codec::Gzip) members_.feed(b);
+    if (codec_ == codec::Codec::Zstd) frames_.feed(b);
   });
   return *compressed_tap_;
 }
@@ -143,7 +145,8 @@ BackupIndex parse_index(std::string object, const std::optional<crypto::DecryptO
 
 IndexBuilder::IndexBuilder(codec::Codec codec)
     : tar_([this](archive::TarEntry&& e) { index_.entries.push_back(std::move(e)); }),
-      members_([this](const codec::gzip::MemberStart& m) { index_.members.push_back(m); }) {
+      members_([this](const codec::gzip::MemberStart& m) { index_.members.push_back(m); }),
+      frames_([this](const codec::zstd::FrameStart& f) { index_.members.push_back(f); }) {
   index_.codec = codec;
 }
 
@@ -151,6 +154,7 @@ Source& IndexBuilder::compressed_tap(Source& in) {
   compressed_tap_.emplace(in, [this](Bytes b) {
     index_.compressed_size += b.size();
     if (index_.codec == codec::Codec::Gzip) members_.feed(b);
+    if (index_.codec == codec::Codec::Zstd) frames_.feed(b);
   });
   return *compressed_tap_;
 }
@@ -166,8 +170,9 @@ Source& IndexBuilder::tar_tap(Source& in) {
 std::string IndexBuilder::serialize() const {
   std::string out = first_line(index_.codec).dump() + "\n";
   for (const auto& e : index_.entries) out += nlohmann::json(e).dump() + "\n";
-  // A stream not all of bakthat's tagged members has no map to seek by.
-  if (members_.tagged())
+  // A stream not all of bakthat's tagged members (or of frames that say
+  // their size) has no map to seek by.
+  if (index_.codec == codec::Codec::Gzip ? members_.tagged() : frames_.seekable())
     for (const auto& m : index_.members) out += member_line(m).dump() + "\n";
   out += last_line(index_.tar_size, index_.compressed_size, index_.entries.size()).dump() + "\n";
   return out;

@@ -15,6 +15,7 @@
 #include "bakthat/storage.hpp"
 #include "codec/codec.hpp"
 #include "codec/gzip_member.hpp"
+#include "codec/zstd_frames.hpp"
 #include "crypto/crypto.hpp"
 #include "ops/context.hpp"
 #include "ops/pipeline.hpp"
@@ -26,7 +27,9 @@ inline constexpr int kIndexFormat = 1;
 struct BackupIndex {
   codec::Codec codec = codec::Codec::None;
   std::vector<archive::TarEntry> entries;          // in archive order
-  std::vector<codec::gzip::MemberStart> members;  // gzip: each member's start, in order
+  // Each gzip member's or zstd frame's start, in order: the units a range
+  // of the tar stream is fetched by (none: the stream is read whole).
+  std::vector<codec::gzip::MemberStart> members;
   std::uint64_t tar_size = 0;         // bytes of the uncompressed tar stream
   std::uint64_t compressed_size = 0;  // bytes of the compressed stream (the age payload, encrypted)
 };
@@ -59,6 +62,7 @@ class IndexWriter {
   std::string batch_;
   archive::TarScanner tar_;
   codec::gzip::MemberScanner members_;
+  codec::zstd::FrameScanner frames_;
   std::uint64_t compressed_ = 0;
   std::size_t entries_ = 0;
   codec::Codec codec_;
@@ -87,6 +91,7 @@ class IndexBuilder {
   BackupIndex index_;
   archive::TarScanner tar_;
   codec::gzip::MemberScanner members_;
+  codec::zstd::FrameScanner frames_;
   std::optional<TapSource> compressed_tap_, tar_tap_;
 };
 

@@ -175,11 +175,11 @@ class TarOpener {
       o.head = s.get();
       o.chain.push_back(std::move(s));
     };
-    // A zstd backup (one frame) and a gzip stream without the member map
-    // are read as one stream from the object's first byte; so is an
-    // encrypted object that is not binary age (armored, beefish).
-    const bool seekable = index_.codec == codec::Codec::None ||
-                          (index_.codec == codec::Codec::Gzip && !index_.members.empty());
+    // A compressed stream without a map of its members or frames (a zstd
+    // backup of one frame) is read as one stream from the object's first
+    // byte; so is an encrypted object that is not binary age (armored,
+    // beefish).
+    const bool seekable = index_.codec == codec::Codec::None || !index_.members.empty();
     if (!seekable || (found_.decrypt && !age_ranges())) {
       push(store_.open(stored));
       if (found_.decrypt) push(crypto::make_decryptor(*o.head, *found_.decrypt));
@@ -193,7 +193,7 @@ class TarOpener {
     // plaintext, encrypted) holding tar bytes [begin, end), and u0, the tar
     // offset of c0.
     std::uint64_t c0 = begin, c1 = end, u0 = begin;
-    if (index_.codec == codec::Codec::Gzip) {
+    if (index_.codec != codec::Codec::None) {
       const auto& m = index_.members;
       auto first = std::upper_bound(m.begin(), m.end(), begin,
                                     [](std::uint64_t v, const codec::gzip::MemberStart& s) { return v < s.uncompressed; });
@@ -215,8 +215,9 @@ class TarOpener {
       fetched_ += c1 - c0;
       push(store_.open_range(stored, c0, c1 - c0));
     }
-    if (index_.codec == codec::Codec::Gzip) push(codec::make_decompressor(*o.head, codec::Codec::Gzip, 2));
+    if (index_.codec != codec::Codec::None) push(codec::make_decompressor(*o.head, index_.codec, 2));
     o.start = u0;
+    o.drain = index_.codec == codec::Codec::Zstd;
     return o;
   }
   // Bytes of the object read by ranges so far (an age header included).
@@ -264,11 +265,7 @@ class SelectionSource : public Source {
     check_cancel(cancel_);
     for (;;) {
       if (span_ >= spans_.size()) {
-        if (opened_.drain) {
-          std::vector<std::uint8_t> scratch(1 << 20);
-          while (opened_.head->read(scratch) > 0) check_cancel(cancel_);
-          opened_ = {};
-        }
+        close_opened();
         const std::size_t n = std::min<std::size_t>(out.size(), 1024 - trailer_);
         std::memset(out.data(), 0, n);
         trailer_ += n;
@@ -294,7 +291,7 @@ class SelectionSource : public Source {
         // The next span may lie in what this stream still holds (and the
         // last one's stream may have to be drained).
         if (span_ >= spans_.size() || (spans_[span_].begin >= at_ && reusable())) continue;
-        opened_ = {};
+        close_opened();
         continue;
       }
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), s.end - at_));
@@ -310,6 +307,17 @@ class SelectionSource : public Source {
   // A stream read from the object's start goes on to every later span; a
   // ranged one only holds its own members.
   bool reusable() const { return opened_.head && opened_.whole; }
+
+  // Lets go of the stream read, first reading it to its end when only its
+  // end proves it whole (a zstd frame's checksum): nothing it gave passes
+  // into the restore unchecked.
+  void close_opened() {
+    if (opened_.head && opened_.drain) {
+      std::vector<std::uint8_t> scratch(1 << 20);
+      while (opened_.head->read(scratch) > 0) check_cancel(cancel_);
+    }
+    opened_ = {};
+  }
 
   void check(const TarEntry& seen) {
     if (scanner_.ended()) return;
