@@ -11,8 +11,6 @@ Messages go to Python's ``logging`` (``root`` for "Backing up ...",
 :class:`BakthatError` subclasses, and Ctrl-C stops a running operation
 cleanly, raising KeyboardInterrupt.
 """
-import datetime
-import getpass
 import json
 import logging
 import os
@@ -68,6 +66,13 @@ def _options(profile="default", config=None, destination=None, conf=None, **extr
     return options
 
 
+def _getpass(prompt="Password: "):
+    """getpass.getpass, imported when a password is asked for: a backup
+    that asks none does not pay for the import at start-up."""
+    import getpass
+    return getpass.getpass(prompt)
+
+
 def _tags(tags):
     if isinstance(tags, str):
         return tags.split()
@@ -113,8 +118,8 @@ def backup(filename=None, destination=None, profile="default", config=CONFIG_FIL
         filename = os.getcwd()
     password = kwargs.get("password", os.environ.get("BAKTHAT_PASSWORD"))
     if password is None and str(prompt).lower() != "no":
-        password = getpass.getpass("Password (blank to disable encryption): ")
-        if password and getpass.getpass("Password confirmation: ") != password:
+        password = _getpass("Password (blank to disable encryption): ")
+        if password and _getpass("Password confirmation: ") != password:
             log.error("Password confirmation doesn't match")
             return None
     options = _options(profile, config, destination, kwargs.get("conf"),
@@ -145,7 +150,7 @@ def restore(filename, destination=None, profile="default", config=CONFIG_FILE, *
         archive tier) and "restored" (the top-level names created).
     """
     options = _options(profile, config, destination, kwargs.get("conf"),
-                       password=kwargs.get("password") or None, ask_password=getpass.getpass,
+                       password=kwargs.get("password") or None, ask_password=_getpass,
                        target_dir=kwargs.get("target_dir") or "", force=bool(kwargs.get("force")),
                        wait=bool(kwargs.get("wait")))
     result = json.loads(_bakthat.restore(filename, options))
@@ -205,6 +210,7 @@ def show(query="", destination="", tags="", profile="default", config=CONFIG_FIL
     """
     options = _options(profile, config, destination, kwargs.get("conf"), query=query or "", tags=_tags(tags))
     backups = json.loads(_bakthat.show(options))
+    import datetime  # here only: the other operations do without it
     for b in backups:
         log.info("%s\t%-8s\t%8d\t%s%s", datetime.datetime.fromtimestamp(b["backup_date"]).isoformat(),
                  b["backend"], b["size"], b["stored_filename"],
@@ -235,7 +241,7 @@ def verify(filename, destination=None, profile="default", config=CONFIG_FILE, **
     :return: the verified backup's record.
     """
     options = _options(profile, config, destination, kwargs.get("conf"),
-                       password=kwargs.get("password") or None, ask_password=getpass.getpass)
+                       password=kwargs.get("password") or None, ask_password=_getpass)
     return json.loads(_bakthat.verify(filename, options))
 
 
