@@ -1,4 +1,4 @@
-// backup, restore and verify: the commands that move archive bytes.
+// backup, restore, verify, list and mount: the commands that read or write archive bytes.
 #include <poll.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "cli/command.hpp"
+#include "mount/mount.hpp"
 
 namespace bakthat::cli {
 namespace {
@@ -320,6 +321,42 @@ class ListCommand : public Command {
   bool json_ = false;
 };
 
+class MountCommand : public Command {
+ public:
+  MountCommand()
+      : Command("mount",
+                "show the backups named NAME (by date, DIR/<date>/) or the one NAME picks as a read-only file "
+                "system at DIR (FUSE), until fusermount3 -u DIR or Ctrl-C") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_option("name", name_, "a backup name (every backup of it), or the start of one, or a stored name")
+        ->required();
+    sub.add_option("dir", mount_.dir, "the mount point: an existing directory")->required();
+    declare_identities(sub, identities_);
+    declare_password_file(sub, password_file_);
+    declare_prompt(sub, prompt_);
+    sub.add_flag("-f,--foreground", foreground_, "stay in the foreground (always: bakthat mount never detaches)");
+    sub.add_option("--cache-mb", cache_mb_, "MiB of file content kept once read (default 64)")
+        ->check(CLI::Range(1, 1 << 20));
+    sub.add_flag("--debug", mount_.debug, "trace every FUSE request on stderr");
+  }
+
+  int run(Context& context) override {
+    Options o = context.base_options();
+    set_decryption(o, identities_, password_file_, prompt_);
+    mount_.cache_bytes = static_cast<std::uint64_t>(cache_mb_) << 20;
+    mount::mount_backups(name_, o, mount_);
+    return 0;
+  }
+
+ private:
+  std::string name_, password_file_, prompt_ = "yes";
+  std::vector<std::string> identities_;
+  bool foreground_ = true;
+  int cache_mb_ = 64;
+  mount::MountOptions mount_;
+};
+
 }  // namespace
 
 void add_backup_commands(std::vector<std::unique_ptr<Command>>& out) {
@@ -327,6 +364,7 @@ void add_backup_commands(std::vector<std::unique_ptr<Command>>& out) {
   out.push_back(std::make_unique<RestoreCommand>());
   out.push_back(std::make_unique<VerifyCommand>());
   out.push_back(std::make_unique<ListCommand>());
+  out.push_back(std::make_unique<MountCommand>());
 }
 
 }  // namespace bakthat::cli
