@@ -58,6 +58,13 @@ class Storage {
   // part sizes. Fails with ErrorKind::Conflict if the name already exists.
   virtual std::unique_ptr<ObjectWriter> create(const std::string& name,
                                                std::optional<std::uint64_t> size_hint) = 0;
+  // create() of a name no other writer picks (it carries a random part, as
+  // the catalog's row entries do), in a bucket or container a create() has
+  // made: no request is spent first finding the name free (S3: no LIST,
+  // Swift: no HEADs), so a small object is one PUT. Where the store writes
+  // conditionally (If-None-Match, link(2)) a name taken all the same still
+  // fails with Conflict. The default is create().
+  virtual std::unique_ptr<ObjectWriter> create_new(const std::string& name, std::optional<std::uint64_t> size_hint);
   // Opens `name` for reading from its first byte. Throws NotFound.
   virtual std::unique_ptr<Source> open(const std::string& name) = 0;
   // Opens bytes [offset, offset + length) of `name` (cut at the object's

@@ -21,6 +21,9 @@ class PrefixedStorage : public Storage {
   std::unique_ptr<ObjectWriter> create(const std::string& name, std::optional<std::uint64_t> size_hint) override {
     return inner_->create(prefix_ + name, size_hint);
   }
+  std::unique_ptr<ObjectWriter> create_new(const std::string& name, std::optional<std::uint64_t> size_hint) override {
+    return inner_->create_new(prefix_ + name, size_hint);
+  }
   std::unique_ptr<Source> open(const std::string& name) override { return inner_->open(prefix_ + name); }
   std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) override {
     return inner_->open_range(prefix_ + name, offset, length);

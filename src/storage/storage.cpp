@@ -12,6 +12,10 @@ std::string Storage::presign(const std::string&, const std::string&, std::int64_
   throw Error(ErrorKind::Unsupported, "the " + kind() + " destination has no URLs");
 }
 
+std::unique_ptr<ObjectWriter> Storage::create_new(const std::string& name, std::optional<std::uint64_t> size_hint) {
+  return create(name, size_hint);
+}
+
 void Storage::remove_many(const std::vector<std::string>& names) {
   for (const auto& name : names) {
     try {

@@ -49,7 +49,7 @@ json parse(const std::string& text, const std::string& name) {
 std::string RowLog::write_object(const std::string& prefix, const std::string& bytes) {
   const std::string name =
       prefix + util::format_utc(static_cast<std::int64_t>(std::time(nullptr)), "%Y%m%d%H%M%S") + "-" + random_hex();
-  auto writer = rows_.create(name, bytes.size());
+  auto writer = rows_.create_new(name, bytes.size());
   writer->write(util::as_bytes(bytes));
   writer->finish();
   return name;

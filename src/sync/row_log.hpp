@@ -6,9 +6,10 @@
 //                                     with is_deleted) or a pending backup
 //   pack-<UTC %Y%m%d%H%M%S>-<16 hex>  gzip-compressed JSON: many rows
 //
-// Every object is written once under a fresh random name with the store's
-// conditional create, and never rewritten: two machines never write the
-// same object. A reader learns what is new from one listing and the names
+// Every object is written once under a fresh random name (Storage::
+// create_new: one PUT, no request to find the name free first, the store's
+// conditional write where it has one), and never rewritten: two machines
+// never write the same object. A reader learns what is new from one listing and the names
 // it has already read; compaction writes a pack holding every row before it
 // removes the entries and packs that pack replaces, so a reader that lists
 // in between reads some rows twice, never none.

@@ -413,6 +413,64 @@ class SyncRequestsOnMoto(SyncRequests):
         return moto_profile(self.bucket)
 
 
+class BackupRowRequests(OnSwiftS3, BakthatTestCase):
+    """What a backup's row entries cost (docs/destination-catalog.md, Cost):
+    its pending note and its row are one PUT each, with no listing or HEAD
+    before them to find the (random) name free."""
+
+    # Swift's S3 API turns down If-None-Match (501) once per store, and the
+    # PUT goes again without it.
+    puts = 3
+
+    def requests_of_a_backup(self):
+        """(method, path) of the requests a backup sends, the bucket made."""
+        self.ok("backup", self.src)
+        endpoint = servers()["S3_ENDPOINT" if self.server == "swift" else "MOTO_ENDPOINT"]
+        with FaultProxy(endpoint.split("//")[1]) as proxy:
+            self.write_config(self.profile().replace(endpoint, proxy.endpoint))
+            r = self.ok("backup", self.src)
+            self.assertNotIn("sync", r.errtext)
+            return [tuple(l.split(" ")[:2]) for l in proxy.request_lines]
+
+    def test_a_backups_entries_are_one_put_each(self):
+        on_rows = [l for l in self.requests_of_a_backup() if ".bakthat/rows/" in l[1] or ".bakthat%2Frows" in l[1]]
+        self.assertEqual({m for m, _ in on_rows}, {"PUT"}, on_rows)
+        self.assertEqual(len({p for _, p in on_rows}), 2, on_rows)  # its pending note and its row
+        self.assertEqual(len(on_rows), self.puts, on_rows)
+
+
+class BackupRowRequestsOnMoto(BackupRowRequests):
+    server = "moto"
+    puts = 2
+
+    def profile(self):
+        return moto_profile(self.bucket)
+
+
+class BackupRowRequestsOnSwift(BackupRowRequests):
+    """Swift itself, counted in its proxy server's log (its auth hands out
+    the server's own storage URL, which a proxy in front would not see)."""
+
+    destination = "swift"
+    puts = 2
+
+    def profile(self):
+        return native_swift_profile(self.bucket)
+
+    def requests_of_a_backup(self):
+        self.ok("backup", self.src)
+        log = os.path.join(servers()["SWIFT_DIR"], "log", "proxy.log")
+        start = os.path.getsize(log)
+        self.ok("backup", self.src)
+        time.sleep(1)  # the server logs a request once its reply is out
+        with open(log, errors="replace") as f:
+            f.seek(start)
+            fields = [l.split() for l in f]
+        # A client's request (the S3 API's own subrequests log no address).
+        mine = "/v1/AUTH_test/%s/" % self.bucket
+        return [(l[4], l[5]) for l in fields if len(l) > 5 and l[1] != "-" and l[5].startswith(mine)]
+
+
 class RowFaults(OnSwiftS3, BakthatTestCase):
     """The fault proxy fails the row objects' writes and listings: backups
     and deletions still succeed (with a warning), sync fails and says so,

@@ -276,6 +276,11 @@ void S3Storage::check_writable(const std::string& name) {
 std::unique_ptr<ObjectWriter> S3Storage::create(const std::string& name,
                                                 std::optional<std::uint64_t> size_hint) {
   check_writable(name);
+  return create_new(name, size_hint);
+}
+
+std::unique_ptr<ObjectWriter> S3Storage::create_new(const std::string& name,
+                                                    std::optional<std::uint64_t> size_hint) {
   Params headers;
   if (!settings_.storage_class.empty() && settings_.storage_class != "STANDARD")
     headers.emplace_back("x-amz-storage-class", settings_.storage_class);

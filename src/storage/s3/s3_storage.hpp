@@ -40,6 +40,8 @@ class S3Storage : public Storage {
   std::string location() const override { return "s3://" + client_.bucket(); }
   std::unique_ptr<ObjectWriter> create(const std::string& name,
                                        std::optional<std::uint64_t> size_hint) override;
+  std::unique_ptr<ObjectWriter> create_new(const std::string& name,
+                                           std::optional<std::uint64_t> size_hint) override;
   std::unique_ptr<Source> open(const std::string& name) override;
   std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) override;
   std::vector<std::string> abort_incomplete(const std::function<bool(const std::string&)>& ours,

@@ -182,6 +182,11 @@ std::unique_ptr<ObjectWriter> SwiftStorage::create(const std::string& name,
   ensure_container(settings_.container);
   if (stat(name))
     throw Error(ErrorKind::Conflict, "Swift: '" + name + "' already exists in container '" + settings_.container + "'");
+  return create_new(name, size_hint);
+}
+
+std::unique_ptr<ObjectWriter> SwiftStorage::create_new(const std::string& name,
+                                                       std::optional<std::uint64_t> size_hint) {
   auto upload = std::make_unique<SwiftUpload>(
       client_, [this] { ensure_container(segment_container(settings_.container)); }, settings_.container, name,
       first_segment_size(settings_.segment_size, size_hint));

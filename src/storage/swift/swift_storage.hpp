@@ -37,6 +37,8 @@ class SwiftStorage : public Storage {
   std::string location() const override { return "swift://" + settings_.container; }
   std::unique_ptr<ObjectWriter> create(const std::string& name,
                                        std::optional<std::uint64_t> size_hint) override;
+  std::unique_ptr<ObjectWriter> create_new(const std::string& name,
+                                           std::optional<std::uint64_t> size_hint) override;
   std::unique_ptr<Source> open(const std::string& name) override;
   std::unique_ptr<Source> open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) override;
   void remove(const std::string& name) override;
