@@ -328,8 +328,58 @@ std::string py_restore(const std::string& name, const py::dict& d) {
   o.target_dir = get<std::string>(d, "target_dir", "");
   o.force = get<bool>(d, "force", false);
   o.wait = get<bool>(d, "wait", false);
+  o.paths = get<std::vector<std::string>>(d, "paths", {});
+  o.include = get<std::vector<std::string>>(d, "include", {});
+  o.exclude = get<std::vector<std::string>>(d, "exclude", {});
   return dump(call(c.run, [&] { return events::result_json(restore(name, o)); }));
 }
+
+std::string py_list_entries(const std::string& name, const py::dict& d) {
+  Call c(d);
+  Options o;
+  common_options(o, d, c);
+  return dump(call(c.run, [&] { return json(list_entries(name, o)); }));
+}
+
+// One file of a backup (open_entry), read in pieces with the GIL released.
+// The reader outlives the call that opened it, so it reports nothing (its
+// Reporter would be that call's) and is cancelled by SIGINT only while a
+// read runs.
+class PyEntryReader {
+ public:
+  PyEntryReader(const std::string& name, const std::string& path, const py::dict& d) {
+    Call c(d);
+    Options o;
+    common_options(o, d, c);
+    o.reporter = nullptr;
+    source_ = call(c.run, [&] { return open_entry(name, path, o); });
+  }
+
+  // Up to n bytes (all that is left when n < 0); b"" at the end.
+  py::bytes read(std::int64_t n) {
+    if (!source_) throw Error(ErrorKind::Usage, "read of a closed file");
+    Run run;
+    std::string out = call(run, [&] {
+      std::string data;
+      const bool all = n < 0;
+      std::size_t want = all ? std::size_t{1} << 20 : static_cast<std::size_t>(n);
+      while (want > 0) {
+        const std::size_t have = data.size();
+        data.resize(have + want);
+        const std::size_t got = source_->read(MutableBytes(reinterpret_cast<std::uint8_t*>(data.data()) + have, want));
+        data.resize(have + got);
+        if (got == 0 || !all) break;
+      }
+      return data;
+    });
+    return py::bytes(out);
+  }
+
+  void close() { source_.reset(); }
+
+ private:
+  std::unique_ptr<Source> source_;
+};
 
 std::string py_show(const py::dict& d) {
   Call c(d);
@@ -517,6 +567,12 @@ PYBIND11_MODULE(_bakthat, m) {
   m.def("version", &bakthat::version);
   m.def("backup", &py_backup, py::arg("path"), py::arg("options"));
   m.def("restore", &py_restore, py::arg("name"), py::arg("options"));
+  m.def("list_entries", &py_list_entries, py::arg("name"), py::arg("options"));
+  py::class_<PyEntryReader>(m, "EntryReader")
+      .def(py::init<const std::string&, const std::string&, const py::dict&>(), py::arg("name"), py::arg("path"),
+           py::arg("options"))
+      .def("read", &PyEntryReader::read, py::arg("n") = -1)
+      .def("close", &PyEntryReader::close);
   m.def("show", &py_show, py::arg("options"));
   m.def("ls", &py_ls, py::arg("prefix"), py::arg("options"));
   m.def("delete", &py_delete, py::arg("name"), py::arg("options"));

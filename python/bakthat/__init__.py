@@ -11,6 +11,7 @@ Messages go to Python's ``logging`` (``root`` for "Backing up ...",
 :class:`BakthatError` subclasses, and Ctrl-C stops a running operation
 cleanly, raising KeyboardInterrupt.
 """
+import io
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from bakthat.conf import CONFIG_FILE, DEFAULT_DESTINATION, DEFAULT_LOCATION, PLU
 from bakthat.events import deleted_records
 
 __version__ = "0.6.0"
-__all__ = ["backup", "restore", "show", "ls", "delete", "delete_older_than", "rotate_backups", "sync",
+__all__ = ["backup", "restore", "list_entries", "open_entry", "show", "ls", "delete", "delete_older_than", "rotate_backups", "sync",
            "reset_sync", "verify", "events", "BakthatError", "UsageError", "ConfigError", "NotFoundError",
            "IoError", "StorageError", "AuthError", "CryptoError", "CorruptError", "ConflictError", "UnsafeError",
            "PartialError", "UnsupportedError", "InterruptedError", "CONFIG_FILE"]
@@ -77,6 +78,13 @@ def _tags(tags):
     if isinstance(tags, str):
         return tags.split()
     return list(tags or [])
+
+
+def _names(names):
+    """A list of paths or patterns, given as a list or a single str."""
+    if isinstance(names, str):
+        return [names]
+    return list(names or [])
 
 
 def _deleted(decisions):
@@ -144,6 +152,14 @@ def restore(filename, destination=None, profile="default", config=CONFIG_FILE, *
     :keyword target_dir: restore there instead of the current directory.
     :keyword force: replace existing files.
     :keyword wait: Glacier: wait until the retrieval is done.
+    :keyword paths: restore only these paths of a tar backup (and what is
+        under them), with the directories above them.
+    :keyword include: shell patterns: restore only the entries matching one
+        (matched against the whole path, or, without a '/', against each
+        of its components).
+    :keyword exclude: shell patterns: leave out the entries matching one.
+        With paths, include or exclude, only the bytes that hold the
+        selected entries are fetched where the backup has an index.
     :rtype: dict
     :return: the restored backup's catalog record, with "state"
         ("restored", or "retrieval_started" / "retrieval_in_progress" for an
@@ -152,12 +168,76 @@ def restore(filename, destination=None, profile="default", config=CONFIG_FILE, *
     options = _options(profile, config, destination, kwargs.get("conf"),
                        password=kwargs.get("password") or None, ask_password=_getpass,
                        target_dir=kwargs.get("target_dir") or "", force=bool(kwargs.get("force")),
-                       wait=bool(kwargs.get("wait")))
+                       wait=bool(kwargs.get("wait")), paths=_names(kwargs.get("paths")),
+                       include=_names(kwargs.get("include")), exclude=_names(kwargs.get("exclude")))
     result = json.loads(_bakthat.restore(filename, options))
     record = result["record"]
     record["state"] = result["state"]
     record["restored"] = result["restored"]
     return record
+
+
+def list_entries(filename, destination=None, profile="default", config=CONFIG_FILE, **kwargs):
+    """The files of the latest tar backup whose name starts with filename,
+    in archive order, read from its index (without downloading the backup,
+    when it has one).
+
+    :keyword password: the password of an encrypted backup (asked otherwise).
+    :keyword conf: a dict of a profile's keys, used instead of the file.
+    :rtype: list
+    :return: one dict per entry: path, type ("file", "directory",
+        "symlink", "hardlink", "char", "block", "fifo", "other"), size,
+        mode, mtime, uid, gid, user, group, link (links), and its place in
+        the tar stream (header, data, end), as ``bakthat list --json``.
+    """
+    options = _options(profile, config, destination, kwargs.get("conf"),
+                       password=kwargs.get("password") or None, ask_password=_getpass)
+    return json.loads(_bakthat.list_entries(filename, options))
+
+
+class _EntryRaw(io.RawIOBase):
+    """The raw stream under open_entry's file object."""
+
+    def __init__(self, reader):
+        super().__init__()
+        self._reader = reader
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._reader.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def readall(self):
+        return self._reader.read(-1)
+
+    def close(self):
+        if not self.closed:
+            self._reader.close()
+        super().close()
+
+
+def open_entry(filename, path, destination=None, profile="default", config=CONFIG_FILE, **kwargs):
+    """Open one regular file of the latest tar backup whose name starts with
+    filename, for reading its content without restoring the backup: only
+    the bytes that hold it are fetched where the backup allows (a gzip,
+    zstd, plain or encrypted backup with an index), and each piece is
+    checked as a restore checks it. Reads release the GIL.
+
+    :param path: the file's path in the backup, as list_entries gives it
+        (a hard link reads as the file it links to).
+    :keyword password: the password of an encrypted backup (asked otherwise).
+    :keyword conf: a dict of a profile's keys, used instead of the file.
+    :rtype: io.BufferedReader
+    :return: a binary file object (read(n), readline, iteration by lines,
+        a context manager). Raises NotFoundError for a path the backup does
+        not hold, UsageError for one that is not a regular file.
+    """
+    options = _options(profile, config, destination, kwargs.get("conf"),
+                       password=kwargs.get("password") or None, ask_password=_getpass)
+    return io.BufferedReader(_EntryRaw(_bakthat.EntryReader(filename, path, options)), buffer_size=1 << 20)
 
 
 def delete(filename, destination=None, profile="default", config=CONFIG_FILE, **kwargs):

@@ -1,5 +1,6 @@
 # Type stubs of the bakthat package (python/bakthat/__init__.py).
-from typing import Any, Dict, List, Optional, Union
+import io
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from bakthat.events import Events
 
@@ -36,7 +37,15 @@ def backup(filename: Optional[str] = ..., destination: Optional[str] = ..., prof
            compress: Optional[bool] = ...) -> Optional[Record]: ...
 def restore(filename: str, destination: Optional[str] = ..., profile: str = ..., config: Optional[str] = ...,
             *, conf: Optional[Conf] = ..., password: Optional[str] = ..., target_dir: Optional[str] = ...,
-            force: bool = ..., wait: bool = ...) -> Record: ...
+            force: bool = ..., wait: bool = ..., paths: Union[str, Sequence[str], None] = ...,
+            include: Union[str, Sequence[str], None] = ...,
+            exclude: Union[str, Sequence[str], None] = ...) -> Record: ...
+def list_entries(filename: str, destination: Optional[str] = ..., profile: str = ...,
+                 config: Optional[str] = ..., *, conf: Optional[Conf] = ...,
+                 password: Optional[str] = ...) -> List[Dict[str, Any]]: ...
+def open_entry(filename: str, path: str, destination: Optional[str] = ..., profile: str = ...,
+               config: Optional[str] = ..., *, conf: Optional[Conf] = ...,
+               password: Optional[str] = ...) -> io.BufferedReader: ...
 def delete(filename: str, destination: Optional[str] = ..., profile: str = ..., config: Optional[str] = ...,
            *, conf: Optional[Conf] = ...) -> Record: ...
 def delete_older_than(filename: str, interval: str, profile: str = ..., config: Optional[str] = ...,

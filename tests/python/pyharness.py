@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,6 +43,37 @@ class PackageTestCase(unittest.TestCase):
         for k in ("BAKTHAT_PASSWORD", "BAKTHAT_DB", "XDG_DATA_HOME", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
             os.environ.pop(k, None)
         os.chdir(self.work)
+
+    def assert_runs_without_the_gil(self, action, min_seconds=0.5, min_ticks=20):
+        """Calls action() while another thread ticks every millisecond;
+        checks that the thread ran all along (holding the GIL, action would
+        have stopped it from start to end). Returns what action returned."""
+        ticks = []
+        running = threading.Event()
+        done = threading.Event()
+
+        def count():
+            running.set()
+            while not done.is_set():
+                ticks.append(time.monotonic())
+                time.sleep(0.001)
+
+        t = threading.Thread(target=count)
+        t.start()
+        running.wait()
+        start = time.monotonic()
+        try:
+            result = action()
+        finally:
+            end = time.monotonic()
+            done.set()
+            t.join()
+        during = [x for x in ticks if start <= x <= end]
+        gaps = [b - a for a, b in zip([start] + during, during + [end])]
+        self.assertGreater(end - start, min_seconds)
+        self.assertGreater(len(during), min_ticks, (end - start, len(during)))
+        self.assertLess(max(gaps), (end - start) / 2, (max(gaps), end - start))
+        return result
 
     def tearDown(self):
         os.chdir(self.saved_cwd)
