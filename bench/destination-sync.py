@@ -58,8 +58,10 @@ def backup_overhead(bakthat, maker, data, rounds, root):
     ratios = []
     for n in range(rounds):
         t = time.time()
-        subprocess.run([bakthat, "backup", data], env=env, check=True, capture_output=True)
+        r = subprocess.run([bakthat, "backup", data], env=env, capture_output=True, text=True)
         took = time.time() - t
+        if r.returncode != 0:
+            sys.exit("backup failed (%d): %s" % (r.returncode, r.stderr.strip()))
         per_backup = float(subprocess.run([maker, "--row-cost", "20"], env=env, check=True, capture_output=True,
                                           text=True).stdout)
         ratios.append(per_backup / took)
