@@ -24,7 +24,7 @@
 #include "ops/incremental.hpp"
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
-#include "storage/local/local_storage.hpp"
+#include "util/file_source.hpp"
 #include "util/file_tree.hpp"
 
 namespace bakthat {
@@ -435,7 +435,7 @@ BackupRecord backup(const std::string& path_in, const BackupOptions& options) {
                                        total ? total->future() : std::future<std::uint64_t>(),
                                        [&](Sink& out) -> nlohmann::json {
     if (plan.store_as_is) {
-      auto src = storage::open_file_source(absolute);
+      auto src = util::open_file_source(absolute);
       ops::copy(*src, out, ctx.cancel());
       out.finish();
       nlohmann::json extra = {{"files", 1}};

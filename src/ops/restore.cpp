@@ -21,7 +21,7 @@
 #include "ops/names.hpp"
 #include "ops/pipeline.hpp"
 #include "ops/restore_selection.hpp"
-#include "storage/local/local_storage.hpp"
+#include "util/file_source.hpp"
 #include "util/peek_source.hpp"
 
 namespace bakthat {
@@ -364,7 +364,7 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
   ops::Context ctx(options);
   events::Scope ev("restore", file, ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
-  auto src = storage::open_file_source(file);
+  auto src = util::open_file_source(file);
   util::PeekSource peeked(*src);
   crypto::Envelope env = crypto::detect(peeked.peek(64));
   std::string base = ops::last_component(file);

@@ -14,6 +14,7 @@
 
 #include "bakthat/errors.hpp"
 #include "util/drop_behind.hpp"
+#include "util/file_source.hpp"
 
 namespace bakthat::storage {
 namespace {
@@ -113,77 +114,6 @@ class FileWriter : public ObjectWriter {
   std::optional<util::DropBehind> cache_;  // set once fd_ is open
 };
 
-class FileSource : public Source {
- public:
-  explicit FileSource(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      if (errno == ENOENT) throw Error(ErrorKind::NotFound, "no such file: " + path);
-      throw io_error("cannot open", path);
-    }
-    struct stat st {};
-    if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
-      ::close(fd_);
-      throw Error(ErrorKind::Usage, path + " is a directory");
-    }
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-    cache_.emplace(fd_, path_);
-  }
-  ~FileSource() override { ::close(fd_); }
-
-  std::size_t read(MutableBytes out) override {
-    for (;;) {
-      ssize_t n = ::read(fd_, out.data(), out.size());
-      if (n >= 0) {
-        offset_ += static_cast<std::uint64_t>(n);
-        cache_->read(offset_);
-        return static_cast<std::size_t>(n);
-      }
-      if (errno != EINTR) throw io_error("cannot read", path_);
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::uint64_t offset_ = 0;
-  std::optional<util::DropBehind> cache_;  // set once fd_ is open
-};
-
-// Bytes [offset, offset + length) of a file, by pread: a partial restore
-// reads a few members out of a large archive.
-class FileRangeSource : public Source {
- public:
-  FileRangeSource(const std::string& path, std::uint64_t offset, std::uint64_t length)
-      : path_(path), offset_(offset), left_(length) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      if (errno == ENOENT) throw Error(ErrorKind::NotFound, "no such file: " + path);
-      throw io_error("cannot open", path);
-    }
-  }
-  ~FileRangeSource() override { ::close(fd_); }
-
-  std::size_t read(MutableBytes out) override {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left_, out.size()));
-    if (want == 0) return 0;
-    for (;;) {
-      ssize_t n = ::pread(fd_, out.data(), want, static_cast<off_t>(offset_));
-      if (n >= 0) {
-        offset_ += static_cast<std::uint64_t>(n);
-        left_ -= static_cast<std::uint64_t>(n);
-        return static_cast<std::size_t>(n);
-      }
-      if (errno != EINTR) throw io_error("cannot read", path_);
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::uint64_t offset_, left_;
-};
-
 bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
 }  // namespace
@@ -262,7 +192,7 @@ std::unique_ptr<ObjectWriter> LocalStorage::create(const std::string& name,
 std::unique_ptr<Source> LocalStorage::open(const std::string& name) {
   std::string path = path_of(name);
   try {
-    return std::make_unique<FileSource>(path);
+    return util::open_file_source(path);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound)
       throw Error(ErrorKind::NotFound, "local: no object named " + name + " in " + root_);
@@ -273,7 +203,7 @@ std::unique_ptr<Source> LocalStorage::open(const std::string& name) {
 std::unique_ptr<Source> LocalStorage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {
   std::string path = path_of(name);
   try {
-    return std::make_unique<FileRangeSource>(path, offset, length);
+    return util::open_file_range(path, offset, length);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::NotFound)
       throw Error(ErrorKind::NotFound, "local: no object named " + name + " in " + root_);
@@ -318,10 +248,6 @@ std::optional<ObjectInfo> LocalStorage::stat(const std::string& name) {
     throw io_error("cannot stat", path);
   }
   return ObjectInfo{name, static_cast<std::uint64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtime), ""};
-}
-
-std::unique_ptr<Source> open_file_source(const std::string& path) {
-  return std::make_unique<FileSource>(path);
 }
 
 }  // namespace bakthat::storage

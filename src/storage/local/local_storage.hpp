@@ -35,7 +35,4 @@ class LocalStorage : public Storage {
   std::string root_;
 };
 
-// Reads a local file; used by the local store and by restore --from-file.
-std::unique_ptr<Source> open_file_source(const std::string& path);
-
 }  // namespace bakthat::storage
