@@ -1,8 +1,7 @@
 #include "bakthat/key_value.hpp"
 
-#include <cstring>
-
 #include "ops/context.hpp"
+#include "util/string_stream.hpp"
 
 namespace bakthat {
 namespace {
@@ -10,21 +9,6 @@ namespace {
 // Values live in memory on both ends (JSON is parsed whole), so they are
 // bounded.
 constexpr std::size_t kMaxValueBytes = 64u << 20;
-
-class StringSource : public Source {
- public:
-  explicit StringSource(const std::string& text) : text_(text) {}
-  std::size_t read(MutableBytes out) override {
-    std::size_t n = std::min(out.size(), text_.size() - pos_);
-    std::memcpy(out.data(), text_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  const std::string& text_;
-  std::size_t pos_ = 0;
-};
 
 class BoundedStringSink : public Sink {
  public:
@@ -79,7 +63,7 @@ BackupRecord KeyValue::set_key(const std::string& key, const nlohmann::json& val
   b.compress = options.compress;
   bool gzip = options.compress && load_profile(options_.config).compression == "gzip";
   b.extra_metadata = {{"KeyValue", true}, {"is_gzipped", gzip}};
-  StringSource in(text);
+  util::StringSource in(std::move(text));
   BackupRecord stored = backup_stream(in, key, b);
 
   // The new value is recorded: the older ones go. A failure here leaves an

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <vector>
 
 namespace bakthat::ops {
@@ -54,13 +53,6 @@ std::size_t ProgressSource::read(MutableBytes out) {
   std::size_t n = in_.read(out);
   count_ += n;
   reporter_.progress(count_);
-  return n;
-}
-
-std::size_t StringSource::read(MutableBytes out) {
-  const std::size_t n = std::min(out.size(), data_.size() - pos_);
-  std::memcpy(out.data(), data_.data() + pos_, n);
-  pos_ += n;
   return n;
 }
 

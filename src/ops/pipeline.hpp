@@ -9,6 +9,7 @@
 
 #include "bakthat/bakthat.hpp"
 #include "util/bytes.hpp"
+#include "util/string_stream.hpp"
 
 namespace bakthat::ops {
 
@@ -133,27 +134,9 @@ class TapSource : public Source {
   std::function<void(Bytes)> observe_;
 };
 
-// The bytes of a string, as a Source.
-class StringSource : public Source {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  std::size_t read(MutableBytes out) override;
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
-
-// Collects what is written into a string.
-class StringSink : public Sink {
- public:
-  void write(Bytes data) override { data_.append(reinterpret_cast<const char*>(data.data()), data.size()); }
-  void finish() override {}
-  std::string& data() { return data_; }
-
- private:
-  std::string data_;
-};
+// A string read as a Source, or collected from a Sink (util/string_stream.hpp).
+using util::StringSink;
+using util::StringSource;
 
 // Writes everything from `in` into `out` (without finishing out).
 std::uint64_t copy(Source& in, Sink& out, const CancelToken* cancel);

@@ -6,6 +6,7 @@
 #include "bakthat/errors.hpp"
 #include "codec/codec.hpp"
 #include "util/bytes.hpp"
+#include "util/string_stream.hpp"
 #include "util/time.hpp"
 
 namespace bakthat::catalog_sync {
@@ -22,13 +23,6 @@ std::string random_hex() {
   for (int i = 0; i < 16; ++i) s.push_back(kDigits[rng() % 16]);
   return s;
 }
-
-class StringSink : public Sink {
- public:
-  void write(Bytes data) override { text.append(reinterpret_cast<const char*>(data.data()), data.size()); }
-  void finish() override {}
-  std::string text;
-};
 
 std::string read_all(Source& in) {
   std::string out;
@@ -69,11 +63,11 @@ std::string RowLog::write_pack(const std::vector<BackupRecord>& rows) {
     list.push_back(std::move(j));
   }
   json doc = {{"format", kFormat}, {"rows", std::move(list)}};
-  StringSink packed;
+  util::StringSink packed;
   auto gzip = codec::make_compressor(packed, {codec::Codec::Gzip, std::nullopt, 1});
   gzip->write(util::as_bytes(doc.dump(-1, ' ', false, json::error_handler_t::replace)));
   gzip->finish();
-  return write_object(kPackPrefix, packed.text);
+  return write_object(kPackPrefix, packed.data());
 }
 
 RowLog::Listing RowLog::list() {
