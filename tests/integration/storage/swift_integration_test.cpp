@@ -48,6 +48,18 @@ std::vector<std::string> names(const std::vector<bakthat::ObjectInfo>& infos) {
   return out;
 }
 
+// The segments under `prefix` that still exist. Swift's listings lag its
+// objects: an object server answers a DELETE after waiting at most
+// container_update_timeout (1 s) for the container server, which under load
+// updates the listing later; so what a listing still names is asked for
+// itself (HEAD).
+std::vector<std::string> left_behind(swift::SwiftStorage& segments, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& name : names(segments.list(prefix)))
+    if (segments.stat(name)) out.push_back(name);
+  return out;
+}
+
 }  // namespace
 
 TEST(SwiftIntegration, SmallAndEmptyRoundTrip) {
@@ -105,7 +117,7 @@ TEST(SwiftIntegration, LargeObjectIsSegmentedAndAppearsAtFinish) {
 
   s.remove("big one");
   EXPECT_FALSE(s.stat("big one"));
-  EXPECT_TRUE(segments.list("big one/").empty());
+  EXPECT_EQ(left_behind(segments, "big one/"), std::vector<std::string>{});
 }
 
 TEST(SwiftIntegration, AbandonedWriterDeletesItsSegments) {
@@ -119,7 +131,7 @@ TEST(SwiftIntegration, AbandonedWriterDeletesItsSegments) {
     w->write(random_bytes(2 * swift::kMiB + 5, 4));
   }
   EXPECT_FALSE(s.stat("gone"));
-  EXPECT_TRUE(segments.list("gone/").empty());
+  EXPECT_EQ(left_behind(segments, "gone/"), std::vector<std::string>{});
 }
 
 TEST(SwiftIntegration, SpecialNames) {
