@@ -35,6 +35,31 @@ def rows(home):
         con.close()
 
 
+class SwiftLog:
+    """The requests clients sent to one container of the loopback Swift
+    while the with-block ran, as (method, path), read from its proxy
+    server's log (Swift's auth hands out the server's own storage URL,
+    which a proxy in front would not see)."""
+
+    def __init__(self, container):
+        self.log = os.path.join(servers()["SWIFT_DIR"], "log", "proxy.log")
+        self.mine = "/v1/AUTH_test/%s/" % container
+        self.requests = []
+
+    def __enter__(self):
+        self.start = os.path.getsize(self.log)
+        return self.requests
+
+    def __exit__(self, *exc):
+        time.sleep(1)  # the server logs a request once its reply is out
+        with open(self.log, errors="replace") as f:
+            f.seek(self.start)
+            fields = [l.split() for l in f]
+        # A client's request (the S3 API's own subrequests log no address).
+        self.requests.extend((l[4], l[5]) for l in fields if len(l) > 5 and l[1] != "-" and l[5].startswith(self.mine))
+        return False
+
+
 class Machines:
     """Mixed into a BakthatTestCase: self.profile() is the config both
     machines use; put_by_hand(name, path) stores a file at the destination
@@ -448,8 +473,7 @@ class BackupRowRequestsOnMoto(BackupRowRequests):
 
 
 class BackupRowRequestsOnSwift(BackupRowRequests):
-    """Swift itself, counted in its proxy server's log (its auth hands out
-    the server's own storage URL, which a proxy in front would not see)."""
+    """Swift itself, counted in its proxy server's log."""
 
     destination = "swift"
     puts = 2
@@ -459,16 +483,30 @@ class BackupRowRequestsOnSwift(BackupRowRequests):
 
     def requests_of_a_backup(self):
         self.ok("backup", self.src)
-        log = os.path.join(servers()["SWIFT_DIR"], "log", "proxy.log")
-        start = os.path.getsize(log)
+        with SwiftLog(self.bucket) as requests:
+            self.ok("backup", self.src)
+        return requests
+
+
+class SyncRequestsOnSwift(OnSwiftS3, BakthatTestCase):
+    """Swift itself: a sync reads each entry with one GET, no HEAD before
+    it (the GET's reply says the size, or that the object is gone)."""
+
+    destination = "swift"
+
+    def profile(self):
+        return native_swift_profile(self.bucket)
+
+    def test_one_get_per_entry(self):
         self.ok("backup", self.src)
-        time.sleep(1)  # the server logs a request once its reply is out
-        with open(log, errors="replace") as f:
-            f.seek(start)
-            fields = [l.split() for l in f]
-        # A client's request (the S3 API's own subrequests log no address).
-        mine = "/v1/AUTH_test/%s/" % self.bucket
-        return [(l[4], l[5]) for l in fields if len(l) > 5 and l[1] != "-" and l[5].startswith(mine)]
+        self.ok("backup", self.src, "--name", "other")
+        with SwiftLog(self.bucket) as requests:
+            self.on_b("sync")
+        on_rows = [r for r in requests if "/.bakthat/rows/" in r[1]]
+        self.assertEqual([r for r in on_rows if r[0] == "HEAD"], [], on_rows)
+        # Two backups: a pending note and a row each.
+        self.assertEqual(len([r for r in on_rows if r[0] == "GET" and "/log-" in r[1]]), 4, on_rows)
+        self.assertEqual(sorted(r["filename"] for r in self.show_json(self.env_b)), ["other", "tree"])
 
 
 class RowFaults(OnSwiftS3, BakthatTestCase):

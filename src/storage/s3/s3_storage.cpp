@@ -323,35 +323,18 @@ std::unique_ptr<Source> S3Storage::open(const std::string& name) {
     r.on_body = on_body;
     client.send_once(r);
   };
-  // The first range is read here, without a HEAD before it: its reply says
-  // the object's size (Content-Range), and errors (no such object, still
-  // archived) surface in open(). An object that fits in it, such as every
-  // row entry, costs this one request.
-  util::LargeBuffer first;
-  std::uint64_t size = 0;
-  net::retry::run(client_.config().retry, [&] {
-    first.clear();
-    S3Request r;
-    r.key = name;
-    r.headers = {{"range", "bytes=0-" + std::to_string(settings_.read_chunk - 1)}};
-    r.on_body = [&first](Bytes b) { first.append(b); };
-    r.accept = {416};  // an empty object has no byte 0
-    auto reply = client.send_once(r);
-    if (reply.status == 416) {
-      first.clear();
-      size = 0;
-      return;
-    }
-    const std::string range = reply.header("content-range");  // bytes 0-N/SIZE
-    const auto slash = range.rfind('/');
-    size = reply.status == 206 && slash != std::string::npos ? std::strtoull(range.c_str() + slash + 1, nullptr, 10)
-                                                             : first.size();
-    if (first.size() > size || (first.size() < size && first.size() != settings_.read_chunk))
-      throw net::retry::TransientError("S3: '" + name + "' ended early (changed while being read?)");
-  });
-  return std::make_unique<transfer::RangedReader>(
-      fetch, client_.config().retry, "S3: '" + name + "'", size, settings_.read_chunk, std::min(settings_.threads, 4),
-      std::move(first));
+  // Every row entry fits in the first range: one request.
+  return transfer::RangedReader::open(
+      fetch,
+      [&client, name](std::uint64_t last, const std::function<void(Bytes)>& on_body) {
+        S3Request r;
+        r.key = name;
+        r.headers = {{"range", "bytes=0-" + std::to_string(last)}};
+        r.on_body = on_body;
+        r.accept = {416};
+        return client.send_once(r);
+      },
+      client_.config().retry, "S3: '" + name + "'", settings_.read_chunk, std::min(settings_.threads, 4));
 }
 
 std::unique_ptr<Source> S3Storage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {

@@ -197,7 +197,24 @@ std::unique_ptr<ObjectWriter> SwiftStorage::create_new(const std::string& name,
 }
 
 std::unique_ptr<Source> SwiftStorage::open(const std::string& name) {
-  return open_range(name, 0, UINT64_MAX);
+  Client& client = client_;
+  const std::string container = settings_.container;
+  auto get = [&client, container, name](std::uint64_t first, std::uint64_t last, const std::function<void(Bytes)>& on_body,
+                                        const std::atomic<bool>* cancel) {
+    SwiftRequest r;
+    r.container = container;
+    r.object = name;
+    r.headers = {{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}};
+    r.cancel = cancel;
+    r.on_body = on_body;
+    r.accept = {416};  // an empty object has no byte 0
+    return client.send_once(r);
+  };
+  return transfer::RangedReader::open(
+      [get](std::uint64_t first, std::uint64_t last, const std::function<void(Bytes)>& on_body,
+            const std::atomic<bool>& cancel) { get(first, last, on_body, &cancel); },
+      [get](std::uint64_t last, const std::function<void(Bytes)>& on_body) { return get(0, last, on_body, nullptr); },
+      client_.policy(), "Swift: '" + name + "'", settings_.read_chunk, std::min(settings_.threads, 4));
 }
 
 std::unique_ptr<Source> SwiftStorage::open_range(const std::string& name, std::uint64_t offset, std::uint64_t length) {

@@ -1,6 +1,7 @@
 #include "storage/transfer/ranged_reader.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "storage/transfer/drain.hpp"
@@ -30,6 +31,29 @@ RangedReader::RangedReader(Fetch fetch, net::retry::Policy policy, std::string w
       next_start_(first.size()),
       current_(std::move(first)) {
   schedule();
+}
+
+std::unique_ptr<RangedReader> RangedReader::open(Fetch fetch, const FirstGet& first_get, net::retry::Policy policy,
+                                                std::string what, std::uint64_t chunk, int window) {
+  util::LargeBuffer first;
+  std::uint64_t size = 0;
+  net::retry::run(policy, [&] {
+    first.clear();
+    auto reply = first_get(chunk - 1, [&first](Bytes b) { first.append(b); });
+    if (reply.status == 416) {
+      first.clear();
+      size = 0;
+      return;
+    }
+    const std::string range = reply.header("content-range");  // bytes 0-N/SIZE
+    const auto slash = range.rfind('/');
+    size = reply.status == 206 && slash != std::string::npos ? std::strtoull(range.c_str() + slash + 1, nullptr, 10)
+                                                             : first.size();
+    if (first.size() > size || (first.size() < size && first.size() != chunk))
+      throw net::retry::TransientError(what + " ended early (changed while being read?)");
+  });
+  return std::make_unique<RangedReader>(std::move(fetch), std::move(policy), std::move(what), size, chunk, window,
+                                        std::move(first));
 }
 
 RangedReader::~RangedReader() {

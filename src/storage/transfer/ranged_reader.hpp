@@ -5,10 +5,12 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "bakthat/stream.hpp"
+#include "net/http.hpp"
 #include "net/retry.hpp"
 #include "util/huge_pages.hpp"
 
@@ -37,6 +39,17 @@ class RangedReader : public Source {
   RangedReader(Fetch fetch, net::retry::Policy policy, std::string what, std::uint64_t size,
                std::uint64_t chunk, int window, util::LargeBuffer first);
   ~RangedReader() override;
+
+  // Sends one GET of bytes [0, last] (a Range header), passing the body to
+  // `on_body`, and returns the reply, a 416 (an empty object has no byte 0)
+  // among the replies returned; other failures raise.
+  using FirstGet = std::function<net::Response(std::uint64_t last, const std::function<void(Bytes)>& on_body)>;
+  // Opens a whole object without a HEAD before it: the first range is read
+  // here (retried under `policy`), its reply's Content-Range says the
+  // object's size, and its errors (no such object, still archived) surface
+  // here. An object that fits in one range costs that one request.
+  static std::unique_ptr<RangedReader> open(Fetch fetch, const FirstGet& first_get, net::retry::Policy policy,
+                                            std::string what, std::uint64_t chunk, int window);
 
   std::size_t read(MutableBytes out) override;
 
