@@ -316,6 +316,7 @@ std::string py_backup(const std::string& path, const py::dict& d) {
   o.tags = get<std::vector<std::string>>(d, "tags", {});
   o.exclude_file = get<std::string>(d, "exclude_file", "");
   o.reduced_redundancy = get<bool>(d, "reduced_redundancy", false);
+  o.incremental = get<bool>(d, "incremental", false);
   if (d.contains("compress") && !d["compress"].is_none()) o.compress = d["compress"].cast<bool>();
   if (d.contains("key") && !d["key"].is_none()) o.extra_metadata["periodic_key"] = d["key"].cast<std::string>();
   return dump(call(c.run, [&] { return json(backup(path, o)); }));

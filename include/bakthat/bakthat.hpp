@@ -198,6 +198,14 @@ std::unique_ptr<Source> open_entry(const std::string& name, const std::string& p
 // Restores an archive file that is not in the catalog (downloaded by hand).
 RestoreResult restore_file(const std::string& file, const RestoreOptions& options);
 
+// Restores the levels of an incremental chain downloaded by hand, level 0
+// first (one file: restore_file), as restore() of its last level does: one
+// staging tree, each level decrypted and decompressed as its content says
+// and extracted over the one before. Files with stored names
+// (NAME.YYYYMMDDHHMMSS...) must be of one NAME, oldest first; a file that
+// is no tar archive throws Corrupt, and the target is left as it was.
+RestoreResult restore_files(const std::vector<std::string>& files, const RestoreOptions& options);
+
 struct ShowOptions : Options {
   std::string query;
   std::vector<std::string> tags;

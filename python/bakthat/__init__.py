@@ -117,6 +117,11 @@ def backup(filename=None, destination=None, profile="default", config=CONFIG_FIL
     :keyword conf: a dict of a profile's keys, used instead of the file.
     :keyword custom_filename: the catalog filename instead of the path's name.
     :keyword compress: False stores the file as it is.
+    :keyword incremental: True backs a directory up as a level of an
+        incremental chain (GNU tar's --listed-incremental): the first of its
+        name a full level 0, each later one only what changed since the
+        level before; metadata "level" and "parent" say where it stands,
+        and restore() of a level restores its whole chain.
     :rtype: dict
     :return: the catalog record: stored_filename, size, metadata, backend,
         filename, backup_date, tags, ... (None when the password confirmation
@@ -135,7 +140,7 @@ def backup(filename=None, destination=None, profile="default", config=CONFIG_FIL
                        tags=_tags(tags), key=key, exclude_file=exclude_file or "",
                        reduced_redundancy=bool(s3_reduced_redundancy),
                        custom_name=kwargs.get("custom_filename") or "",
-                       compress=kwargs.get("compress"))
+                       compress=kwargs.get("compress"), incremental=bool(kwargs.get("incremental", False)))
     return json.loads(_bakthat.backup(filename, options))
 
 

@@ -34,7 +34,7 @@ def backup(filename: Optional[str] = ..., destination: Optional[str] = ..., prof
            config: Optional[str] = ..., prompt: str = ..., tags: Union[str, List[str]] = ...,
            key: Optional[str] = ..., exclude_file: Optional[str] = ..., s3_reduced_redundancy: bool = ...,
            *, conf: Optional[Conf] = ..., password: Optional[str] = ..., custom_filename: Optional[str] = ...,
-           compress: Optional[bool] = ...) -> Optional[Record]: ...
+           compress: Optional[bool] = ..., incremental: bool = ...) -> Optional[Record]: ...
 def restore(filename: str, destination: Optional[str] = ..., profile: str = ..., config: Optional[str] = ...,
             *, conf: Optional[Conf] = ..., password: Optional[str] = ..., target_dir: Optional[str] = ...,
             force: bool = ..., wait: bool = ..., paths: Union[str, Sequence[str], None] = ...,

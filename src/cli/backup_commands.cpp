@@ -210,7 +210,9 @@ class RestoreCommand : public Command {
     sub.add_option("-o,--output", output_, "directory to restore into (default: .)");
     sub.add_flag("--force", force_, "replace existing files (files the backup does not hold stay)");
     sub.add_flag("--stdout", to_stdout_, "write a single-file or stream backup to standard output");
-    sub.add_option("--from-file", from_file_, "restore an archive file that is not in the catalog");
+    sub.add_option("--from-file", from_file_,
+                   "restore an archive file that is not in the catalog; several: the levels of an incremental "
+                   "chain, level 0 first");
     declare_identities(sub, identities_);
     sub.add_flag("--wait", wait_, "wait for an archive-tier retrieval to finish");
     declare_prompt(sub, prompt_);
@@ -237,7 +239,7 @@ class RestoreCommand : public Command {
     }
     RestoreResult r;
     if (!from_file_.empty()) {
-      r = restore_file(from_file_, o);
+      r = restore_files(from_file_, o);
     } else {
       if (name_.empty()) throw Error(ErrorKind::Usage, "restore needs a NAME (or --from-file FILE)");
       r = restore(name_, o);
@@ -260,8 +262,8 @@ class RestoreCommand : public Command {
   }
 
  private:
-  std::string name_, output_, from_file_, prompt_ = "yes", password_file_, tar_;
-  std::vector<std::string> identities_, paths_, include_, exclude_;
+  std::string name_, output_, prompt_ = "yes", password_file_, tar_;
+  std::vector<std::string> from_file_, identities_, paths_, include_, exclude_;
   bool force_ = false, to_stdout_ = false, wait_ = false;
 };
 

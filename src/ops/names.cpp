@@ -58,7 +58,9 @@ NameInfo parse_stored_name(const std::string& stored) {
   return info;
 }
 
-bool is_stored_name(const std::string& name) {
+bool is_stored_name(const std::string& name) { return !stored_stamp(name).empty(); }
+
+std::string stored_stamp(const std::string& name) {
   std::string s = name;
   if (ends_with(s, ".enc")) s.resize(s.size() - 4);
   for (const char* ext : {".tgz", ".tar.zst", ".tar", ".gz", ".zst"})
@@ -67,10 +69,10 @@ bool is_stored_name(const std::string& name) {
       break;
     }
   constexpr std::size_t kStamp = 14;
-  if (s.size() < kStamp + 2 || s[s.size() - kStamp - 1] != '.') return false;
+  if (s.size() < kStamp + 2 || s[s.size() - kStamp - 1] != '.') return "";
   for (std::size_t i = s.size() - kStamp; i < s.size(); ++i)
-    if (s[i] < '0' || s[i] > '9') return false;
-  return true;
+    if (s[i] < '0' || s[i] > '9') return "";
+  return s.substr(s.size() - kStamp);
 }
 
 std::string last_component(const std::string& path) {

@@ -40,6 +40,9 @@ NameInfo parse_stored_name(const std::string& stored);
 // 14-digit stamp, one of its extensions, maybe ".enc".
 bool is_stored_name(const std::string& name);
 
+// The 14-digit stamp of such a name ("20261126093000"); "" for another name.
+std::string stored_stamp(const std::string& name);
+
 // The last path component ("a/b/" -> "b"); "" for "/".
 std::string last_component(const std::string& path);
 

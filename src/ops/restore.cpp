@@ -360,34 +360,80 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options) {
   return ev.done(std::move(result));
 }
 
+namespace {
+
+// Whether a file downloaded by hand (its first bytes in `peeked`, its name
+// parsed as `info`) is encrypted.
+bool file_is_encrypted(util::PeekSource& peeked, const ops::NameInfo& info) {
+  return crypto::detect(peeked.peek(64)) != crypto::Envelope::Plain || info.encrypted;
+}
+
+// How to decrypt such an encrypted file: the password asked for only when
+// its age header has an scrypt stanza (or it is no age file: the Python
+// tool's) and no identity may open it instead.
+crypto::DecryptOptions file_decryption(ops::Context& ctx, const Options& options, util::PeekSource& peeked) {
+  crypto::Envelope env = crypto::detect(peeked.peek(64));
+  auto d = decrypt_options(ctx, options, std::nullopt);
+  if (!ctx.password() || ctx.password()->empty()) {
+    // An age file names its recipients' types in the header; ask only for scrypt.
+    Bytes h = peeked.peek(256);
+    std::string head(reinterpret_cast<const char*>(h.data()), h.size());
+    bool scrypt = head.find("-> scrypt ") != std::string::npos || env == crypto::Envelope::Plain ||
+                  env == crypto::Envelope::AgeArmored;
+    if (scrypt && (d.identity_files.empty() || env == crypto::Envelope::Plain)) {
+      nlohmann::json meta = {{"encryption", "age-scrypt"}};
+      d.password = password_for(meta, ctx, options, false);
+    }
+  } else {
+    d.password = ctx.password();
+  }
+  return d;
+}
+
+// One level of a chain downloaded by hand, as its tar stream: decrypted
+// (with `decrypt`, found from the first encrypted level and kept for the
+// others: one password) and decompressed as its content says.
+class FileLevel : public Source {
+ public:
+  FileLevel(ops::Context& ctx, const Options& options, const std::string& file,
+            std::optional<crypto::DecryptOptions>& decrypt)
+      : src_(storage::open_file_source(file)), peeked_(*src_) {
+    head_ = &peeked_;
+    if (file_is_encrypted(peeked_, ops::parse_stored_name(ops::last_component(file)))) {
+      if (!decrypt) decrypt = file_decryption(ctx, options, peeked_);
+      decryptor_ = crypto::make_decryptor(*head_, *decrypt);
+      head_ = decryptor_.get();
+    }
+    plain_.emplace(*head_);
+    head_ = &*plain_;
+    codec::Codec c = codec::detect(plain_->peek(4));
+    if (c != codec::Codec::None) {
+      decompressor_ = codec::make_decompressor(*head_, c, 2);
+      head_ = decompressor_.get();
+    }
+  }
+  std::size_t read(MutableBytes out) override { return head_->read(out); }
+
+ private:
+  std::unique_ptr<Source> src_;
+  util::PeekSource peeked_;
+  std::unique_ptr<Source> decryptor_, decompressor_;
+  std::optional<util::PeekSource> plain_;
+  Source* head_ = nullptr;
+};
+
+}  // namespace
+
 RestoreResult restore_file(const std::string& file, const RestoreOptions& options) {
   ops::Context ctx(options);
   events::Scope ev("restore", file, ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
   auto src = util::open_file_source(file);
   util::PeekSource peeked(*src);
-  crypto::Envelope env = crypto::detect(peeked.peek(64));
   std::string base = ops::last_component(file);
   ops::NameInfo info = ops::parse_stored_name(base);
-  bool encrypted = env != crypto::Envelope::Plain || info.encrypted;
   std::optional<crypto::DecryptOptions> decrypt;
-  if (encrypted) {
-    auto d = decrypt_options(ctx, options, std::nullopt);
-    if (!ctx.password() || ctx.password()->empty()) {
-      // An age file names its recipients' types in the header; ask only for scrypt.
-      Bytes h = peeked.peek(256);
-      std::string head(reinterpret_cast<const char*>(h.data()), h.size());
-      bool scrypt = head.find("-> scrypt ") != std::string::npos || env == crypto::Envelope::Plain ||
-                    env == crypto::Envelope::AgeArmored;
-      if (scrypt && (d.identity_files.empty() || env == crypto::Envelope::Plain)) {
-        nlohmann::json meta = {{"encryption", "age-scrypt"}};
-        d.password = password_for(meta, ctx, options, false);
-      }
-    } else {
-      d.password = ctx.password();
-    }
-    decrypt = d;
-  }
+  if (file_is_encrypted(peeked, info)) decrypt = file_decryption(ctx, options, peeked);
   rep.message("Restoring " + file);
   // The file's own name without the archive suffixes names a stream restore.
   std::string stream_name = base;
@@ -397,6 +443,48 @@ RestoreResult restore_file(const std::string& file, const RestoreOptions& option
       stream_name.resize(stream_name.size() - s.size());
   }
   RestoreResult result = deliver(peeked, info, stream_name, options, rep, decrypt, file, ctx.cancel());
+  return ev.done(std::move(result));
+}
+
+RestoreResult restore_files(const std::vector<std::string>& files, const RestoreOptions& options) {
+  if (files.empty()) throw Error(ErrorKind::Usage, "restore_files needs at least one file");
+  if (files.size() == 1) return restore_file(files[0], options);
+  if (options.to_stdout || options.as_tar || ops::selects_part(options))
+    throw Error(ErrorKind::Usage, "the levels of a chain restore whole: no --stdout, --tar or paths with them");
+  // Stored names tell a level's name and time: a level given out of order
+  // would restore another tree than any level's.
+  for (std::size_t i = 1; i < files.size(); ++i) {
+    const std::string a = ops::last_component(files[i - 1]), b = ops::last_component(files[i]);
+    const std::string sa = ops::stored_stamp(a), sb = ops::stored_stamp(b);
+    if (sa.empty() || sb.empty()) continue;
+    if (a.substr(0, a.find(sa)) != b.substr(0, b.find(sb)))
+      throw Error(ErrorKind::Usage, a + " and " + b + " are backups of different names, not levels of one chain");
+    if (sb <= sa)
+      throw Error(ErrorKind::Usage, b + " is not newer than " + a + ": give the levels in order, level 0 first");
+  }
+  ops::Context ctx(options);
+  events::Scope ev("restore", files.back(), ctx.profile(), ctx.destination(), ctx.reporter());
+  Reporter& rep = ctx.reporter();
+  for (const auto& f : files) storage::open_file_source(f);  // each one readable before anything is staged
+  rep.message("Restoring " + std::to_string(files.size()) + " levels of an incremental chain, " + files.front() +
+              " to " + files.back());
+  TargetDir target(options);
+  std::optional<crypto::DecryptOptions> decrypt;
+  std::unique_ptr<FileLevel> current;
+  std::size_t next = 0;
+  archive::ExtractStats s = archive::extract_tar_levels(
+      [&]() -> Source* {
+        current.reset();
+        if (next == files.size()) return nullptr;
+        current = std::make_unique<FileLevel>(ctx, options, files[next++], decrypt);
+        return current.get();
+      },
+      {target.path(), options.force});
+  report_extraction(s, true, rep);
+  RestoreResult result;
+  result.restored = s.top_entries;
+  result.record.stored_filename = ops::last_component(files.back());
+  target.keep();
   return ev.done(std::move(result));
 }
 

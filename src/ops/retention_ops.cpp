@@ -63,14 +63,18 @@ void keep_bases(std::vector<RetentionDecision>& decisions) {
   }
 }
 
-// Deletes every decision not kept (ops::delete_backup). One failure does not
-// stop the others: it lands in that decision's error.
+// Deletes every decision not kept (ops::delete_backup), newest first: an
+// incremental chain goes from its last level down, so that a deletion
+// stopped half-way (killed, a store failing) never leaves a level whose
+// base is gone. One failure does not stop the others: it lands in that
+// decision's error.
 void carry_out(ops::Context& ctx, std::vector<RetentionDecision>& decisions, bool dry_run) {
   if (dry_run || std::all_of(decisions.begin(), decisions.end(), [](auto& d) { return d.keep; })) return;
   // Opened once up front: a store that cannot be reached at all is one clear
   // error before anything is touched, not the same failure per backup.
   ctx.storage();
-  for (auto& d : decisions) {
+  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+    RetentionDecision& d = *it;
     if (d.keep) continue;
     const std::string& stored = d.record.stored_filename;
     ctx.reporter().message("Deleting " + stored);

@@ -294,6 +294,34 @@ class Chains(BakthatTestCase):
         self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
         del old
 
+    def test_retention_deletes_a_chain_from_its_last_level_so_a_kill_leaves_no_level_without_its_base(self):
+        rows = self.chain(3)
+        evolve(self.src, 3)
+        self.ok("backup", self.src)  # a plain backup: the newest, kept
+        time.sleep(1.1)
+        import sqlite3
+
+        def deleted():
+            with sqlite3.connect(self.catalog_path()) as db:
+                return {r[0] for r in db.execute("select stored_filename from backups where is_deleted = 1")}
+        proc = subprocess.Popen([self.bin(), "delete_older_than", "tree", "1s"], cwd=self.work,
+                                env=dict(self.env, BAKTHAT_TEST_PAUSE_BEFORE_REMOVAL="30"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not deleted():
+            self.assertLess(time.time(), deadline, "no row was marked deleted")
+            self.assertIsNone(proc.poll(), "the deletion ended without pausing")
+            time.sleep(0.05)
+        proc.kill()
+        proc.wait()
+        # The first to go is the last level: what is left is a chain that restores.
+        self.assertEqual(deleted(), {rows[2]["stored_filename"]})
+        out = os.path.join(self.tmp, "out")
+        self.ok("restore", rows[1]["stored_filename"], "-o", out)
+        self.ok("delete_older_than", "tree", "1s")
+        self.ok("sync")  # removes the object the killed deletion left behind its tombstone
+        self.assertEqual(len(self.store_objects()), 1)
+
     def test_verify_checks_the_whole_chain_and_names_a_missing_level(self):
         rows = self.chain(3)
         r = self.ok("verify", "tree")
@@ -327,6 +355,27 @@ class Chains(BakthatTestCase):
     def bin(self):
         from harness import BIN
         return BIN
+
+    def test_restore_from_files_takes_the_levels_in_order(self):
+        key = os.path.join(self.tmp, "key.txt")
+        recipient = age_keygen(key)
+        for step in range(3):
+            if step:
+                evolve(self.src, step)
+            self.ok("backup", self.src, "--incremental", "--recipient", recipient)
+        rows = sorted(json.loads(self.ok("show", "--json").text), key=lambda r: r["backup_date"])
+        # The stored files, copied out by hand as a user without the catalog would.
+        files = []
+        for row in rows:
+            files.append(os.path.join(self.tmp, row["stored_filename"]))
+            shutil.copyfile(os.path.join(self.store_dir(), row["stored_filename"]), files[-1])
+        out = os.path.join(self.tmp, "out")
+        r = self.fails("restore", "--from-file", files[1], files[0], files[2], "-i", key, "-o", out)
+        self.assertIn("give the levels in order, level 0 first", r.errtext)
+        self.assertFalse(os.path.exists(out))
+        r = self.ok("restore", "--from-file", *files, "-i", key, "-o", out)
+        self.assertIn("3 levels", r.errtext)
+        self.assertEqual(tree_digest(os.path.join(out, "tree")), tree_digest(self.src))
 
     def test_restore_does_not_overwrite_without_force(self):
         self.ok("backup", self.src, "--incremental")

@@ -84,6 +84,20 @@ class ModuleApi(PackageTestCase):
         self.assertEqual(bakthat.show("mydir", conf=self.conf), [])
         self.assertFalse(os.path.exists(os.path.join(self.conf["local_path"], rec["stored_filename"])))
 
+    def test_incremental_backups_make_a_chain_that_restores_whole(self):
+        full = bakthat.backup(self.src, conf=self.conf, prompt="no", incremental=True)
+        self.assertEqual(full["metadata"]["level"], 0)
+        self.write(os.path.join(self.src, "c.txt"), "gamma\n")
+        os.unlink(os.path.join(self.src, "a.txt"))
+        level = bakthat.backup(self.src, conf=self.conf, prompt="no", incremental=True)
+        self.assertEqual((level["metadata"]["level"], level["metadata"]["parent"]), (1, full["stored_filename"]))
+        self.assertEqual(level["metadata"]["files"], 1)
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        os.chdir(out)
+        bakthat.restore(level["stored_filename"], conf=self.conf)
+        self.assertEqual(tree_bytes(os.path.join(out, "mydir")), tree_bytes(self.src))
+
     def test_arguments(self):
         # custom_filename, key, s3_reduced_redundancy (ignored by local), compress
         rec = bakthat.backup(self.src, conf=self.conf, prompt="no", custom_filename="renamed", key="nightly",
