@@ -55,6 +55,10 @@ set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 # bakthat-syncserver (and loads the Python package when it is built).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS python3)
+# fusermount3, which `bakthat mount` mounts and unmounts through.
+if(BAKTHAT_FUSE)
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS fuse3)
+endif()
 # What a program linking the installed static library needs
 # (cmake/bakthat.pc.in's Requires).
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS

@@ -31,6 +31,10 @@ unpack)
   for lib in libarchive libcurl libssl libsqlite3 python3; do
     [[ $depends == *"$lib"* ]] || fail "Depends lacks $lib"
   done
+  # A build with `bakthat mount` links libfuse3 and recommends fusermount3.
+  if [[ $depends == *libfuse3* ]]; then
+    [[ $(dpkg-deb -f "$deb" Recommends) == *fuse3* ]] || fail "Recommends lacks fuse3 (bakthat mount)"
+  fi
   ;;
 binary)
   bin=$root/usr/bin/bakthat
