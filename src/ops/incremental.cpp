@@ -127,8 +127,15 @@ Level next_level(Context& ctx, const std::string& filename, int max_levels, cons
   };
   std::optional<BackupRecord> newest = newest_of();
   // A machine that never backed up this name may continue another's chain:
-  // the destination's rows first.
-  if (!newest && ctx.latest(filename)) newest = newest_of();
+  // the destination's rows first. A destination not made yet (a bucket the
+  // backup creates) holds no chain.
+  if (!newest) {
+    try {
+      if (ctx.latest(filename)) newest = newest_of();
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) throw;
+    }
+  }
   const std::string full = "Incremental level 0 (full) of " + filename;
   if (!newest) {
     next.why = full + ": its first backup here";
