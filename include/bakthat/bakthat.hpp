@@ -161,6 +161,13 @@ RestoreResult restore(const std::string& name, const RestoreOptions& options);
 // does not match its catalog row.
 std::vector<ArchiveEntry> list_entries(const std::string& name, const Options& options);
 
+// Makes and stores the index of the latest tar backup matching name when
+// it has none (an older backup, the Python tool's, an object adopted), by
+// reading it whole once; its sha256 goes into the backup's row, here and
+// at the destination. Encrypted, the index opens with what opens the
+// backup. Throws Unsupported at a destination that keeps no indexes.
+void index_backup(const std::string& name, const Options& options);
+
 // A tar backup opened to read its files one at a time: its entries (from
 // its index, as list_entries gives them) and the content of any regular
 // file, for which only the bytes that hold it are fetched where the backup

@@ -359,6 +359,29 @@ class MountCommand : public Command {
   mount::MountOptions mount_;
 };
 
+class IndexCommand : public Command {
+ public:
+  IndexCommand() : Command("index", "make and store the index of the latest backup matching NAME, if it has none") {}
+
+  void declare(CLI::App& sub) override {
+    sub.add_option("name", name_, "the backup: its name, the start of it, or a stored name")->required();
+    declare_identities(sub, identities_);
+    declare_password_file(sub, password_file_);
+    declare_prompt(sub, prompt_);
+  }
+
+  int run(Context& context) override {
+    Options o = context.base_options();
+    set_decryption(o, identities_, password_file_, prompt_);
+    index_backup(name_, o);
+    return 0;
+  }
+
+ private:
+  std::string name_, password_file_, prompt_ = "yes";
+  std::vector<std::string> identities_;
+};
+
 }  // namespace
 
 void add_backup_commands(std::vector<std::unique_ptr<Command>>& out) {
@@ -366,6 +389,7 @@ void add_backup_commands(std::vector<std::unique_ptr<Command>>& out) {
   out.push_back(std::make_unique<RestoreCommand>());
   out.push_back(std::make_unique<VerifyCommand>());
   out.push_back(std::make_unique<ListCommand>());
+  out.push_back(std::make_unique<IndexCommand>());
   out.push_back(std::make_unique<MountCommand>());
 }
 

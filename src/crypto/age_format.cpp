@@ -48,6 +48,8 @@ std::string serialize_stanza(const Stanza& s) {
   return out;
 }
 
+std::string header_text(const Header& h) { return h.mac_input + " " + base64_raw_encode(h.mac) + "\n"; }
+
 void stream_nonce(std::uint64_t counter, bool last, std::uint8_t out[12]) {
   // Bytes 0..10 are a big-endian 88-bit counter; ours fits in the low 8.
   for (int i = 0; i < 3; ++i) out[i] = 0;

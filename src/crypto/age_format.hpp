@@ -3,6 +3,8 @@
 // one writes are exactly what the other accepts.
 #pragma once
 
+#include <array>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,4 +74,25 @@ std::optional<Key32> ssh_ed25519_wrap_key(const Key32& dh, Bytes wire, Bytes sha
 // The 12-byte STREAM nonce of chunk `counter`.
 void stream_nonce(std::uint64_t counter, bool last, std::uint8_t out[12]);
 
+using FileKey = std::array<std::uint8_t, kFileKey>;
+
+// A header's text, intro through the MAC line, as a file starts with it.
+std::string header_text(const Header& h);
+
 }  // namespace bakthat::crypto::detail
+
+namespace bakthat::crypto {
+
+// crypto.hpp's SharedHeader: the file key and the header's text (a
+// password's still being derived on a thread).
+class SharedHeader {
+ public:
+  SharedHeader() = default;
+  SharedHeader(const SharedHeader&) = delete;
+  SharedHeader& operator=(const SharedHeader&) = delete;
+  ~SharedHeader() { detail::wipe(file_key.data(), file_key.size()); }
+  detail::FileKey file_key{};
+  std::shared_future<std::string> header;
+};
+
+}  // namespace bakthat::crypto

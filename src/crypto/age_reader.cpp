@@ -19,9 +19,6 @@
 #include "util/ordered_pool.hpp"
 
 namespace bakthat::crypto {
-namespace detail {
-using FileKey = std::array<std::uint8_t, kFileKey>;
-}
 
 class FileKeyCache {
  public:
@@ -177,9 +174,12 @@ FileKey unwrap(const Header& h, const DecryptOptions& options) {
 // Reads the header and the payload nonce from `in`; returns the payload
 // key. The file key comes from `options.file_keys` when this very header
 // was opened before (its MAC is checked again all the same).
-Key32 read_payload_key(ByteReader& in, const DecryptOptions& options) {
-  Header h = parse_header(in);
-  const std::string whole = h.mac_input + std::string(h.mac.begin(), h.mac.end());
+// Reads the header from `in` and returns its file key, its MAC checked.
+// The key comes from `options.file_keys` when this very header was opened
+// before (its MAC is checked again all the same).
+FileKey open_header(ByteReader& in, const DecryptOptions& options, Header& h) {
+  h = parse_header(in);
+  const std::string whole = header_text(h);
   std::optional<FileKey> cached = options.file_keys ? options.file_keys->find(whole) : std::nullopt;
   FileKey file_key = cached ? *cached : unwrap(h, options);
   if (cached) wipe(cached->data(), cached->size());
@@ -191,6 +191,14 @@ Key32 read_payload_key(ByteReader& in, const DecryptOptions& options) {
     damaged(0, "header MAC mismatch");
   }
   if (options.file_keys && !cached) options.file_keys->add(whole, file_key);
+  return file_key;
+}
+
+// Reads the header and the payload nonce from `in`; returns the payload
+// key.
+Key32 read_payload_key(ByteReader& in, const DecryptOptions& options) {
+  Header h;
+  FileKey file_key = open_header(in, options, h);
   std::uint8_t nonce[kPayloadNonce];
   std::uint64_t at = in.offset();
   if (in.read(MutableBytes(nonce, sizeof nonce)) != sizeof nonce) {
@@ -395,6 +403,17 @@ std::unique_ptr<Source> make_age_reader(Source& in, const DecryptOptions& option
 }  // namespace detail
 
 std::shared_ptr<FileKeyCache> make_file_key_cache() { return std::make_shared<FileKeyCache>(); }
+
+std::shared_ptr<const SharedHeader> read_shared_header(Source& head, const DecryptOptions& options) {
+  detail::ByteReader in(head);
+  detail::Header h;
+  auto shared = std::make_shared<SharedHeader>();
+  shared->file_key = detail::open_header(in, options, h);
+  std::promise<std::string> text;
+  text.set_value(detail::header_text(h));
+  shared->header = text.get_future().share();
+  return shared;
+}
 
 
 struct AgeRanges::PayloadKey {

@@ -5,7 +5,6 @@
 #include <array>
 #include <chrono>
 #include <cstring>
-#include <future>
 #include <memory>
 #include <vector>
 
@@ -107,8 +106,6 @@ std::string finish_header(const std::vector<Stanza>& stanzas, Bytes file_key) {
   return header;
 }
 
-using FileKey = std::array<std::uint8_t, kFileKey>;
-
 // The header thread's own copies of the secrets, wiped when it is done.
 struct PasswordSecrets {
   PasswordSecrets(std::string p, const FileKey& k) : password(std::move(p)), file_key(k) {}
@@ -121,16 +118,6 @@ struct PasswordSecrets {
 };
 
 }  // namespace
-
-class SharedHeader {
- public:
-  SharedHeader() = default;
-  SharedHeader(const SharedHeader&) = delete;
-  SharedHeader& operator=(const SharedHeader&) = delete;
-  ~SharedHeader() { wipe(file_key.data(), file_key.size()); }
-  FileKey file_key{};
-  std::shared_future<std::string> header;
-};
 
 std::shared_ptr<const SharedHeader> make_shared_header(const EncryptOptions& options) {
   check_options(options);

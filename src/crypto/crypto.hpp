@@ -92,6 +92,12 @@ Envelope detect(Bytes head);
 // is returned before that chunk authenticated.
 std::unique_ptr<Source> make_decryptor(Source& in, const DecryptOptions& options);
 
+// The header of the age file `head` starts with (binary age), unwrapped
+// with `options` (Crypto for a wrong key, Corrupt for damage): a file
+// written with it as EncryptOptions::shared_header opens with what opens
+// that one (a backup's index made after the backup).
+std::shared_ptr<const SharedHeader> read_shared_header(Source& head, const DecryptOptions& options);
+
 // An age v1 file (binary, not armored) read by ranges (docs/formats.md
 // §1.4): chunk i of its payload lies at payload_start() + i * kSealedChunk
 // in the object and opens alone (its nonce is the counter i and whether it

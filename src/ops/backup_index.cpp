@@ -85,6 +85,13 @@ void IndexWriter::finish() {
   head_->finish();
 }
 
+void IndexWriter::write_lines(const std::string& lines) {
+  std::lock_guard lock(mutex_);
+  batch_.clear();  // the first line, which `lines` has
+  head_->write(util::as_bytes(lines));
+  head_->finish();
+}
+
 BackupIndex parse_index(std::string object, const std::optional<crypto::DecryptOptions>& decrypt) {
   StringSource raw(std::move(object));
   Source* head = &raw;
@@ -190,6 +197,16 @@ std::unique_ptr<IndexWriter> open_index_writer(Context& ctx, const std::string& 
                            e.what());
     return nullptr;
   }
+}
+
+StoredIndex store_index(Context& ctx, const std::string& stored, const std::string& lines,
+                        const std::optional<crypto::EncryptOptions>& encryption) {
+  Storage* indexes = ctx.indexes();
+  if (!indexes) throw Error(ErrorKind::Unsupported, "the " + ctx.destination() + " destination keeps no indexes");
+  if (indexes->stat(stored)) indexes->remove(stored);
+  IndexWriter writer(indexes->create(stored, std::nullopt), codec::Codec::None, encryption);
+  writer.write_lines(lines);
+  return {writer.sha256(), writer.size()};
 }
 
 void remove_index(Context& ctx, const std::string& stored) noexcept {

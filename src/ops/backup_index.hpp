@@ -48,6 +48,9 @@ class IndexWriter {
   // Once the backup's streams are finished: the last line, and the object
   // completed. Throws Corrupt when the tar stream did not end as a tar.
   void finish();
+  // Instead of taps and finish(): the whole index (IndexBuilder::serialize
+  // of an archive read back), and the object completed.
+  void write_lines(const std::string& lines);
   const std::string& sha256() const { return hashed_.sha256(); }
   std::uint64_t size() const { return hashed_.size(); }
 
@@ -100,6 +103,16 @@ class IndexBuilder {
 // backup goes on without one).
 std::unique_ptr<IndexWriter> open_index_writer(Context& ctx, const std::string& stored, codec::Codec codec,
                                                const std::optional<crypto::EncryptOptions>& encryption);
+
+// Stores `lines` (IndexBuilder::serialize) as the index of the backup
+// stored as `stored`, as IndexWriter writes one, replacing one already
+// there; returns its sha256 and size for the row.
+struct StoredIndex {
+  std::string sha256;
+  std::uint64_t size = 0;
+};
+StoredIndex store_index(Context& ctx, const std::string& stored, const std::string& lines,
+                        const std::optional<crypto::EncryptOptions>& encryption);
 
 // Removes the index of the backup stored as `stored`, after the backup
 // itself: one missing is no error; a failure is a warning.

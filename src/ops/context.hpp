@@ -107,6 +107,9 @@ std::string note_pending(Context& ctx, const BackupRecord& row);
 std::string note_row(Context& ctx, const BackupRecord& row);
 void drop_entry(Context& ctx, const std::string& entry) noexcept;
 void note_checksum(Context& ctx, BackupRecord row, const std::string& sha256);
+// A row whose metadata changed (an index made later), newer than the one
+// it replaces, here and at the destination.
+void note_update(Context& ctx, BackupRecord row);
 bool note_deletion(Context& ctx, const BackupRecord& row);
 
 // Deletes one backup in the order that never leaves a row without its

@@ -200,6 +200,10 @@ std::string note_row(Context& ctx, const BackupRecord& row) {
 void note_checksum(Context& ctx, BackupRecord row, const std::string& sha256) {
   if (sha256.empty() || !row.metadata.value("sha256", std::string()).empty()) return;
   row.metadata["sha256"] = sha256;
+  note_update(ctx, row);
+}
+
+void note_update(Context& ctx, BackupRecord row) {
   row.last_updated = std::max(now(), row.last_updated + 1);  // newer than the row it replaces
   ctx.catalog().merge({row});
   append(ctx, {false, row});

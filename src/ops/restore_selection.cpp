@@ -360,6 +360,41 @@ bool selects_part(const RestoreOptions& options) {
   return !options.paths.empty() || !options.include.empty() || !options.exclude.empty();
 }
 
+namespace {
+
+// A tar backup read whole once: its index, the index file's lines, and
+// the object's sha256 (checked against the row's when it has one).
+struct WholeRead {
+  BackupIndex index;
+  std::string lines;
+  std::string sha256;
+};
+WholeRead read_whole(Context& ctx, const Located& found) {
+  const BackupRecord& rec = found.record;
+  auto src = ctx.storage().open(rec.stored_filename);
+  HashingSource hashed(*src, rec.metadata.value("sha256", std::string()), ctx.cancel());
+  Source* head = &hashed;
+  std::unique_ptr<Source> decryptor, decompressor;
+  if (found.decrypt) {
+    decryptor = crypto::make_decryptor(*head, *found.decrypt);
+    head = decryptor.get();
+  }
+  IndexBuilder builder(found.info.codec);
+  head = &builder.compressed_tap(*head);
+  decompressor = codec::make_decompressor(*head, found.info.codec, 2);
+  Source& tar = builder.tar_tap(*decompressor);
+  std::vector<std::uint8_t> buf(1 << 20);
+  while (tar.read(buf) > 0) {}
+  while (hashed.read(buf) > 0) {}
+  WholeRead out;
+  out.lines = builder.serialize();
+  out.index = std::move(builder.result());
+  out.sha256 = hashed.sha256();
+  return out;
+}
+
+}  // namespace
+
 BackupIndex load_index(Context& ctx, const Located& found) {
   const BackupRecord& rec = found.record;
   if (found.info.layout != Layout::Tar)
@@ -388,22 +423,45 @@ BackupIndex load_index(Context& ctx, const Located& found) {
   }
   // No index: the whole archive, read once.
   ctx.reporter().message("Reading the whole of " + rec.stored_filename + " (it has no index)");
-  auto src = ctx.storage().open(rec.stored_filename);
-  HashingSource hashed(*src, rec.metadata.value("sha256", std::string()), ctx.cancel());
-  Source* head = &hashed;
-  std::unique_ptr<Source> decryptor, decompressor;
-  if (found.decrypt) {
-    decryptor = crypto::make_decryptor(*head, *found.decrypt);
-    head = decryptor.get();
+  return std::move(read_whole(ctx, found).index);
+}
+
+void index_backup(Context& ctx, Located& found) {
+  BackupRecord& rec = found.record;
+  const std::string& stored = rec.stored_filename;
+  if (found.info.layout != Layout::Tar) throw Error(ErrorKind::Usage, stored + " is not a tar archive: it has no index");
+  Storage* indexes = ctx.indexes();
+  if (!indexes) throw Error(ErrorKind::Unsupported, "the " + ctx.destination() + " destination keeps no indexes");
+  if (!rec.metadata.value("index_sha256", std::string()).empty() && indexes->stat(stored)) {
+    ctx.reporter().message(stored + " already has an index");
+    return;
   }
-  IndexBuilder builder(found.info.codec);
-  head = &builder.compressed_tap(*head);
-  decompressor = codec::make_decompressor(*head, found.info.codec, 2);
-  Source& tar = builder.tar_tap(*decompressor);
-  std::vector<std::uint8_t> buf(1 << 20);
-  while (tar.read(buf) > 0) {}
-  while (hashed.read(buf) > 0) {}
-  return std::move(builder.result());
+  std::optional<crypto::EncryptOptions> encryption;
+  if (found.decrypt) {
+    // The index opens with what opens the backup: its own header, when it
+    // is binary age (one unwrap for both); else a password's.
+    std::uint64_t fetched = 0;
+    RangedHead head_reader(ctx.storage(), stored, fetched);
+    util::PeekSource head(head_reader);
+    encryption.emplace();
+    if (crypto::detect(head.peek(64)) == crypto::Envelope::Age) {
+      encryption->shared_header = crypto::read_shared_header(head, *found.decrypt);
+    } else if (found.decrypt->password) {
+      encryption->password = found.decrypt->password;
+      encryption->scrypt_work_factor = ctx.profile().scrypt_work_factor;
+    } else {
+      throw Error(ErrorKind::Unsupported, stored + " is not an age file: its index cannot be encrypted to the same keys");
+    }
+  }
+  ctx.reporter().message("Reading the whole of " + stored);
+  WholeRead made = read_whole(ctx, found);
+  StoredIndex index = store_index(ctx, stored, made.lines, encryption);
+  rec.metadata["index_sha256"] = index.sha256;
+  rec.metadata["index_size"] = index.size;
+  // The archive was read through: a row without its digest gets it.
+  if (rec.metadata.value("sha256", std::string()).empty()) rec.metadata["sha256"] = made.sha256;
+  note_update(ctx, rec);
+  ctx.reporter().message("Indexed " + std::to_string(made.index.entries.size()) + " entries of " + stored);
 }
 
 RestoreResult restore_selection(Context& ctx, const Located& found, const RestoreOptions& options,
@@ -475,6 +533,12 @@ std::unique_ptr<Source> open_tar_range(Storage& store, const Located& found, con
 }
 
 }  // namespace ops
+
+void index_backup(const std::string& name, const Options& options) {
+  ops::Context ctx(options);
+  ops::Located found = ops::locate(ctx, name, options);
+  ops::index_backup(ctx, found);
+}
 
 std::vector<ArchiveEntry> list_entries(const std::string& name, const Options& options) {
   ops::Context ctx(options);

@@ -35,6 +35,13 @@ crypto::DecryptOptions decrypt_options(const Context& ctx, const Options& option
 // or, for a backup without one, made by reading the whole archive.
 BackupIndex load_index(Context& ctx, const Located& found);
 
+// Makes the index of a located tar backup that has none (an older one, the
+// Python tool's, an adopted object) by reading it whole once, stores it
+// (encrypted to what opens the backup: with its age header when it is
+// binary age) and records its sha256 in the row, here and at the
+// destination. A backup whose index is in place is left as it is.
+void index_backup(Context& ctx, Located& found);
+
 // An entry's path as a selection names it: without a leading "./" or "/"
 // and a trailing "/".
 std::string normalized_path(std::string path);
