@@ -397,7 +397,7 @@ class FileLevel : public Source {
  public:
   FileLevel(ops::Context& ctx, const Options& options, const std::string& file,
             std::optional<crypto::DecryptOptions>& decrypt)
-      : src_(storage::open_file_source(file)), peeked_(*src_) {
+      : src_(util::open_file_source(file)), peeked_(*src_) {
     head_ = &peeked_;
     if (file_is_encrypted(peeked_, ops::parse_stored_name(ops::last_component(file)))) {
       if (!decrypt) decrypt = file_decryption(ctx, options, peeked_);
@@ -465,7 +465,7 @@ RestoreResult restore_files(const std::vector<std::string>& files, const Restore
   ops::Context ctx(options);
   events::Scope ev("restore", files.back(), ctx.profile(), ctx.destination(), ctx.reporter());
   Reporter& rep = ctx.reporter();
-  for (const auto& f : files) storage::open_file_source(f);  // each one readable before anything is staged
+  for (const auto& f : files) util::open_file_source(f);  // each one readable before anything is staged
   rep.message("Restoring " + std::to_string(files.size()) + " levels of an incremental chain, " + files.front() +
               " to " + files.back());
   TargetDir target(options);
