@@ -133,17 +133,21 @@ TEST_F(OpsOnMemory, StoreFailingMidwayThroughARestoreLeavesTheTargetAsItWas) {
 }
 
 TEST_F(OpsOnMemory, RetentionGoesOnWhenTheStoreChangesUnderIt) {
-  // Three old backups; while retention removes the first, someone else
-  // removes the second from the store: it is marked deleted with a warning,
-  // and no decision fails.
+  // Three old backups; while retention removes one of the two oldest,
+  // someone else removes the other from the store (whichever retention
+  // takes first: it removes newest first): that one is marked deleted with
+  // a warning, and no decision fails.
   std::vector<bakthat::BackupRecord> made;
   for (int i = 0; i < 3; ++i) made.push_back(bakthat::backup((dir / "src").string(), options<bakthat::BackupOptions>()));
   bool removed_by_other = false;
   store->set_hook([&](MemoryStorage::Op op, const std::string& name) {
-    if (op == MemoryStorage::Op::Remove && name == made[0].stored_filename && !removed_by_other) {
-      removed_by_other = true;
-      store->remove(made[1].stored_filename);
-    }
+    if (op != MemoryStorage::Op::Remove || removed_by_other) return;
+    for (int i : {0, 1})
+      if (name == made[i].stored_filename) {
+        removed_by_other = true;
+        store->remove(made[1 - i].stored_filename);
+        return;
+      }
   });
   auto retention = options<bakthat::RetentionOptions>();
   retention.now = made.back().backup_date + 10 * 86400;
