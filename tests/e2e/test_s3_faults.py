@@ -54,56 +54,45 @@ class S3FaultsTest(BakthatTestCase):
         self.assertEqual(open_uploads("swift", self.bucket), [])
         self.assertEqual(backup_objects(aws("swift", "s3api", "list-objects-v2", "--bucket", self.bucket)), [])
 
+    def ctrl_c_backup_once(self, proxy, ready, why, settle=0.0):
+        """Runs a backup through proxy, sends it SIGINT once ready() holds,
+        waits settle seconds for the proxy's late requests, and checks it
+        left no open upload, no catalog row, and exited 130."""
+        self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
+                                        part_size=5242880, compress="false"))
+        proc = subprocess.Popen([BIN, "backup", self.data, "-d", "s3", "--prompt", "no"], cwd=self.work,
+                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while not ready():
+                self.assertIsNone(proc.poll(), "the backup ended before " + why)
+                self.assertLess(time.monotonic(), deadline, "never: " + why)
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        time.sleep(settle)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(open_uploads("swift", self.bucket), [])
+        self.assertEqual(self.ok("show").text.strip(), "")
+
     def test_ctrl_c_while_the_upload_is_created_leaves_none_open(self):
         # The reply to CreateMultipartUpload is held back: Ctrl-C comes once
         # the server has made the upload, before its id reaches bakthat.
         with FaultProxy(self.target, hold=r"^POST [^ ]*\?uploads", stall_seconds=60) as proxy:
-            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
-                                            part_size=5242880, compress="false"))
-            proc = subprocess.Popen([BIN, "backup", self.data, "-d", "s3", "--prompt", "no"], cwd=self.work,
-                                    env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            try:
-                deadline = time.monotonic() + 60
-                while not open_uploads("swift", self.bucket):
-                    self.assertIsNone(proc.poll(), "the backup ended before its upload was made")
-                    self.assertLess(time.monotonic(), deadline, "no multipart upload was made")
-                    time.sleep(0.2)
-                self.assertEqual(proxy.stats["hold"], 1, proxy.stats)
-                proc.send_signal(signal.SIGINT)
-                _, err = proc.communicate(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.communicate()
-        self.assertEqual(proc.returncode, 130, err)
-        self.assertEqual(open_uploads("swift", self.bucket), [])
-        self.assertEqual(self.ok("show").text.strip(), "")
+            self.ctrl_c_backup_once(proxy, lambda: open_uploads("swift", self.bucket), "its upload was made")
+            self.assertEqual(proxy.stats["hold"], 1, proxy.stats)
 
     def test_ctrl_c_before_the_server_makes_the_upload_leaves_none_open(self):
         # CreateMultipartUpload reaches the server 1 s late: Ctrl-C comes
         # before the upload exists, so no listing can find it yet; bakthat
         # waits for the reply (a short grace) and aborts the upload it names.
         with FaultProxy(self.target, delay=r"^POST [^ ]*\?uploads", delay_seconds=1.0) as proxy:
-            self.write_config(swift_profile(self.bucket, s3_endpoint=proxy.endpoint,
-                                            part_size=5242880, compress="false"))
-            proc = subprocess.Popen([BIN, "backup", self.data, "-d", "s3", "--prompt", "no"], cwd=self.work,
-                                    env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            try:
-                deadline = time.monotonic() + 60
-                while not proxy.stats["delay"]:
-                    self.assertIsNone(proc.poll(), "the backup ended before it created its upload")
-                    self.assertLess(time.monotonic(), deadline, "no multipart upload was asked for")
-                    time.sleep(0.01)
-                proc.send_signal(signal.SIGINT)
-                _, err = proc.communicate(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.communicate()
-            time.sleep(1.5)  # the delayed request has reached the server by now
-        self.assertEqual(proc.returncode, 130, err)
-        self.assertEqual(open_uploads("swift", self.bucket), [])
-        self.assertEqual(self.ok("show").text.strip(), "")
+            # settle: the delayed request has reached the server by then
+            self.ctrl_c_backup_once(proxy, lambda: proxy.stats["delay"], "it asked for its upload", settle=1.5)
 
 if __name__ == "__main__":
     import unittest
